@@ -1,0 +1,1 @@
+//! faultline nemesis crate (under construction).

@@ -1,0 +1,192 @@
+//! The core's inputs, outputs and configuration: everything a node driver
+//! exchanges with [`crate::Raft`].
+
+use crate::types::{Entry, HardState, LogIndex, Message, NodeId, Snapshot, Term};
+use serde::{Deserialize, Serialize};
+
+/// How linearizable reads are confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ReadMode {
+    /// The leader confirms it is still leader with a round of heartbeats to a
+    /// quorum before serving the read (Raft thesis §6.4).
+    #[default]
+    ReadIndex,
+    /// The leader serves reads without a round trip while its lease holds; the
+    /// lease is the election timeout minus `Config::lease_drift_ticks`
+    /// (Raft thesis §6.4.1). Only safe under bounded clock drift.
+    Lease,
+}
+
+/// Static configuration of one core. Times are in logical ticks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// This node's id.
+    pub id: NodeId,
+    /// Base election timeout `T`; each timeout is drawn uniformly from `[T, 2T)`.
+    pub election_ticks: u64,
+    /// A leader sends heartbeats every this many ticks.
+    pub heartbeat_ticks: u64,
+    /// Run a pre-vote round before starting a real election.
+    pub pre_vote: bool,
+    /// A leader that has not heard from a quorum for an election timeout steps down.
+    pub check_quorum: bool,
+    /// At most this many entries per AppendEntries.
+    pub max_entries_per_msg: usize,
+    /// At most about this many bytes of entries per AppendEntries.
+    pub max_bytes_per_msg: usize,
+    /// At most this many unacknowledged AppendEntries in flight per follower.
+    pub max_inflight_msgs: usize,
+    /// Snapshot chunk size for InstallSnapshot.
+    pub snapshot_chunk_bytes: usize,
+    /// How reads are confirmed.
+    pub read_mode: ReadMode,
+    /// Clock-drift bound subtracted from the election timeout to get the lease.
+    pub lease_drift_ticks: u64,
+    /// At most this many proposals waiting in the leader's log beyond the
+    /// commit index; more are refused as `Overloaded` (a bound, not a hang).
+    pub max_uncommitted_entries: usize,
+}
+
+impl Config {
+    /// Defaults suited to a 10 ms tick: 1 s election timeout base, 100 ms heartbeat.
+    pub fn new(id: NodeId) -> Self {
+        Config {
+            id,
+            election_ticks: 100,
+            heartbeat_ticks: 10,
+            pre_vote: true,
+            check_quorum: true,
+            max_entries_per_msg: 64,
+            max_bytes_per_msg: 64 * 1024,
+            max_inflight_msgs: 8,
+            snapshot_chunk_bytes: 16 * 1024,
+            read_mode: ReadMode::ReadIndex,
+            lease_drift_ticks: 20,
+            max_uncommitted_entries: 4096,
+        }
+    }
+}
+
+/// An event fed to the core with [`crate::Raft::step`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// One logical clock tick.
+    Tick,
+    /// A message from a peer.
+    Message(Message),
+    /// Append an application command; `id` is echoed in a [`ProposalResult`].
+    Propose {
+        /// The caller's id for this proposal.
+        id: u64,
+        /// The command bytes.
+        data: Vec<u8>,
+    },
+    /// Ask for a linearizable read point; answered with a [`ReadResult`].
+    Read {
+        /// The caller's id for this read.
+        id: u64,
+    },
+    /// Entries up to `index` of term `term` (and every hard state and
+    /// snapshot handed out before them) are now durable.
+    Persisted {
+        /// The last durable index.
+        index: LogIndex,
+        /// The term of the entry at `index`.
+        term: Term,
+    },
+    /// The application took a snapshot covering the applied prefix up to
+    /// `snapshot.meta.last_index`; the core compacts its log to it.
+    SnapshotTaken {
+        /// The snapshot (its data is kept to send to lagging followers).
+        snapshot: Snapshot,
+    },
+    /// Hand leadership to `to` (Raft thesis §3.10).
+    TransferLeadership {
+        /// The target node.
+        to: NodeId,
+    },
+}
+
+/// What happened to a proposal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProposalOutcome {
+    /// Appended to the leader's log at `index` in `term`; it commits later (or
+    /// is overwritten if leadership is lost: watch the applied entries).
+    Appended {
+        /// Where the entry was appended.
+        index: LogIndex,
+        /// The leader's term.
+        term: Term,
+    },
+    /// This node is not the leader; `leader_hint` is the leader it knows of.
+    NotLeader {
+        /// The current leader if known.
+        leader_hint: Option<NodeId>,
+    },
+    /// Too many uncommitted entries or a leadership transfer is in progress.
+    Overloaded,
+}
+
+/// The answer to one [`Input::Propose`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalResult {
+    /// The proposal's id.
+    pub id: u64,
+    /// What happened.
+    pub outcome: ProposalOutcome,
+}
+
+/// What happened to a read request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReadOutcome {
+    /// Serve the read once the state machine has applied `index`.
+    Ready {
+        /// The read index.
+        index: LogIndex,
+    },
+    /// This node is not (or no longer) the leader.
+    NotLeader {
+        /// The current leader if known.
+        leader_hint: Option<NodeId>,
+    },
+}
+
+/// The answer to one [`Input::Read`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadResult {
+    /// The read's id.
+    pub id: u64,
+    /// What happened.
+    pub outcome: ReadOutcome,
+}
+
+/// Effects drained from the core after each step, to be carried out in this
+/// order: persist (`snapshot`, `entries`, `hard_state`, then sync), send
+/// `messages`, apply (`snapshot` to the state machine if present, then
+/// `committed`), then answer `proposals` and `reads`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Output {
+    /// A snapshot received from the leader: persist it, then install it in
+    /// the state machine before applying `committed`.
+    pub snapshot: Option<Snapshot>,
+    /// Entries to append durably; if the first index is at or below the
+    /// stored last index, the stored suffix from there is replaced.
+    pub entries: Vec<Entry>,
+    /// A new hard state to persist, if it changed.
+    pub hard_state: Option<HardState>,
+    /// Messages to send, only after the above is durable.
+    pub messages: Vec<Message>,
+    /// Newly committed entries to apply, in index order.
+    pub committed: Vec<Entry>,
+    /// Answers to proposals.
+    pub proposals: Vec<ProposalResult>,
+    /// Answers to read requests.
+    pub reads: Vec<ReadResult>,
+}
+
+impl Output {
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self == &Output::default()
+    }
+}

@@ -1,0 +1,3 @@
+//! The deterministic, sans-I/O Raft core.
+
+pub mod api;

@@ -1,0 +1,1 @@
+//! faultline reports crate (under construction).

@@ -1,0 +1,2 @@
+//! faultline CLI.
+fn main() {}

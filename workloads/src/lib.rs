@@ -1,0 +1,1 @@
+//! faultline workloads crate (under construction).
