@@ -8,6 +8,12 @@
 
 use crate::types::{Entry, HardState, LogIndex, Snapshot, Term};
 
+pub mod log_state;
+pub mod mem;
+
+pub use log_state::LogState;
+pub use mem::MemStorage;
+
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
