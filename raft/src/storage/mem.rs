@@ -132,6 +132,7 @@ impl LogStorage for MemStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::conformance::{cases, run_all, StorageFactory};
     use crate::types::EntryPayload;
 
     fn entry(index: LogIndex, term: Term) -> Entry {
@@ -140,6 +141,30 @@ mod tests {
             index,
             payload: EntryPayload::Command(index.to_le_bytes().to_vec()),
         }
+    }
+
+    struct MemFactory;
+
+    impl StorageFactory<MemStorage> for MemFactory {
+        fn create(&mut self) -> Result<MemStorage, StorageError> {
+            Ok(MemStorage::new())
+        }
+
+        fn crash_and_reopen(&mut self, mut store: MemStorage) -> Result<MemStorage, StorageError> {
+            store.recover()?;
+            Ok(store)
+        }
+
+        fn loses_unsynced_writes(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn mem_storage_passes_the_conformance_suite() {
+        let report = run_all(&mut MemFactory);
+        assert!(report.is_ok(), "{report}");
+        assert_eq!(report.passed.len(), cases::<MemStorage>().len());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use crate::types::{Entry, HardState, LogIndex, Snapshot, Term};
 
+pub mod conformance;
 pub mod log_state;
 pub mod mem;
 
