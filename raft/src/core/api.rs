@@ -67,6 +67,53 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Checks every value is in range: a non-zero id, `1 <= heartbeat_ticks <
+    /// election_ticks`, and non-zero batch, window and chunk sizes.
+    pub fn validate(&self) -> Result<(), crate::core::error::CoreError> {
+        let fail = |what: &str| {
+            Err(crate::core::error::CoreError::InvalidConfig(
+                what.to_string(),
+            ))
+        };
+        if self.id == 0 {
+            return fail("id must not be 0");
+        }
+        if self.election_ticks < 2 {
+            return fail("election_ticks must be at least 2");
+        }
+        if self.heartbeat_ticks == 0 || self.heartbeat_ticks >= self.election_ticks {
+            return fail("heartbeat_ticks must be in [1, election_ticks)");
+        }
+        if self.max_entries_per_msg == 0 || self.max_bytes_per_msg == 0 {
+            return fail("max_entries_per_msg and max_bytes_per_msg must be positive");
+        }
+        if self.max_inflight_msgs == 0 {
+            return fail("max_inflight_msgs must be positive");
+        }
+        if self.snapshot_chunk_bytes == 0 {
+            return fail("snapshot_chunk_bytes must be positive");
+        }
+        if self.max_uncommitted_entries == 0 {
+            return fail("max_uncommitted_entries must be positive");
+        }
+        Ok(())
+    }
+
+    /// This configuration with out-of-range values clamped to the nearest
+    /// valid one (what [`crate::Raft::new`] and [`crate::Raft::restore`] use).
+    pub fn normalized(mut self) -> Config {
+        self.election_ticks = self.election_ticks.max(2);
+        self.heartbeat_ticks = self.heartbeat_ticks.clamp(1, self.election_ticks - 1);
+        self.max_entries_per_msg = self.max_entries_per_msg.max(1);
+        self.max_bytes_per_msg = self.max_bytes_per_msg.max(1);
+        self.max_inflight_msgs = self.max_inflight_msgs.max(1);
+        self.snapshot_chunk_bytes = self.snapshot_chunk_bytes.max(1);
+        self.max_uncommitted_entries = self.max_uncommitted_entries.max(1);
+        self
+    }
+}
+
 /// An event fed to the core with [`crate::Raft::step`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {

@@ -1,0 +1,644 @@
+//! The [`Raft`] state machine: construction, restart, the `step` dispatcher,
+//! output draining, status and read-only accessors.
+//!
+//! Each concern lives in its own file as an `impl Raft` block:
+//! `election.rs` (timers, pre-vote, votes, roles), `replication.rs`
+//! (AppendEntries, commit, proposals), `snapshot.rs` (compaction and
+//! InstallSnapshot), `read.rs` (ReadIndex and leases), `transfer.rs`
+//! (leadership transfer).
+//!
+//! ## Restart and persistence semantics
+//!
+//! * Everything handed out in [`Output::entries`], [`Output::hard_state`] and
+//!   [`Output::snapshot`] must be durable before the same output's messages
+//!   are sent. After persisting, the driver reports
+//!   [`Input::Persisted`] with the index and term of the last entry it wrote
+//!   (or of the snapshot if it wrote only a snapshot). Only a leader needs
+//!   these notices, to count its own log towards commitment; followers may
+//!   receive them too. A stale notice (for a term no longer at that index) is
+//!   rejected and counted, never harmful.
+//! * [`Raft::restore`] rebuilds a node from [`RecoveredState`]: the term and
+//!   vote of the hard state, the snapshot, the entries after it. The
+//!   configuration is the latest `Membership` entry in the log, else the
+//!   snapshot's, else the bootstrap membership passed in. Recovered entries
+//!   count as persisted. The commit index is the hard state's (at least the
+//!   snapshot's, at most the last index); the applied index starts at the
+//!   snapshot's last index, so the first output hands out the committed
+//!   entries after the snapshot again. The driver restores its state machine
+//!   from the recovered snapshot itself (the core does not hand it out again).
+//! * [`Input::SnapshotTaken`] must come after the snapshot is durable; its
+//!   metadata must match [`Raft::snapshot_meta`] at its index.
+
+use crate::core::api::{Config, Input, Output, ReadMode};
+use crate::core::error::{CoreError, RejectReason, StepError};
+use crate::core::progress::Progress;
+use crate::core::raft_log::RaftLog;
+use crate::core::read::ReadState;
+use crate::core::snapshot::IncomingSnapshot;
+use crate::core::status::{Counters, Role, Status};
+use crate::core::transfer::Transfer;
+use crate::storage::RecoveredState;
+use crate::types::{
+    Entry, EntryPayload, HardState, LogIndex, Membership, Message, MessageBody, NodeId,
+    SnapshotMeta, Term,
+};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
+
+/// A deterministic, sans-I/O Raft node. See the crate docs for the order of
+/// effects and the module docs for restart and persistence semantics.
+#[derive(Debug, Clone)]
+pub struct Raft {
+    pub(crate) config: Config,
+    pub(crate) id: NodeId,
+    /// The configuration used when neither the log nor a snapshot holds one.
+    pub(crate) bootstrap: Membership,
+    /// The configuration in force (the latest one appended).
+    pub(crate) membership: Membership,
+    pub(crate) term: Term,
+    pub(crate) voted_for: Option<NodeId>,
+    pub(crate) role: Role,
+    pub(crate) leader: Option<NodeId>,
+    pub(crate) log: RaftLog,
+    pub(crate) commit: LogIndex,
+    pub(crate) applied: LogIndex,
+    /// The highest index reported durable (and still in our log).
+    pub(crate) persisted: LogIndex,
+    pub(crate) rng: ChaCha8Rng,
+    /// Ticks since construction: the clock of leases.
+    pub(crate) ticks: u64,
+    pub(crate) election_elapsed: u64,
+    /// This round's randomized election timeout, in `[T, 2T)`.
+    pub(crate) election_timeout: u64,
+    pub(crate) heartbeat_elapsed: u64,
+    /// Votes received in the current (pre-)campaign.
+    pub(crate) votes: BTreeMap<NodeId, bool>,
+    /// A leader's view of every other member.
+    pub(crate) progress: BTreeMap<NodeId, Progress>,
+    pub(crate) transfer: Option<Transfer>,
+    pub(crate) reads: ReadState,
+    pub(crate) incoming_snapshot: Option<IncomingSnapshot>,
+    pub(crate) output: Output,
+    pub(crate) last_hard_state: HardState,
+    pub(crate) counters: Counters,
+}
+
+impl Raft {
+    /// A fresh node with an empty log in the configuration `membership`.
+    ///
+    /// Out-of-range configuration values are clamped (see
+    /// [`Config::normalized`]); call [`Config::validate`] first to reject them.
+    pub fn new(config: Config, membership: Membership, seed: u64) -> Raft {
+        Raft::build(
+            config.normalized(),
+            membership,
+            HardState::default(),
+            RaftLog::default(),
+            seed,
+        )
+    }
+
+    /// A node restarted from its durable state. `bootstrap` is the
+    /// configuration it was created with, used only when neither the log nor
+    /// the snapshot holds one. Fails if the recovered state is inconsistent
+    /// (a gap in the entries, terms going backwards, a hard-state term older
+    /// than the log).
+    pub fn restore(
+        config: Config,
+        bootstrap: Membership,
+        state: RecoveredState,
+        seed: u64,
+    ) -> Result<Raft, CoreError> {
+        let RecoveredState {
+            hard_state,
+            snapshot,
+            entries,
+            truncated_at: _,
+        } = state;
+        let (mut expected, mut prev_term) = snapshot.as_ref().map_or((1, 0), |s| {
+            (s.meta.last_index.saturating_add(1), s.meta.last_term)
+        });
+        for entry in &entries {
+            if entry.index != expected {
+                return Err(CoreError::InvalidState(format!(
+                    "entry index {} where {} was expected",
+                    entry.index, expected
+                )));
+            }
+            if entry.term < prev_term {
+                return Err(CoreError::InvalidState(format!(
+                    "entry {} has term {} below the previous term {}",
+                    entry.index, entry.term, prev_term
+                )));
+            }
+            expected = expected.saturating_add(1);
+            prev_term = entry.term;
+        }
+        if hard_state.term < prev_term {
+            return Err(CoreError::InvalidState(format!(
+                "hard-state term {} is older than the last log term {}",
+                hard_state.term, prev_term
+            )));
+        }
+        let log = RaftLog::from_parts(snapshot, entries);
+        Ok(Raft::build(
+            config.normalized(),
+            bootstrap,
+            hard_state,
+            log,
+            seed,
+        ))
+    }
+
+    fn build(
+        config: Config,
+        bootstrap: Membership,
+        hard_state: HardState,
+        log: RaftLog,
+        seed: u64,
+    ) -> Raft {
+        let snapshot_index = log.snapshot_index();
+        let last_index = log.last_index();
+        let commit = hard_state.commit.max(snapshot_index).min(last_index);
+        let mut raft = Raft {
+            id: config.id,
+            config,
+            membership: bootstrap.clone(),
+            bootstrap,
+            term: hard_state.term,
+            voted_for: hard_state.voted_for,
+            role: Role::Follower,
+            leader: None,
+            log,
+            commit,
+            applied: snapshot_index,
+            persisted: last_index,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            ticks: 0,
+            election_elapsed: 0,
+            election_timeout: 0,
+            heartbeat_elapsed: 0,
+            votes: BTreeMap::new(),
+            progress: BTreeMap::new(),
+            transfer: None,
+            reads: ReadState::default(),
+            incoming_snapshot: None,
+            output: Output::default(),
+            last_hard_state: HardState {
+                commit,
+                ..hard_state
+            },
+            counters: Counters::default(),
+        };
+        raft.membership = raft.membership_at(last_index);
+        raft.reset_election_timer();
+        raft.emit_committed();
+        raft
+    }
+
+    /// Feeds one input to the core. Its effects accumulate in the output
+    /// drained by [`Raft::take_output`].
+    ///
+    /// An `Err` means the input (or part of it) was refused and counted in
+    /// [`Status::counters`]; it is never fatal and the core stays usable.
+    /// Under message loss, duplication and delay some refusals are routine
+    /// (for example [`RejectReason::StaleTerm`]); the output may still hold
+    /// the protocol's answer (a stale leader is told the newer term).
+    pub fn step(&mut self, input: Input) -> Result<(), StepError> {
+        let result = match input {
+            Input::Tick => {
+                self.tick();
+                Ok(())
+            }
+            Input::Message(msg) => self.handle_message(msg),
+            Input::Propose { id, data } => {
+                self.propose(id, data);
+                Ok(())
+            }
+            Input::Read { id } => {
+                self.read(id);
+                Ok(())
+            }
+            Input::Persisted { index, term } => self.handle_persisted(index, term),
+            Input::SnapshotTaken { snapshot } => self.snapshot_taken(snapshot),
+            Input::TransferLeadership { to } => self.transfer_leadership(to),
+        };
+        if let Err(reason) = result {
+            *self.counters.rejected.entry(reason.as_str()).or_insert(0) += 1;
+        }
+        self.finish_step();
+        result.map_err(|reason| StepError { reason })
+    }
+
+    /// Drains the effects accumulated since the last call; carry them out in
+    /// the documented order (persist, send, apply, answer).
+    pub fn take_output(&mut self) -> Output {
+        std::mem::take(&mut self.output)
+    }
+
+    /// Whether [`Raft::take_output`] would return something.
+    pub fn has_output(&self) -> bool {
+        !self.output.is_empty()
+    }
+
+    /// A snapshot of this node's state and counters.
+    pub fn status(&self) -> Status {
+        Status {
+            id: self.id,
+            role: self.role,
+            term: self.term,
+            voted_for: self.voted_for,
+            leader: self.leader,
+            commit_index: self.commit,
+            applied_index: self.applied,
+            persisted_index: self.persisted,
+            first_index: self.log.first_index(),
+            last_index: self.log.last_index(),
+            snapshot_index: self.log.snapshot_index(),
+            membership: self.membership.clone(),
+            transfer_target: self.transfer.as_ref().map(|t| t.target),
+            lease_held: self.role == Role::Leader && self.lease_held(),
+            pending_reads: self.reads.pending_count(),
+            peers: self
+                .progress
+                .iter()
+                .map(|(&id, pr)| pr.status(id))
+                .collect(),
+            counters: self.counters.clone(),
+        }
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// This node's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The current term.
+    pub fn term(&self) -> Term {
+        self.term
+    }
+
+    /// The leader of the current term, if known.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.leader
+    }
+
+    /// The highest index known to be committed.
+    pub fn commit_index(&self) -> LogIndex {
+        self.commit
+    }
+
+    /// The highest index handed out for applying (in `Output::committed` or
+    /// as `Output::snapshot`).
+    pub fn applied_index(&self) -> LogIndex {
+        self.applied
+    }
+
+    /// The index of the last log entry.
+    pub fn last_index(&self) -> LogIndex {
+        self.log.last_index()
+    }
+
+    /// The first index still held in memory (`snapshot_index + 1`).
+    pub fn first_index(&self) -> LogIndex {
+        self.log.first_index()
+    }
+
+    /// The last index covered by this node's snapshot (0: none).
+    pub fn snapshot_index(&self) -> LogIndex {
+        self.log.snapshot_index()
+    }
+
+    /// The entry at `index`, if it is held in memory.
+    pub fn entry(&self, index: LogIndex) -> Option<&Entry> {
+        self.log.entry(index)
+    }
+
+    /// The term of the entry at `index`, if known (0 at index 0; the
+    /// snapshot's term at the snapshot index).
+    pub fn term_at(&self, index: LogIndex) -> Option<Term> {
+        self.log.term(index)
+    }
+
+    /// The configuration in force.
+    pub fn membership(&self) -> &Membership {
+        &self.membership
+    }
+
+    /// This node's configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The hard state as of the last step (what the last emitted
+    /// `Output::hard_state` said, or the recovered one).
+    pub fn hard_state(&self) -> HardState {
+        self.last_hard_state
+    }
+
+    /// The metadata a snapshot covering the log up to `index` must carry
+    /// (term and configuration at `index`), if the term at `index` is known.
+    /// Drivers build the snapshot they pass to [`Input::SnapshotTaken`] with it.
+    pub fn snapshot_meta(&self, index: LogIndex) -> Option<SnapshotMeta> {
+        let last_term = self.log.term(index)?;
+        Some(SnapshotMeta {
+            last_index: index,
+            last_term,
+            membership: self.membership_at(index),
+        })
+    }
+
+    /// The configuration in force at `index`: the latest `Membership` entry at
+    /// or below it, else the snapshot's, else the bootstrap configuration.
+    pub(crate) fn membership_at(&self, index: LogIndex) -> Membership {
+        let from_log = self
+            .log
+            .entries()
+            .iter()
+            .rev()
+            .filter(|e| e.index <= index)
+            .find_map(|e| match &e.payload {
+                EntryPayload::Membership(m) => Some(m.clone()),
+                _ => None,
+            });
+        from_log
+            .or_else(|| self.log.snapshot().map(|s| s.meta.membership.clone()))
+            .unwrap_or_else(|| self.bootstrap.clone())
+    }
+
+    /// Recomputes the configuration after the log changed; a leader starts or
+    /// stops tracking members accordingly.
+    pub(crate) fn refresh_membership(&mut self) {
+        let membership = self.membership_at(self.log.last_index());
+        if membership == self.membership {
+            return;
+        }
+        self.membership = membership;
+        if self.role == Role::Leader {
+            let last_index = self.log.last_index();
+            let members: Vec<NodeId> = self
+                .membership
+                .members()
+                .filter(|&m| m != self.id)
+                .collect();
+            self.progress.retain(|id, _| members.contains(id));
+            for m in members {
+                self.progress
+                    .entry(m)
+                    .or_insert_with(|| Progress::new(last_index));
+            }
+        }
+    }
+
+    /// Whether this node may campaign: it is a voter of the configuration.
+    pub(crate) fn promotable(&self) -> bool {
+        self.membership.voters.contains(&self.id)
+    }
+
+    /// Queues a message from us in our current term.
+    pub(crate) fn send(&mut self, to: NodeId, body: MessageBody) {
+        let term = self.term;
+        self.send_with_term(to, term, body);
+    }
+
+    /// Queues a message carrying an explicit term (pre-votes use `term + 1`).
+    pub(crate) fn send_with_term(&mut self, to: NodeId, term: Term, body: MessageBody) {
+        *self.counters.messages_sent.entry(body.kind()).or_insert(0) += 1;
+        self.output.messages.push(Message {
+            from: self.id,
+            to,
+            term,
+            body,
+        });
+    }
+
+    /// Queues entries to persist. Entries at or after the first new index
+    /// that were queued earlier in this output are replaced (a truncation).
+    pub(crate) fn emit_entries(&mut self, entries: &[Entry]) {
+        let Some(first) = entries.first() else {
+            return;
+        };
+        let first_index = first.index;
+        self.output.entries.retain(|e| e.index < first_index);
+        self.output.entries.extend_from_slice(entries);
+    }
+
+    /// Hands out newly committed entries for applying.
+    pub(crate) fn emit_committed(&mut self) {
+        if self.commit > self.applied {
+            let entries = self.log.range(self.applied.saturating_add(1), self.commit);
+            debug_assert_eq!(
+                entries.last().map(|e| e.index),
+                Some(self.commit),
+                "committed entries must be held in memory"
+            );
+            if let Some(last) = entries.last() {
+                self.applied = last.index;
+            }
+            self.output.committed.extend(entries);
+        }
+    }
+
+    /// Answers, persistence and assertions common to every step.
+    fn finish_step(&mut self) {
+        self.emit_committed();
+        let hard_state = HardState {
+            term: self.term,
+            voted_for: self.voted_for,
+            commit: self.commit,
+        };
+        debug_assert!(
+            hard_state.term >= self.last_hard_state.term,
+            "term never decreases"
+        );
+        if hard_state != self.last_hard_state {
+            self.output.hard_state = Some(hard_state);
+            self.last_hard_state = hard_state;
+        }
+        debug_assert!(self.applied <= self.commit, "applied <= commit");
+        debug_assert!(self.commit <= self.log.last_index(), "commit <= last index");
+        debug_assert!(
+            self.log.snapshot_index() <= self.applied,
+            "snapshot <= applied"
+        );
+        debug_assert!(
+            self.persisted <= self.log.last_index(),
+            "persisted <= last index"
+        );
+    }
+
+    /// One logical tick.
+    fn tick(&mut self) {
+        self.ticks = self.ticks.saturating_add(1);
+        if self.role == Role::Leader {
+            self.tick_leader();
+        } else {
+            self.tick_election();
+        }
+    }
+
+    /// Validates a message's addressing and term, then dispatches it.
+    fn handle_message(&mut self, msg: Message) -> Result<(), RejectReason> {
+        *self
+            .counters
+            .messages_received
+            .entry(msg.body.kind())
+            .or_insert(0) += 1;
+        if msg.to != self.id || msg.from == self.id {
+            return Err(RejectReason::WrongRecipient);
+        }
+        if !self.membership.contains(msg.from) {
+            return Err(RejectReason::UnknownPeer);
+        }
+        let is_pre_vote_request =
+            matches!(msg.body, MessageBody::RequestVote { pre_vote: true, .. });
+        let is_granted_pre_vote = matches!(
+            msg.body,
+            MessageBody::RequestVoteResponse {
+                pre_vote: true,
+                granted: true
+            }
+        );
+        if msg.term > self.term {
+            if let MessageBody::RequestVote { transfer, .. } = msg.body {
+                if !transfer && self.in_lease() {
+                    return Err(RejectReason::LeaderLease);
+                }
+            }
+            if !is_pre_vote_request && !is_granted_pre_vote {
+                let leader = matches!(
+                    msg.body,
+                    MessageBody::AppendEntries { .. }
+                        | MessageBody::InstallSnapshot { .. }
+                        | MessageBody::TimeoutNow
+                )
+                .then_some(msg.from);
+                self.become_follower(msg.term, leader);
+            }
+        } else if msg.term < self.term {
+            self.answer_stale(&msg);
+            return Err(RejectReason::StaleTerm);
+        }
+        let from = msg.from;
+        let term = msg.term;
+        match msg.body {
+            MessageBody::RequestVote {
+                pre_vote,
+                last_log_index,
+                last_log_term,
+                transfer: _,
+            } => {
+                self.handle_request_vote(from, term, pre_vote, last_log_index, last_log_term);
+                Ok(())
+            }
+            MessageBody::RequestVoteResponse { pre_vote, granted } => {
+                self.handle_vote_response(from, term, pre_vote, granted);
+                Ok(())
+            }
+            MessageBody::AppendEntries {
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+                read_round,
+            } => {
+                self.accept_leader(from)?;
+                self.handle_append(
+                    from,
+                    term,
+                    prev_log_index,
+                    prev_log_term,
+                    entries,
+                    leader_commit,
+                    read_round,
+                )
+            }
+            MessageBody::AppendEntriesResponse {
+                success,
+                match_index,
+                conflict_term,
+                conflict_index,
+                read_round,
+            } => self.handle_append_response(
+                from,
+                success,
+                match_index,
+                conflict_term,
+                conflict_index,
+                read_round,
+            ),
+            MessageBody::InstallSnapshot {
+                meta,
+                offset,
+                data,
+                done,
+            } => {
+                self.accept_leader(from)?;
+                self.handle_install_snapshot(from, meta, offset, data, done)
+            }
+            MessageBody::InstallSnapshotResponse {
+                last_index,
+                next_offset,
+                done,
+                rejected,
+            } => self.handle_snapshot_response(from, last_index, next_offset, done, rejected),
+            MessageBody::TimeoutNow => self.handle_timeout_now(from),
+        }
+    }
+
+    /// Tells the sender of an outdated message our term where that helps it
+    /// catch up: a stale leader steps down, a stale candidate learns the term.
+    fn answer_stale(&mut self, msg: &Message) {
+        match msg.body {
+            MessageBody::AppendEntries { .. } | MessageBody::InstallSnapshot { .. } => {
+                self.send(
+                    msg.from,
+                    MessageBody::AppendEntriesResponse {
+                        success: false,
+                        match_index: 0,
+                        conflict_term: None,
+                        conflict_index: 0,
+                        read_round: 0,
+                    },
+                );
+            }
+            MessageBody::RequestVote { pre_vote, .. } => {
+                self.send(
+                    msg.from,
+                    MessageBody::RequestVoteResponse {
+                        pre_vote,
+                        granted: false,
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// A leader message in our term: follow its sender.
+    fn accept_leader(&mut self, from: NodeId) -> Result<(), RejectReason> {
+        match self.role {
+            Role::Leader => return Err(RejectReason::UnexpectedMessage),
+            Role::Candidate | Role::PreCandidate => self.become_follower(self.term, Some(from)),
+            Role::Follower => {
+                if self.leader.is_some_and(|l| l != from) {
+                    return Err(RejectReason::UnexpectedMessage);
+                }
+                self.leader = Some(from);
+            }
+        }
+        self.election_elapsed = 0;
+        Ok(())
+    }
+
+    /// Whether the lease rules of `read_mode` apply (kept for status).
+    pub(crate) fn lease_reads_enabled(&self) -> bool {
+        self.config.read_mode == ReadMode::Lease && self.config.check_quorum
+    }
+}

@@ -1,0 +1,444 @@
+//! Log replication (Raft §5.3) and commitment (§5.4.2): proposals, batched
+//! and pipelined AppendEntries, the follower's consistency check with
+//! conflict hints, the leader's fast backtracking, and commit counting that
+//! only ever counts entries of the leader's own term (Figure 8).
+
+use crate::core::api::{ProposalOutcome, ProposalResult};
+use crate::core::error::RejectReason;
+use crate::core::raft::Raft;
+use crate::core::status::{ProgressState, Role};
+use crate::types::{Entry, EntryPayload, LogIndex, MessageBody, NodeId, Term};
+
+impl Raft {
+    /// A tick on a leader: heartbeats, check-quorum and the transfer timer.
+    pub(crate) fn tick_leader(&mut self) {
+        self.heartbeat_elapsed = self.heartbeat_elapsed.saturating_add(1);
+        self.election_elapsed = self.election_elapsed.saturating_add(1);
+        if self.election_elapsed >= self.config.election_ticks {
+            self.election_elapsed = 0;
+            if self.config.check_quorum && !self.quorum_active() {
+                self.counters.check_quorum_step_downs += 1;
+                let term = self.term;
+                self.become_follower(term, None);
+                return;
+            }
+        }
+        if self.tick_transfer() {
+            return;
+        }
+        if self.heartbeat_elapsed >= self.config.heartbeat_ticks {
+            self.heartbeat_elapsed = 0;
+            self.broadcast_heartbeat();
+        }
+    }
+
+    /// Whether a quorum of voters (counting us) was heard from since the last
+    /// check; resets the marks for the next round.
+    fn quorum_active(&mut self) -> bool {
+        let mut active = 0usize;
+        for voter in &self.membership.voters {
+            if *voter == self.id || self.progress.get(voter).is_some_and(|p| p.recent_active) {
+                active += 1;
+            }
+        }
+        for pr in self.progress.values_mut() {
+            pr.recent_active = false;
+        }
+        active >= self.membership.quorum()
+    }
+
+    /// Appends an application command if we lead and are not overloaded.
+    pub(crate) fn propose(&mut self, id: u64, data: Vec<u8>) {
+        let outcome = if self.role != Role::Leader {
+            ProposalOutcome::NotLeader {
+                leader_hint: self.leader,
+            }
+        } else if self.transfer.is_some()
+            || self.log.last_index().saturating_sub(self.commit)
+                >= self.config.max_uncommitted_entries as u64
+        {
+            ProposalOutcome::Overloaded
+        } else {
+            let entry = Entry {
+                term: self.term,
+                index: self.log.last_index().saturating_add(1),
+                payload: EntryPayload::Command(data),
+            };
+            let index = entry.index;
+            self.log.push(entry.clone());
+            self.emit_entries(std::slice::from_ref(&entry));
+            self.broadcast_append();
+            ProposalOutcome::Appended {
+                index,
+                term: self.term,
+            }
+        };
+        if matches!(outcome, ProposalOutcome::Appended { .. }) {
+            self.counters.proposals_appended += 1;
+        } else {
+            self.counters.proposals_refused += 1;
+        }
+        self.output.proposals.push(ProposalResult { id, outcome });
+    }
+
+    /// Sends entries to every follower whose window has room.
+    pub(crate) fn broadcast_append(&mut self) {
+        let peers: Vec<NodeId> = self.progress.keys().copied().collect();
+        for peer in peers {
+            while self.send_append(peer, false) {}
+        }
+    }
+
+    /// Sends one heartbeat round to every follower: it confirms leadership
+    /// for reads and leases (a fresh read round), retries a paused probe and
+    /// a snapshot chunk that got no answer.
+    pub(crate) fn broadcast_heartbeat(&mut self) {
+        self.new_read_round();
+        let peers: Vec<NodeId> = self.progress.keys().copied().collect();
+        for peer in peers {
+            let Some(pr) = self.progress.get_mut(&peer) else {
+                continue;
+            };
+            match pr.state {
+                ProgressState::Probe => {
+                    pr.probe_sent = false;
+                    self.send_append(peer, true);
+                }
+                ProgressState::Replicate => {
+                    self.send_heartbeat(peer);
+                    while self.send_append(peer, false) {}
+                }
+                ProgressState::Snapshot => {
+                    let resend = pr.chunk_sent;
+                    self.send_heartbeat(peer);
+                    if resend {
+                        self.send_snapshot_chunk(peer);
+                    }
+                }
+            }
+        }
+    }
+
+    /// An empty AppendEntries at the follower's next index (or, when that is
+    /// unknown, at its match index): confirms leadership and carries the
+    /// commit index; a follower that lost in-flight entries rejects it, which
+    /// sends the leader back to probing.
+    fn send_heartbeat(&mut self, to: NodeId) {
+        let Some(pr) = self.progress.get(&to) else {
+            return;
+        };
+        let candidates = [pr.next_index.saturating_sub(1), pr.match_index, 0];
+        let (prev_log_index, prev_log_term) = candidates
+            .iter()
+            .find_map(|&i| self.log.term(i).map(|t| (i, t)))
+            .unwrap_or((0, 0));
+        let body = MessageBody::AppendEntries {
+            prev_log_index,
+            prev_log_term,
+            entries: Vec::new(),
+            leader_commit: self.commit,
+            read_round: self.reads.round(),
+        };
+        self.send(to, body);
+    }
+
+    /// Sends the next AppendEntries to `to` if its progress allows; with
+    /// `allow_empty` a message goes out even without new entries (a probe).
+    /// Starts a snapshot transfer when the entries it needs are compacted.
+    /// Returns whether a message carrying entries was sent.
+    pub(crate) fn send_append(&mut self, to: NodeId, allow_empty: bool) -> bool {
+        let max_inflight = self.config.max_inflight_msgs;
+        let Some(pr) = self.progress.get(&to) else {
+            return false;
+        };
+        if pr.is_paused(max_inflight) {
+            return false;
+        }
+        let prev_log_index = pr.next_index.saturating_sub(1);
+        let next_index = pr.next_index;
+        let Some(prev_log_term) = self.log.term(prev_log_index) else {
+            self.start_snapshot_transfer(to);
+            return false;
+        };
+        let entries = self.log.slice(
+            next_index,
+            self.config.max_entries_per_msg,
+            self.config.max_bytes_per_msg,
+        );
+        if entries.is_empty() && !allow_empty {
+            return false;
+        }
+        let carried = !entries.is_empty();
+        let last_sent = prev_log_index.saturating_add(entries.len() as u64);
+        let body = MessageBody::AppendEntries {
+            prev_log_index,
+            prev_log_term,
+            entries,
+            leader_commit: self.commit,
+            read_round: self.reads.round(),
+        };
+        self.send(to, body);
+        if let Some(pr) = self.progress.get_mut(&to) {
+            pr.sent_entries(last_sent, carried);
+        }
+        carried
+    }
+
+    /// A follower's side of AppendEntries from the leader of our term.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn handle_append(
+        &mut self,
+        from: NodeId,
+        msg_term: Term,
+        prev_log_index: LogIndex,
+        prev_log_term: Term,
+        entries: Vec<Entry>,
+        leader_commit: LogIndex,
+        read_round: u64,
+    ) -> Result<(), RejectReason> {
+        // Well-formedness of peer-controlled data first.
+        let mut expected_term = prev_log_term;
+        for (k, entry) in entries.iter().enumerate() {
+            let expected_index = prev_log_index.checked_add(k as u64 + 1);
+            if Some(entry.index) != expected_index {
+                return Err(RejectReason::IndexOutOfRange);
+            }
+            if entry.term < expected_term || entry.term > msg_term {
+                return Err(RejectReason::MalformedEntries);
+            }
+            expected_term = entry.term;
+        }
+        if prev_log_term > msg_term {
+            return Err(RejectReason::MalformedEntries);
+        }
+
+        // Entries at or below our commit index are committed, hence in every
+        // later leader's log: skip them rather than compare.
+        let mut prev_index = prev_log_index;
+        let mut prev_term = prev_log_term;
+        let mut entries = entries;
+        if prev_index < self.commit {
+            let skip = usize::try_from(self.commit - prev_index)
+                .unwrap_or(usize::MAX)
+                .min(entries.len());
+            for e in entries.iter().take(skip) {
+                if self.log.term(e.index).is_some_and(|t| t != e.term) {
+                    return Err(RejectReason::ConflictBelowCommit);
+                }
+            }
+            entries.drain(..skip);
+            prev_index = self.commit;
+            prev_term = self.log.term(self.commit).unwrap_or(0);
+            if entries.is_empty() {
+                let match_index = self.commit.max(prev_log_index);
+                self.reply_append_success(from, match_index, leader_commit, read_round);
+                return Ok(());
+            }
+        }
+
+        // The consistency check (Raft §5.3).
+        match self.log.term(prev_index) {
+            Some(t) if t == prev_term => {}
+            found => {
+                let (conflict_term, conflict_index) = match found {
+                    None => (None, self.log.last_index().saturating_add(1)),
+                    Some(t) => (
+                        Some(t),
+                        self.log
+                            .first_index_of_term_run(prev_index)
+                            .max(self.commit.saturating_add(1)),
+                    ),
+                };
+                self.send(
+                    from,
+                    MessageBody::AppendEntriesResponse {
+                        success: false,
+                        match_index: 0,
+                        conflict_term,
+                        conflict_index,
+                        read_round,
+                    },
+                );
+                return Ok(());
+            }
+        }
+
+        // Append what is new; truncate only at a real conflict.
+        let last_new = prev_index.saturating_add(entries.len() as u64);
+        let first_new = entries
+            .iter()
+            .position(|e| self.log.term(e.index) != Some(e.term));
+        if let Some(pos) = first_new {
+            let new = entries.split_off(pos);
+            if let Some(first) = new.first() {
+                let conflict_at = first.index;
+                if conflict_at <= self.commit {
+                    return Err(RejectReason::ConflictBelowCommit);
+                }
+                let truncated = conflict_at <= self.log.last_index();
+                if truncated {
+                    self.log.truncate_from(conflict_at);
+                    self.persisted = self.persisted.min(conflict_at - 1);
+                }
+                let has_membership = new
+                    .iter()
+                    .any(|e| matches!(e.payload, EntryPayload::Membership(_)));
+                for e in &new {
+                    self.log.push(e.clone());
+                }
+                self.emit_entries(&new);
+                if truncated || has_membership {
+                    self.refresh_membership();
+                }
+            }
+        }
+        self.reply_append_success(from, last_new, leader_commit, read_round);
+        Ok(())
+    }
+
+    /// Advances the commit index as far as the leader allows and `match_index`
+    /// proves, then acknowledges.
+    fn reply_append_success(
+        &mut self,
+        to: NodeId,
+        match_index: LogIndex,
+        leader_commit: LogIndex,
+        read_round: u64,
+    ) {
+        let new_commit = leader_commit.min(match_index).min(self.log.last_index());
+        if new_commit > self.commit {
+            self.commit = new_commit;
+        }
+        self.send(
+            to,
+            MessageBody::AppendEntriesResponse {
+                success: true,
+                match_index,
+                conflict_term: None,
+                conflict_index: 0,
+                read_round,
+            },
+        );
+    }
+
+    /// A leader's side of an AppendEntries answer in its term.
+    pub(crate) fn handle_append_response(
+        &mut self,
+        from: NodeId,
+        success: bool,
+        match_index: LogIndex,
+        conflict_term: Option<Term>,
+        conflict_index: LogIndex,
+        read_round: u64,
+    ) -> Result<(), RejectReason> {
+        if self.role != Role::Leader {
+            return Ok(());
+        }
+        if success && match_index > self.log.last_index() {
+            return Err(RejectReason::IndexOutOfRange);
+        }
+        let Some(pr) = self.progress.get_mut(&from) else {
+            return Err(RejectReason::UnknownPeer);
+        };
+        pr.recent_active = true;
+        self.record_read_ack(from, read_round);
+        let Some(pr) = self.progress.get_mut(&from) else {
+            return Ok(());
+        };
+        if success {
+            let advanced = pr.acknowledge(match_index);
+            match pr.state {
+                ProgressState::Probe => pr.become_replicate(),
+                ProgressState::Snapshot if pr.match_index >= pr.snapshot_index => pr.become_probe(),
+                _ => {}
+            }
+            if advanced {
+                // Followers learn a new commit index with the next message.
+                self.maybe_commit();
+            }
+            self.maybe_send_timeout_now(from);
+        } else {
+            if pr.state == ProgressState::Snapshot {
+                return Ok(());
+            }
+            // Fast backtracking: jump past the follower's conflicting term, or
+            // to the end of its log. Each rejection only moves `next_index`
+            // back, so a stale or duplicated rejection cannot cause a loop.
+            let hint = match conflict_term {
+                Some(t) => self
+                    .log
+                    .last_index_of_term(t, self.log.last_index())
+                    .map_or(conflict_index, |i| i.saturating_add(1)),
+                None => conflict_index,
+            };
+            let last_index = self.log.last_index();
+            let Some(pr) = self.progress.get_mut(&from) else {
+                return Ok(());
+            };
+            pr.next_index = hint
+                .min(pr.next_index.saturating_sub(1))
+                .min(last_index.saturating_add(1))
+                .max(pr.match_index.saturating_add(1));
+            pr.state = ProgressState::Probe;
+            pr.probe_sent = false;
+            pr.inflight.clear();
+            self.send_append(from, true);
+            return Ok(());
+        }
+        while self.send_append(from, false) {}
+        Ok(())
+    }
+
+    /// A `Persisted` notice: our own log counts towards commitment up to it.
+    pub(crate) fn handle_persisted(
+        &mut self,
+        index: LogIndex,
+        term: Term,
+    ) -> Result<(), RejectReason> {
+        if index <= self.persisted {
+            return Ok(());
+        }
+        if self.log.term(index) != Some(term) {
+            return Err(RejectReason::StalePersisted);
+        }
+        self.persisted = index;
+        if self.role == Role::Leader {
+            self.maybe_commit();
+        }
+        Ok(())
+    }
+
+    /// Commits the highest index a quorum of voters holds, if it is of our
+    /// term (Figure 8: older entries commit only indirectly). Our own log
+    /// counts only as far as it is persisted. Returns whether commit moved.
+    pub(crate) fn maybe_commit(&mut self) -> bool {
+        let mut matched: Vec<LogIndex> = self
+            .membership
+            .voters
+            .iter()
+            .map(|&v| {
+                if v == self.id {
+                    self.persisted.min(self.log.last_index())
+                } else {
+                    self.progress.get(&v).map_or(0, |p| p.match_index)
+                }
+            })
+            .collect();
+        if matched.is_empty() {
+            return false;
+        }
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        let Some(&candidate) = matched.get(self.membership.quorum() - 1) else {
+            return false;
+        };
+        if candidate > self.commit && self.log.term(candidate) == Some(self.term) {
+            let first_in_term = self.log.term(self.commit) != Some(self.term);
+            self.commit = candidate;
+            if first_in_term {
+                self.release_reads_waiting_for_commit();
+            }
+            return true;
+        }
+        false
+    }
+}
