@@ -26,5 +26,8 @@ pub mod types;
 pub use crate::core::api::{
     Config, Input, Output, ProposalOutcome, ProposalResult, ReadMode, ReadOutcome, ReadResult,
 };
+pub use crate::core::{
+    CoreError, Counters, PeerStatus, ProgressState, Raft, RejectReason, Role, Status, StepError,
+};
 pub use crate::storage::{LogStorage, RecoveredState, StorageError};
 pub use crate::types::*;
