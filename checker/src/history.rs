@@ -6,8 +6,15 @@
 //! did not happen) or `info` (unknown). Nemesis actions appear under the
 //! process [`Process::Nemesis`].
 
+mod process;
+mod validate;
+
+pub use validate::Validator;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::error::HistoryError;
 
 /// Who issued an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,8 +39,9 @@ pub enum EventType {
     Info,
 }
 
-/// One row of a history.
-#[derive(Debug, Clone, PartialEq)]
+/// One row of a history. Serializes (JSON Lines) as an object with the
+/// fields `index, time_ns, process, type, f, key, value`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// Position in the history, 0-based and strictly increasing.
     pub index: u64,
@@ -42,6 +50,7 @@ pub struct Event {
     /// Who issued it.
     pub process: Process,
     /// Invoke or a completion.
+    #[serde(rename = "type")]
     pub kind: EventType,
     /// The operation's function: `read`, `write`, `cas`, `append`, `add`, or a
     /// nemesis action such as `start-partition`.
@@ -101,4 +110,162 @@ pub struct Operation {
     pub invoke_index: u64,
     /// History index of the completion event, if any.
     pub complete_index: Option<u64>,
+}
+
+impl EventType {
+    /// The lowercase name used in CSV and JSON Lines (`invoke`, `ok`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Invoke => "invoke",
+            EventType::Ok => "ok",
+            EventType::Fail => "fail",
+            EventType::Info => "info",
+        }
+    }
+
+    /// Parses the lowercase name; `None` for anything else.
+    pub fn from_name(name: &str) -> Option<EventType> {
+        match name {
+            "invoke" => Some(EventType::Invoke),
+            "ok" => Some(EventType::Ok),
+            "fail" => Some(EventType::Fail),
+            "info" => Some(EventType::Info),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl History {
+    /// An empty history.
+    pub fn new() -> Self {
+        History::default()
+    }
+
+    /// Checks the history contract (DESIGN §3) without keeping the pairing.
+    /// Errors name the offending event by its index.
+    pub fn validate(&self) -> Result<(), HistoryError> {
+        self.operations().map(|_| ())
+    }
+
+    /// Pairs every client invoke with its completion, in invocation order.
+    ///
+    /// Validates the history on the way: indices strictly increase, time
+    /// never goes backwards, every completion has a pending invoke of the
+    /// same process (and the same `f` and key), no process has two pending
+    /// invokes, and no process issues again after an `info`. Operations
+    /// that never complete become [`Outcome::Info`] with `return_ns: None`;
+    /// nemesis events are skipped.
+    pub fn operations(&self) -> Result<Vec<Operation>, HistoryError> {
+        let mut validator = Validator::new(None);
+        for event in &self.events {
+            validator.push(event, None)?;
+        }
+        Ok(validator.finish())
+    }
+
+    /// The number of client operations (invoke events).
+    pub fn invocation_count(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|e| e.kind == EventType::Invoke && e.process != Process::Nemesis)
+            .count()
+    }
+}
+
+/// A history read from a text input, with the input's name and the
+/// 1-based line of every event (so later errors and explanations can point
+/// back into the file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourcedHistory {
+    /// The input's name (usually a file path).
+    pub source: String,
+    /// The validated history.
+    pub history: History,
+    /// `lines[i]` is the line of `history.events[i]`.
+    pub lines: Vec<u64>,
+}
+
+impl SourcedHistory {
+    /// The line of the event with history index `index`, if present.
+    pub fn line_of_index(&self, index: u64) -> Option<u64> {
+        let pos = self
+            .history
+            .events
+            .binary_search_by_key(&index, |e| e.index)
+            .ok()?;
+        self.lines.get(pos).copied()
+    }
+
+    /// Pairs the history into operations (see [`History::operations`]),
+    /// naming file and line in any error.
+    pub fn operations(&self) -> Result<Vec<Operation>, HistoryError> {
+        let mut validator = Validator::new(Some(&self.source));
+        for (event, line) in self.history.events.iter().zip(&self.lines) {
+            validator.push(event, Some(*line))?;
+        }
+        Ok(validator.finish())
+    }
+}
+
+/// Builds a [`SourcedHistory`] event by event, validating as it goes so the
+/// first contract violation is reported with its file and line.
+#[derive(Debug)]
+pub struct HistoryBuilder {
+    source: String,
+    validator: Validator,
+    events: Vec<Event>,
+    lines: Vec<u64>,
+}
+
+impl HistoryBuilder {
+    /// A builder for the input named `source`.
+    pub fn new(source: &str) -> Self {
+        HistoryBuilder {
+            source: source.to_owned(),
+            validator: Validator::new(Some(source)),
+            events: Vec::new(),
+            lines: Vec::new(),
+        }
+    }
+
+    /// The input's name.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The number of events accepted so far.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether no event was accepted yet.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Validates `event` (read from `line`) against the events before it and
+    /// appends it.
+    pub fn push(&mut self, event: Event, line: u64) -> Result<(), HistoryError> {
+        self.validator.push(&event, Some(line))?;
+        self.events.push(event);
+        self.lines.push(line);
+        Ok(())
+    }
+
+    /// The finished history.
+    pub fn finish(self) -> SourcedHistory {
+        SourcedHistory {
+            source: self.source,
+            history: History {
+                events: self.events,
+            },
+            lines: self.lines,
+        }
+    }
 }

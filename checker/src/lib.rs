@@ -5,3 +5,6 @@
 //! history that came from any system.
 
 pub mod history;
+pub mod error;
+pub mod import;
+pub mod io;
