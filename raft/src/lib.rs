@@ -20,6 +20,8 @@
 //! Time is logical ticks; randomness comes from an RNG seeded at construction.
 
 pub mod core;
+#[cfg(feature = "node")]
+pub mod node;
 pub mod storage;
 pub mod types;
 
