@@ -19,9 +19,9 @@
 //!
 //! Time is logical ticks; randomness comes from an RNG seeded at construction.
 
+pub mod codec;
 pub mod core;
-#[cfg(feature = "node")]
-pub mod node;
+pub mod kv;
 pub mod storage;
 pub mod types;
 
