@@ -4,7 +4,19 @@
 //! properties of them. Depends on no other faultline crate, so it can check a
 //! history that came from any system.
 
-pub mod history;
+pub mod append;
+mod elements;
 pub mod error;
+pub mod history;
 pub mod import;
 pub mod io;
+pub mod linearizability;
+pub mod model;
+pub mod set;
+pub mod verdict;
+
+pub use linearizability::{
+    check_history, check_operations, check_with_model, CheckError, CheckOptions, CheckReport,
+};
+pub use model::{Model, ModelKind};
+pub use verdict::Verdict;

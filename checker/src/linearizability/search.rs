@@ -1,0 +1,422 @@
+//! The search for one partition: Wing & Gong's algorithm with Lowe's
+//! just-in-time linearization, as Porcupine implements it.
+//!
+//! Calls and returns are laid out in a doubly linked list in time order. The
+//! search walks the list from its head: at a call it tries to linearize that
+//! operation now (the model must accept the recorded return value, and the
+//! resulting (linearized set, state) pair must be new); if that works the
+//! operation's call and return are lifted out of the list and the walk starts
+//! over. Reaching a return means that operation should already have taken
+//! effect, so the last choice is undone (unlifted) and the walk continues
+//! after it. Operations that never returned (`info`) have no return in the
+//! list: they may take effect any time after their call, or never, so the
+//! search succeeds as soon as every operation that did return is linearized.
+
+use super::bitset::LinearizedSet;
+use super::memo::Memo;
+use crate::model::{LinearizableSpec, Step};
+use std::time::Instant;
+
+const NIL: u32 = u32::MAX;
+
+/// How often (in search steps) the clock is read for the time limit.
+const STEPS_PER_CLOCK_READ: u64 = 4096;
+
+/// One operation of a partition, ready for the search.
+#[derive(Debug, Clone)]
+pub(crate) struct SearchOp<S: LinearizableSpec> {
+    /// The specification's operation.
+    pub op: S::Op,
+    /// The recorded return value; `None` accepts any.
+    pub expected: Option<S::Ret>,
+    /// When it was invoked: (time in ns, history index) — the index orders
+    /// events that share a timestamp the way the recorder saw them.
+    pub call: (u64, u64),
+    /// When it returned; `None` if it never did (`info`).
+    pub ret: Option<(u64, u64)>,
+}
+
+/// The limits a search must stay within.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    /// Give up after this instant.
+    pub deadline: Option<Instant>,
+    /// Give up once the memo holds this many pairs.
+    pub max_memo_entries: usize,
+}
+
+/// Why a search gave up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exhausted {
+    /// The deadline passed.
+    Time,
+    /// The memo reached its cap.
+    Memory,
+}
+
+/// How a search ended.
+#[derive(Debug, Clone)]
+pub(crate) enum Outcome<S> {
+    /// Some order of the operations satisfies the model.
+    Linearizable,
+    /// No order does. `prefix` is the longest sequence of operations the
+    /// search could linearize, `state` the model state after it, `stuck` the
+    /// operation whose return the search could not get past, and
+    /// `concurrent` the other operations that were pending at that point (all
+    /// indices into the partition's operations).
+    NotLinearizable {
+        prefix: Vec<usize>,
+        state: S,
+        stuck: usize,
+        concurrent: Vec<usize>,
+    },
+    /// The budget ran out first.
+    GaveUp(Exhausted),
+}
+
+/// What a search did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Stats {
+    /// Loop iterations.
+    pub steps: u64,
+    /// (linearized set, state) pairs memoized.
+    pub memo_entries: usize,
+}
+
+/// The time-ordered doubly linked list of calls and returns. Node `i` is the
+/// call of operation `i`, node `n + i` its return, node `2n` the head.
+struct Entries {
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    /// Position of each node in time order (for concurrency reports).
+    position: Vec<u32>,
+    n: u32,
+}
+
+impl Entries {
+    fn new<S: LinearizableSpec>(ops: &[SearchOp<S>]) -> Self {
+        let n = ops.len() as u32;
+        // (time, index, kind, node): calls sort before returns on a full tie,
+        // so operations that touch at one instant count as concurrent.
+        let mut order: Vec<(u64, u64, u8, u32)> = Vec::with_capacity(ops.len() * 2);
+        for (i, op) in ops.iter().enumerate() {
+            order.push((op.call.0, op.call.1, 0, i as u32));
+            if let Some(ret) = op.ret {
+                // A return recorded before its call is treated as simultaneous.
+                let ret = ret.max(op.call);
+                order.push((ret.0, ret.1, 1, n + i as u32));
+            }
+        }
+        order.sort_unstable();
+        let nodes = 2 * n as usize + 1;
+        let head = 2 * n;
+        let mut next = vec![NIL; nodes];
+        let mut prev = vec![NIL; nodes];
+        let mut position = vec![u32::MAX; nodes];
+        let mut last = head;
+        for (pos, &(_, _, _, node)) in order.iter().enumerate() {
+            next[last as usize] = node;
+            prev[node as usize] = last;
+            position[node as usize] = pos as u32;
+            last = node;
+        }
+        Self {
+            next,
+            prev,
+            position,
+            n,
+        }
+    }
+
+    fn head(&self) -> u32 {
+        2 * self.n
+    }
+
+    fn unlink(&mut self, node: u32) {
+        let (p, nx) = (self.prev[node as usize], self.next[node as usize]);
+        self.next[p as usize] = nx;
+        if nx != NIL {
+            self.prev[nx as usize] = p;
+        }
+    }
+
+    fn relink(&mut self, node: u32) {
+        let (p, nx) = (self.prev[node as usize], self.next[node as usize]);
+        self.next[p as usize] = node;
+        if nx != NIL {
+            self.prev[nx as usize] = node;
+        }
+    }
+
+    /// Removes operation `i`'s call and (if any) return.
+    fn lift(&mut self, i: u32, returned: bool) {
+        self.unlink(i);
+        if returned {
+            self.unlink(self.n + i);
+        }
+    }
+
+    /// Undoes the matching `lift` (lifts are undone in reverse order).
+    fn unlift(&mut self, i: u32, returned: bool) {
+        if returned {
+            self.relink(self.n + i);
+        }
+        self.relink(i);
+    }
+}
+
+/// One linearization choice on the search stack.
+struct Frame<S> {
+    op: u32,
+    /// The state before this op, if the op changed it.
+    saved: Option<S>,
+}
+
+/// The longest linearizable prefix seen so far. `best[..low_water]` always
+/// equals the bottom of the current stack, so a new record copies only the
+/// part that changed.
+struct Longest<S> {
+    best: Vec<u32>,
+    state: Option<S>,
+    stuck: Option<u32>,
+    low_water: usize,
+}
+
+impl<S: Clone> Longest<S> {
+    fn observe(&mut self, stack: &[Frame<S>], state: &S, stuck: u32) {
+        if self.stuck.is_some() && stack.len() <= self.best.len() {
+            return;
+        }
+        let keep = self.low_water.min(self.best.len()).min(stack.len());
+        self.best.truncate(keep);
+        self.best.extend(stack[keep..].iter().map(|f| f.op));
+        self.state = Some(state.clone());
+        self.stuck = Some(stuck);
+        self.low_water = stack.len();
+    }
+}
+
+/// Decides whether `ops` are linearizable with respect to a model starting at
+/// `initial`.
+pub(crate) fn search<S: LinearizableSpec>(
+    ops: &[SearchOp<S>],
+    initial: S,
+    budget: Budget,
+) -> (Outcome<S>, Stats) {
+    let n = ops.len();
+    let mut entries = Entries::new(ops);
+    let mut linearized = LinearizedSet::new(n);
+    let mut memo: Memo<S> = Memo::new(n);
+    let max_memo_entries = budget.max_memo_entries.min(u32::MAX as usize - 1);
+    let mut remaining = ops.iter().filter(|op| op.ret.is_some()).count();
+    let mut stack: Vec<Frame<S>> = Vec::new();
+    let mut longest = Longest {
+        best: Vec::new(),
+        state: None,
+        stuck: None,
+        low_water: 0,
+    };
+    let mut state = initial;
+    let mut steps: u64 = 0;
+    let head = entries.head();
+    let mut cur = entries.next[head as usize];
+    let stats = |steps, memo: &Memo<S>| Stats {
+        steps,
+        memo_entries: memo.len(),
+    };
+
+    loop {
+        if remaining == 0 {
+            return (Outcome::Linearizable, stats(steps, &memo));
+        }
+        steps += 1;
+        if steps.is_multiple_of(STEPS_PER_CLOCK_READ)
+            && budget.deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            return (Outcome::GaveUp(Exhausted::Time), stats(steps, &memo));
+        }
+        if cur != NIL && cur < entries.n {
+            // A call: try to linearize this operation now.
+            let i = cur as usize;
+            let next_state = match state.step(&ops[i].op, ops[i].expected.as_ref()) {
+                Step::Reject => {
+                    cur = entries.next[cur as usize];
+                    continue;
+                }
+                Step::Same => None,
+                Step::Next(s) => Some(s),
+            };
+            if memo.len() >= max_memo_entries {
+                return (Outcome::GaveUp(Exhausted::Memory), stats(steps, &memo));
+            }
+            linearized.insert(i);
+            if !memo.insert(&linearized, next_state.as_ref().unwrap_or(&state)) {
+                linearized.remove(i);
+                cur = entries.next[cur as usize];
+                continue;
+            }
+            let saved = next_state.map(|s| std::mem::replace(&mut state, s));
+            stack.push(Frame { op: cur, saved });
+            let returned = ops[i].ret.is_some();
+            entries.lift(cur, returned);
+            remaining -= usize::from(returned);
+            cur = entries.next[head as usize];
+        } else {
+            // A return (or, defensively, the end of the list): the operations
+            // linearized so far cannot be extended past this point.
+            if cur != NIL {
+                longest.observe(&stack, &state, cur - entries.n);
+            }
+            let Some(frame) = stack.pop() else {
+                let stuck = longest.stuck.unwrap_or(0) as usize;
+                let concurrent = pending_before(&entries, ops, &longest.best, stuck);
+                let prefix = longest.best.iter().map(|&i| i as usize).collect();
+                let state = longest.state.unwrap_or(state);
+                return (
+                    Outcome::NotLinearizable {
+                        prefix,
+                        state,
+                        stuck,
+                        concurrent,
+                    },
+                    stats(steps, &memo),
+                );
+            };
+            longest.low_water = longest.low_water.min(stack.len());
+            if let Some(prev) = frame.saved {
+                state = prev;
+            }
+            let i = frame.op as usize;
+            linearized.remove(i);
+            let returned = ops[i].ret.is_some();
+            entries.unlift(frame.op, returned);
+            remaining += usize::from(returned);
+            cur = entries.next[frame.op as usize];
+        }
+    }
+}
+
+/// The operations outside `prefix` (other than `stuck`) that were invoked
+/// before `stuck` returned: the ones that could have been linearized next.
+fn pending_before<S: LinearizableSpec>(
+    entries: &Entries,
+    ops: &[SearchOp<S>],
+    prefix: &[u32],
+    stuck: usize,
+) -> Vec<usize> {
+    if ops.is_empty() {
+        return Vec::new();
+    }
+    let mut in_prefix = vec![false; ops.len()];
+    for &i in prefix {
+        in_prefix[i as usize] = true;
+    }
+    let limit = if ops[stuck].ret.is_some() {
+        entries.position[entries.n as usize + stuck]
+    } else {
+        u32::MAX
+    };
+    let mut pending: Vec<usize> = (0..ops.len())
+        .filter(|&i| i != stuck && !in_prefix[i] && entries.position[i] < limit)
+        .collect();
+    pending.sort_by_key(|&i| entries.position[i]);
+    pending
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Atom, RegisterOp, RegisterRet, RegisterSpec};
+
+    fn op(
+        call: u64,
+        ret: Option<u64>,
+        op: RegisterOp,
+        expected: Option<RegisterRet>,
+    ) -> SearchOp<RegisterSpec> {
+        SearchOp {
+            op,
+            expected,
+            call: (call, call),
+            ret: ret.map(|r| (r, r)),
+        }
+    }
+
+    fn run(ops: &[SearchOp<RegisterSpec>]) -> Outcome<RegisterSpec> {
+        let budget = Budget {
+            deadline: None,
+            max_memo_entries: 1 << 20,
+        };
+        search(ops, RegisterSpec { value: Atom(0) }, budget).0
+    }
+
+    const W1: RegisterOp = RegisterOp::Write(Atom(1));
+    const R: RegisterOp = RegisterOp::Read;
+
+    #[test]
+    fn a_read_overlapping_a_write_may_see_either_value() {
+        for seen in [0, 1] {
+            let ops = [
+                op(0, Some(10), W1, Some(RegisterRet::Written)),
+                op(5, Some(15), R, Some(RegisterRet::Value(Atom(seen)))),
+            ];
+            assert!(matches!(run(&ops), Outcome::Linearizable), "read {seen}");
+        }
+    }
+
+    #[test]
+    fn a_stale_read_after_a_completed_write_is_stuck_on_the_read() {
+        let ops = [
+            op(0, Some(10), W1, Some(RegisterRet::Written)),
+            op(20, Some(30), R, Some(RegisterRet::Value(Atom(0)))),
+        ];
+        let Outcome::NotLinearizable {
+            prefix,
+            state,
+            stuck,
+            concurrent,
+        } = run(&ops)
+        else {
+            panic!("stale read must not linearize");
+        };
+        assert_eq!((prefix, state.value, stuck), (vec![0], Atom(1), 1));
+        assert!(concurrent.is_empty());
+    }
+
+    #[test]
+    fn an_info_write_may_take_effect_late_or_never() {
+        let late = [
+            op(0, None, W1, None),
+            op(20, Some(30), R, Some(RegisterRet::Value(Atom(0)))),
+            op(40, Some(50), R, Some(RegisterRet::Value(Atom(1)))),
+        ];
+        assert!(matches!(run(&late), Outcome::Linearizable));
+        let never = [
+            op(0, None, W1, None),
+            op(20, Some(30), R, Some(RegisterRet::Value(Atom(0)))),
+        ];
+        assert!(matches!(run(&never), Outcome::Linearizable));
+        let not_before_call = [
+            op(0, Some(10), R, Some(RegisterRet::Value(Atom(1)))),
+            op(20, None, W1, None),
+        ];
+        assert!(matches!(
+            run(&not_before_call),
+            Outcome::NotLinearizable { .. }
+        ));
+    }
+
+    #[test]
+    fn a_tiny_memo_cap_gives_up_instead_of_answering() {
+        let ops = [
+            op(0, Some(10), W1, Some(RegisterRet::Written)),
+            op(5, Some(15), R, Some(RegisterRet::Value(Atom(1)))),
+        ];
+        let budget = Budget {
+            deadline: None,
+            max_memo_entries: 1,
+        };
+        let (outcome, _) = search(&ops, RegisterSpec { value: Atom(0) }, budget);
+        assert!(matches!(outcome, Outcome::GaveUp(Exhausted::Memory)));
+    }
+}
