@@ -1,0 +1,269 @@
+//! Builds a report's operations and fault periods from a checker [`History`].
+//!
+//! Client operations are an invoke paired with the next completion of the
+//! same process. Nemesis events (process [`Process::Nemesis`]) become fault
+//! periods: `start-<kind>` opens a period of `<kind>` and `stop-<kind>` (or
+//! `heal-<kind>`) closes it; any other nemesis function is an instantaneous
+//! fault of that kind. A nemesis that logs an invoke and a completion per
+//! action opens or closes a period once (the first of the pair counts).
+
+use std::collections::BTreeMap;
+
+use faultline_checker::history::{Event, EventType, History, Operation, Outcome, Process};
+use serde_json::Value;
+
+use crate::input::{FaultPeriod, OpOutcome, OpView};
+
+/// The history's client operations, numbered densely from 0 in invocation
+/// order (the checker's operation ids), from [`History::operations`].
+///
+/// An `info` op keeps the time its client gave up as its return time (the
+/// timeline draws the bar up to there). A history that breaks the contract
+/// (the checker reports that) is still paired leniently so that its report
+/// can be drawn: each completion closes its process's pending invoke, an
+/// invoke with no completion becomes `info` with no return time, and a
+/// completion with no pending invoke is skipped.
+pub fn operations_from_history(history: &History) -> Vec<OpView> {
+    match history.operations() {
+        Ok(ops) => ops.iter().map(|op| view_of(op, history)).collect(),
+        Err(_) => pair_leniently(history),
+    }
+}
+
+fn view_of(op: &Operation, history: &History) -> OpView {
+    let completed_ns = op.complete_index.and_then(|index| {
+        let at = history
+            .events
+            .binary_search_by_key(&index, |e| e.index)
+            .ok()?;
+        Some(history.events[at].time_ns)
+    });
+    OpView {
+        id: op.id as u64,
+        process: op.process,
+        f: op.f.clone(),
+        key: op.key.clone(),
+        input: op.input.clone(),
+        output: op.output.clone(),
+        outcome: match op.outcome {
+            Outcome::Ok => OpOutcome::Ok,
+            Outcome::Fail => OpOutcome::Fail,
+            Outcome::Info => OpOutcome::Info,
+        },
+        call_ns: op.call_ns,
+        return_ns: op.return_ns.or(completed_ns).map(|r| r.max(op.call_ns)),
+    }
+}
+
+fn pair_leniently(history: &History) -> Vec<OpView> {
+    let mut ops: Vec<OpView> = Vec::new();
+    let mut pending: BTreeMap<u64, usize> = BTreeMap::new();
+    for event in &history.events {
+        let Process::Client(process) = event.process else {
+            continue;
+        };
+        match event.kind {
+            EventType::Invoke => {
+                pending.insert(process, ops.len());
+                ops.push(OpView {
+                    id: ops.len() as u64,
+                    process,
+                    f: event.f.clone(),
+                    key: event.key.clone(),
+                    input: event.value.clone(),
+                    output: Value::Null,
+                    outcome: OpOutcome::Info,
+                    call_ns: event.time_ns,
+                    return_ns: None,
+                });
+            }
+            EventType::Ok | EventType::Fail | EventType::Info => {
+                let Some(at) = pending.remove(&process) else {
+                    continue;
+                };
+                let op = &mut ops[at];
+                op.return_ns = Some(event.time_ns.max(op.call_ns));
+                op.outcome = match event.kind {
+                    EventType::Ok => OpOutcome::Ok,
+                    EventType::Fail => OpOutcome::Fail,
+                    _ => OpOutcome::Info,
+                };
+                if event.kind == EventType::Ok {
+                    op.output = event.value.clone();
+                }
+            }
+        }
+    }
+    ops
+}
+
+/// The fault periods recorded by the nemesis, ordered by start time.
+pub fn faults_from_history(history: &History) -> Vec<FaultPeriod> {
+    let mut open: BTreeMap<String, FaultPeriod> = BTreeMap::new();
+    let mut done: Vec<FaultPeriod> = Vec::new();
+    for event in history
+        .events
+        .iter()
+        .filter(|e| e.process == Process::Nemesis)
+    {
+        let f = event.f.as_str();
+        if let Some(kind) = f.strip_prefix("start-") {
+            if !open.contains_key(kind) {
+                open.insert(kind.to_string(), period(kind, event));
+            }
+        } else if let Some(kind) = f.strip_prefix("stop-").or_else(|| f.strip_prefix("heal-")) {
+            if let Some(mut p) = open.remove(kind) {
+                p.end_ns = Some(event.time_ns.max(p.start_ns));
+                done.push(p);
+            }
+        } else if event.kind != EventType::Invoke || !completes_later(history, event) {
+            let mut p = period(f, event);
+            p.end_ns = Some(event.time_ns);
+            done.push(p);
+        }
+    }
+    done.extend(open.into_values());
+    done.sort_by(|a, b| (a.start_ns, &a.kind).cmp(&(b.start_ns, &b.kind)));
+    done
+}
+
+/// Whether a nemesis invoke is followed by a completion of the same function
+/// (so the instantaneous fault is recorded once, at its completion).
+fn completes_later(history: &History, invoke: &Event) -> bool {
+    history
+        .events
+        .iter()
+        .skip_while(|e| e.index <= invoke.index)
+        .filter(|e| e.process == Process::Nemesis)
+        .take(1)
+        .any(|e| e.kind != EventType::Invoke && e.f == invoke.f)
+}
+
+fn period(kind: &str, event: &Event) -> FaultPeriod {
+    FaultPeriod {
+        kind: kind.to_string(),
+        start_ns: event.time_ns,
+        end_ns: None,
+        nodes: nodes_of(&event.value),
+        description: describe(&event.value),
+    }
+}
+
+/// Node names from a nemesis value: an array of names, or an object with a
+/// `nodes` (or `targets`) array; nested arrays (partition sides) flatten.
+fn nodes_of(value: &Value) -> Vec<String> {
+    fn collect(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::String(s) => out.push(s.clone()),
+            Value::Number(n) => out.push(n.to_string()),
+            Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    match value {
+        Value::Object(map) => {
+            if let Some(v) = map.get("nodes").or_else(|| map.get("targets")) {
+                collect(v, &mut out);
+            }
+        }
+        Value::Array(_) => collect(value, &mut out),
+        _ => {}
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Object(map) => match map.get("description") {
+            Some(Value::String(s)) => s.clone(),
+            _ => value.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ev(index: u64, t: u64, process: Process, kind: EventType, f: &str, value: Value) -> Event {
+        Event {
+            index,
+            time_ns: t,
+            process,
+            kind,
+            f: f.to_string(),
+            key: Some("k".to_string()),
+            value,
+        }
+    }
+
+    #[test]
+    fn info_ops_keep_the_time_their_client_gave_up() {
+        let c = Process::Client;
+        let history = History {
+            events: vec![
+                ev(0, 10, c(1), EventType::Invoke, "write", json!(3)),
+                ev(1, 12, c(2), EventType::Invoke, "read", Value::Null),
+                ev(2, 15, c(2), EventType::Ok, "read", json!(3)),
+                ev(3, 20, c(1), EventType::Info, "write", Value::Null),
+                ev(4, 30, c(3), EventType::Invoke, "cas", json!([3, 4])),
+            ],
+        };
+        let ops = operations_from_history(&history);
+        assert_eq!(ops, pair_leniently(&history));
+        assert_eq!(ops.len(), 3);
+        assert_eq!(
+            (ops[0].id, ops[0].outcome, ops[0].return_ns),
+            (0, OpOutcome::Info, Some(20))
+        );
+        assert_eq!(
+            (ops[1].outcome, ops[1].output.clone()),
+            (OpOutcome::Ok, json!(3))
+        );
+        assert_eq!((ops[2].outcome, ops[2].return_ns), (OpOutcome::Info, None));
+    }
+
+    #[test]
+    fn nemesis_start_and_stop_become_one_period_with_nodes() {
+        let n = Process::Nemesis;
+        let history = History {
+            events: vec![
+                ev(
+                    0,
+                    5,
+                    n,
+                    EventType::Invoke,
+                    "start-partition",
+                    json!({"nodes": [["n1"], ["n2", "n3"]]}),
+                ),
+                ev(1, 6, n, EventType::Info, "start-partition", Value::Null),
+                ev(2, 50, n, EventType::Invoke, "kill", json!(["n2"])),
+                ev(3, 51, n, EventType::Info, "kill", json!(["n2"])),
+                ev(4, 90, n, EventType::Invoke, "stop-partition", Value::Null),
+                ev(
+                    5,
+                    95,
+                    n,
+                    EventType::Invoke,
+                    "start-clock",
+                    json!("bump n3 +5s"),
+                ),
+            ],
+        };
+        let faults = faults_from_history(&history);
+        assert_eq!(faults.len(), 3);
+        assert_eq!(faults[0].kind, "partition");
+        assert_eq!((faults[0].start_ns, faults[0].end_ns), (5, Some(90)));
+        assert_eq!(faults[0].nodes, vec!["n1", "n2", "n3"]);
+        assert_eq!((faults[1].kind.as_str(), faults[1].start_ns), ("kill", 51));
+        assert_eq!((faults[2].kind.as_str(), faults[2].end_ns), ("clock", None));
+        assert_eq!(faults[2].description, "bump n3 +5s");
+    }
+}

@@ -1,0 +1,132 @@
+//! The page's summary parts: header with the verdict, seed and replay
+//! command; each checker's verdict; stats; configuration.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use super::escape::html;
+use crate::input::{ReportInput, Verdict};
+
+/// A coloured verdict badge.
+pub fn badge(verdict: Verdict) -> String {
+    format!("<span class=\"badge {v}\">{v}</span>", v = verdict.as_str())
+}
+
+/// The page header.
+pub fn header(input: &ReportInput) -> String {
+    let mut out = String::new();
+    let title = if input.title.is_empty() {
+        "faultline run"
+    } else {
+        input.title.as_str()
+    };
+    let _ = write!(
+        out,
+        "<header class=\"top {v}\"><div class=\"verdict\">{b}</div><div><h1>{t}</h1><p class=\"meta\">",
+        v = input.verdict.as_str(),
+        b = badge(input.verdict),
+        t = html(title)
+    );
+    let mut meta = Vec::new();
+    if let Some(test) = &input.test_name {
+        meta.push(format!("test <b>{}</b>", html(test)));
+    }
+    if let Some(at) = &input.started_at {
+        meta.push(format!("started {}", html(at)));
+    }
+    if let Some(seed) = input.seed {
+        meta.push(format!("seed <b class=\"seed\">{seed}</b>"));
+    }
+    meta.push(format!("{} operations", input.operations.len()));
+    meta.push(format!("{} fault periods", input.faults.len()));
+    out.push_str(&meta.join(" · "));
+    out.push_str("</p>");
+    if let Some(cmd) = &input.replay_command {
+        let _ = write!(
+            out,
+            "<p class=\"replay\">replay: <code>{}</code></p>",
+            html(cmd)
+        );
+    }
+    out.push_str("</div></header>");
+    out
+}
+
+/// Maximum findings listed per checker (the rest are counted).
+const FINDINGS_MAX: usize = 50;
+
+/// The table of checkers and their verdicts.
+pub fn checkers(input: &ReportInput) -> String {
+    if input.checkers.is_empty() {
+        return "<p class=\"muted\">No checker results were recorded.</p>".to_string();
+    }
+    let mut out = String::from(
+        "<table class=\"checkers\"><thead><tr><th>checker</th><th>verdict</th><th>summary</th></tr></thead><tbody>",
+    );
+    for c in &input.checkers {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}",
+            html(&c.name),
+            badge(c.verdict),
+            html(&c.summary)
+        );
+        if !c.findings.is_empty() {
+            out.push_str("<ul>");
+            for f in c.findings.iter().take(FINDINGS_MAX) {
+                let _ = write!(out, "<li>{}</li>", html(f));
+            }
+            if c.findings.len() > FINDINGS_MAX {
+                let _ = write!(
+                    out,
+                    "<li>… and {} more</li>",
+                    c.findings.len() - FINDINGS_MAX
+                );
+            }
+            out.push_str("</ul>");
+        }
+        out.push_str("</td></tr>");
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+/// The stats table.
+pub fn stats(input: &ReportInput) -> String {
+    if input.stats.is_empty() {
+        return "<p class=\"muted\">No stats were recorded.</p>".to_string();
+    }
+    let mut out = String::from("<table class=\"stats\"><tbody>");
+    for (name, value) in &input.stats {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => match n.as_f64() {
+                Some(f) if n.is_f64() => format!("{f:.4}")
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+                    .to_string(),
+                _ => n.to_string(),
+            },
+            other => other.to_string(),
+        };
+        let _ = write!(
+            out,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            html(name),
+            html(&text)
+        );
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+/// The configuration, pretty-printed.
+pub fn config(input: &ReportInput) -> String {
+    if input.config.is_null() {
+        return "<p class=\"muted\">No configuration was recorded.</p>".to_string();
+    }
+    let text =
+        serde_json::to_string_pretty(&input.config).unwrap_or_else(|_| input.config.to_string());
+    format!("<pre class=\"config\">{}</pre>", html(&text))
+}

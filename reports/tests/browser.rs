@@ -1,0 +1,181 @@
+//! End-to-end: loads rendered reports in headless Chromium and checks the
+//! page as the browser built it (via `--dump-dom`): the timeline script ran,
+//! drew one bar per operation, and nothing logged an error.
+//!
+//! Needs Debian's `chromium` package. Without it every test here prints
+//! `SKIPPED: chromium not installed` and returns; CI installs it.
+//! Set `FAULTLINE_REPORTS_OUT=/some/dir` to keep the rendered pages and a
+//! screenshot of the invalid report for a look.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use faultline_reports::{render_run, ReportInput};
+
+/// How long one browser invocation may take before the test fails.
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn chromium() -> Option<PathBuf> {
+    let fixed = Path::new("/usr/bin/chromium");
+    if fixed.exists() {
+        return Some(fixed.to_path_buf());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| ["chromium", "chromium-browser"].map(|n| dir.join(n)))
+        .find(|p| p.exists())
+}
+
+macro_rules! chromium_or_skip {
+    () => {
+        match chromium() {
+            Some(path) => path,
+            None => {
+                println!("SKIPPED: chromium not installed (apt-get install chromium)");
+                eprintln!("SKIPPED: chromium not installed (apt-get install chromium)");
+                return;
+            }
+        }
+    };
+}
+
+/// Runs headless Chromium with `extra` arguments on `page`; returns stdout.
+fn run_browser(browser: &Path, page: &Path, extra: &[&str]) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromium starts");
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut out).map(|_| out)
+    });
+    let started = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > BROWSER_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "chromium did not finish {} within {BROWSER_TIMEOUT:?}",
+                page.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    reader.join().unwrap().unwrap()
+}
+
+/// The value of attribute `name` on the first tag containing `marker`.
+fn attribute(dom: &str, marker: &str, name: &str) -> Option<String> {
+    let at = dom.find(marker)?;
+    let tag_start = dom[..at + 1].rfind('<')?;
+    let tag = &dom[tag_start..tag_start + dom[tag_start..].find('>')?];
+    let needle = format!("{name}=\"");
+    let v = tag.find(&needle)? + needle.len();
+    Some(tag[v..v + tag[v..].find('"')?].to_string())
+}
+
+fn output_dir() -> (Option<tempfile::TempDir>, PathBuf) {
+    match std::env::var_os("FAULTLINE_REPORTS_OUT") {
+        Some(dir) => (None, PathBuf::from(dir)),
+        None => {
+            let tmp = tempfile::tempdir().unwrap();
+            let path = tmp.path().to_path_buf();
+            (Some(tmp), path)
+        }
+    }
+}
+
+/// Renders `input` into `dir/name`, loads it, and checks the DOM.
+fn render_and_check(browser: &Path, dir: &Path, name: &str, input: &ReportInput) -> String {
+    let page = render_run(&dir.join(name), input).unwrap();
+    let page = page.canonicalize().unwrap();
+    let dom = run_browser(browser, &page, &["--dump-dom"]);
+    assert!(
+        dom.contains("id=\"timeline\""),
+        "no timeline in the DOM of {name}"
+    );
+    assert_eq!(
+        attribute(&dom, "<html", "data-console-error-count").as_deref(),
+        Some("0"),
+        "console errors in {name}: {:?}",
+        attribute(&dom, "<html", "data-console-errors")
+    );
+    assert_eq!(
+        attribute(&dom, "id=\"timeline\"", "data-rendered").as_deref(),
+        Some("true")
+    );
+    let bars: usize = attribute(&dom, "id=\"timeline\"", "data-op-bars")
+        .expect("the timeline script reports its bar count")
+        .parse()
+        .unwrap();
+    assert_eq!(bars, input.operations.len(), "op bars in {name}");
+    dom
+}
+
+#[test]
+fn invalid_report_loads_without_errors_and_draws_every_op() {
+    let browser = chromium_or_skip!();
+    let (_keep, dir) = output_dir();
+    let input = common::invalid_input(400);
+    let dom = render_and_check(&browser, &dir, "invalid", &input);
+    // The page opened zoomed onto the failing op, so only part is drawn.
+    let drawn: usize = attribute(&dom, "id=\"timeline\"", "data-drawn-bars")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        drawn >= 1 && drawn < input.operations.len(),
+        "drawn {drawn}"
+    );
+}
+
+#[test]
+fn ten_thousand_op_report_loads_without_errors_and_draws_every_op() {
+    let browser = chromium_or_skip!();
+    let (_keep, dir) = output_dir();
+    let input = common::valid_input(10_000);
+    assert_eq!(input.operations.len(), 10_000);
+    render_and_check(&browser, &dir, "large", &input);
+}
+
+#[test]
+fn screenshot_of_an_invalid_report_has_content() {
+    let browser = chromium_or_skip!();
+    let (_keep, dir) = output_dir();
+    let page = render_run(&dir.join("shot"), &common::invalid_input(400)).unwrap();
+    let shot = dir.join("invalid-report.png");
+    run_browser(
+        &browser,
+        &page.canonicalize().unwrap(),
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1400,2000",
+            "--hide-scrollbars",
+        ],
+    );
+    let decoder = png::Decoder::new(std::fs::File::open(&shot).expect("screenshot written"));
+    let reader = decoder.read_info().unwrap();
+    assert_eq!((reader.info().width, reader.info().height), (1400, 2000));
+}

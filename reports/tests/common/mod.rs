@@ -1,0 +1,229 @@
+//! Fixtures shared by the reports tests: small deterministic histories
+//! built event by event, as a run would record them.
+
+#![allow(dead_code)]
+
+use faultline_checker::history::{Event, EventType, History, Process};
+use faultline_reports::{
+    faults_from_history, operations_from_history, CheckerView, FailureView, PrefixStep,
+    ReportInput, Verdict,
+};
+use serde_json::{json, Value};
+
+/// A tiny deterministic generator (64-bit LCG), so fixtures need no RNG crate.
+pub struct Lcg(u64);
+
+impl Lcg {
+    pub fn new(seed: u64) -> Self {
+        Lcg(seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407))
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+const MS: u64 = 1_000_000;
+
+/// A register history: `processes` clients issuing `ops` read/write/cas ops
+/// over ~30 s on `keys` keys, with a partition from 10 s to 20 s and a kill
+/// at 15 s. Ops during the partition are slow and some fail or time out
+/// (`info`); a process whose op ended `info` is replaced by a fresh one.
+pub fn history(ops: usize, processes: u64, keys: u64, seed: u64) -> History {
+    let mut rng = Lcg::new(seed);
+    let mut events: Vec<(u64, Process, EventType, String, Option<String>, Value)> = Vec::new();
+    let span_ns = 30_000 * MS;
+    let per_process = (ops as u64).div_ceil(processes);
+    let mut next_process = processes;
+    for p in 0..processes {
+        let mut process = p;
+        let mut t = rng.below(50) * MS;
+        for _ in 0..per_process {
+            if events.iter().filter(|e| e.2 == EventType::Invoke).count() >= ops {
+                break;
+            }
+            let faulty = (10_000 * MS..20_000 * MS).contains(&t);
+            let latency = if faulty {
+                50 + rng.below(900)
+            } else {
+                1 + rng.below(20)
+            } * MS;
+            let key = Some(format!("k{}", rng.below(keys)));
+            let (f, input) = match rng.below(3) {
+                0 => ("read", Value::Null),
+                1 => ("write", json!(rng.below(5))),
+                _ => ("cas", json!([rng.below(5), rng.below(5)])),
+            };
+            let outcome = match (faulty, rng.below(10)) {
+                (true, 0..=2) => EventType::Info,
+                (true, 3..=4) | (false, 0) => EventType::Fail,
+                _ => EventType::Ok,
+            };
+            let output = match (f, outcome) {
+                ("read", EventType::Ok) => json!(rng.below(5)),
+                _ => input.clone(),
+            };
+            events.push((
+                t,
+                Process::Client(process),
+                EventType::Invoke,
+                f.into(),
+                key.clone(),
+                input,
+            ));
+            events.push((
+                t + latency,
+                Process::Client(process),
+                outcome,
+                f.into(),
+                key,
+                output,
+            ));
+            t += latency + span_ns / per_process / 2 + rng.below(20) * MS;
+            if outcome == EventType::Info {
+                process = next_process;
+                next_process += 1;
+            }
+        }
+    }
+    let nemesis = |t: u64, kind: EventType, f: &str, v: Value| {
+        (t, Process::Nemesis, kind, f.to_string(), None, v)
+    };
+    events.push(nemesis(
+        10_000 * MS,
+        EventType::Invoke,
+        "start-partition",
+        json!({"nodes": [["n1", "n2"], ["n3", "n4", "n5"]], "description": "n1 n2 | n3 n4 n5"}),
+    ));
+    events.push(nemesis(
+        20_000 * MS,
+        EventType::Invoke,
+        "stop-partition",
+        Value::Null,
+    ));
+    events.push(nemesis(15_000 * MS, EventType::Info, "kill", json!(["n3"])));
+    // Stable order: by time, invokes before completions at equal times.
+    events.sort_by_key(|e| (e.0, e.2 != EventType::Invoke));
+    History {
+        events: events
+            .into_iter()
+            .enumerate()
+            .map(|(i, (time_ns, process, kind, f, key, value))| Event {
+                index: i as u64,
+                time_ns,
+                process,
+                kind,
+                f,
+                key,
+                value,
+            })
+            .collect(),
+    }
+}
+
+/// A valid run's report input.
+pub fn valid_input(ops: usize) -> ReportInput {
+    let h = history(ops, 5, 3, 7);
+    ReportInput {
+        verdict: Verdict::Valid,
+        title: "register, 5 nodes, partition + kill".into(),
+        test_name: Some("register".into()),
+        started_at: Some("2026-11-23T10:41:00Z".into()),
+        checkers: vec![CheckerView {
+            name: "linearizability".into(),
+            verdict: Verdict::Valid,
+            summary: "all 3 keys linearizable".into(),
+            findings: vec![],
+        }],
+        config: json!({"nodes": 5, "workload": "register", "nemesis": ["partition", "kill"]}),
+        seed: Some(7),
+        replay_command: Some("faultline run --seed 7 --workload register".into()),
+        stats: [
+            ("ops_ok".to_string(), json!(100)),
+            ("availability".to_string(), json!(0.8125)),
+        ]
+        .into_iter()
+        .collect(),
+        operations: operations_from_history(&h),
+        faults: faults_from_history(&h),
+        ..ReportInput::default()
+    }
+}
+
+/// The id of the op the invalid fixture blames: the first ok read invoked
+/// during the partition.
+pub fn culprit(input: &ReportInput) -> u64 {
+    input
+        .operations
+        .iter()
+        .find(|o| {
+            o.f == "read"
+                && o.outcome == faultline_reports::OpOutcome::Ok
+                && o.call_ns > 12_000 * MS
+        })
+        .map(|o| o.id)
+        .expect("fixture has a read during the partition")
+}
+
+/// An invalid run's report input: a stale read during the partition, with
+/// hostile text in the history to prove escaping.
+pub fn invalid_input(ops: usize) -> ReportInput {
+    let mut input = valid_input(ops);
+    input.verdict = Verdict::Invalid;
+    input.title = "register <script>alert(1)</script>".into();
+    let failing = culprit(&input);
+    let op = input
+        .operations
+        .iter_mut()
+        .find(|o| o.id == failing)
+        .unwrap();
+    op.output = json!("</script><b>stale</b>");
+    let key = op.key.clone();
+    let call = op.call_ns;
+    let ret = op.return_ns.unwrap();
+    let concurrent: Vec<u64> = input
+        .operations
+        .iter()
+        .filter(|o| {
+            o.id != failing
+                && o.key == key
+                && o.call_ns <= ret
+                && o.return_ns.unwrap_or(u64::MAX) >= call
+        })
+        .map(|o| o.id)
+        .collect();
+    let prefix: Vec<PrefixStep> = input
+        .operations
+        .iter()
+        .filter(|o| o.key == key && o.return_ns.is_some_and(|r| r < call))
+        .take(4)
+        .map(|o| PrefixStep {
+            op_id: o.id,
+            state: format!("{}", o.id % 5),
+        })
+        .collect();
+    input.checkers[0] = CheckerView {
+        name: "linearizability".into(),
+        verdict: Verdict::Invalid,
+        summary: format!(
+            "key {}: op {failing} cannot be linearized",
+            key.clone().unwrap()
+        ),
+        findings: vec![format!("op {failing} read a value no write produced")],
+    };
+    input.linearizability_failures = vec![FailureView {
+        key,
+        failing_op_id: failing,
+        prefix,
+        concurrent_op_ids: concurrent,
+        text: "read returned </script><b>stale</b> but the register held 3".into(),
+    }];
+    input.raft_violations = vec!["term 4: two leaders <n1> & <n3>".into()];
+    input.liveness_findings = vec!["no recovery: n3 did not converge within 5 s".into()];
+    input
+}

@@ -1,0 +1,220 @@
+//! Renders reports for small valid and invalid histories and checks the
+//! files: PNGs that decode with real content, pages that show the failing
+//! operation, escape what came from the history, and embed every op.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use faultline_reports::{load_run, render_index, render_run, render_standalone, ReportInput};
+use serde_json::Value;
+
+/// Decodes a PNG and returns (width, height, distinct colours).
+fn decode(path: &Path) -> (u32, u32, usize) {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let bytes = &buf[..info.buffer_size()];
+    let channels = info.color_type.samples();
+    let colours: BTreeSet<&[u8]> = bytes.chunks(channels).collect();
+    (info.width, info.height, colours.len())
+}
+
+/// The timeline data embedded in a page.
+fn embedded_data(page: &str) -> Value {
+    let start_tag = "<script type=\"application/json\" id=\"fl-data\">";
+    let start = page.find(start_tag).expect("page embeds its data") + start_tag.len();
+    let end = start + page[start..].find("</script>").unwrap();
+    serde_json::from_str(&page[start..end]).expect("embedded data is JSON")
+}
+
+fn render(input: &ReportInput) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let page = render_run(dir.path(), input).unwrap();
+    let html = std::fs::read_to_string(page).unwrap();
+    (dir, html)
+}
+
+#[test]
+fn valid_report_writes_three_pngs_with_real_content() {
+    let input = common::valid_input(200);
+    let (dir, html) = render(&input);
+    for name in ["latency-raw.png", "latency-quantiles.png", "rate.png"] {
+        let (w, h, colours) = decode(&dir.path().join(name));
+        assert!(w >= 1000 && h >= 500, "{name} is {w}x{h}");
+        // White, black text, axis grey, fault band colours, op colours, anti-aliasing.
+        assert!(colours >= 20, "{name} has only {colours} distinct colours");
+    }
+    assert!(html.contains("latency-raw.png") && html.contains("rate.png"));
+    assert!(html.contains("badge valid"));
+    assert!(!html.contains("Not linearizable"));
+}
+
+#[test]
+fn invalid_report_names_the_failing_op_and_the_fault_it_ran_in() {
+    let input = common::invalid_input(200);
+    let failing = common::culprit(&input);
+    let (_dir, html) = render(&input);
+    assert!(html.contains(&format!("data-op=\"{failing}\"><code>#{failing} read")));
+    assert!(html.contains("cannot be linearized"));
+    // The stale read ran during the partition (10 s – 20 s).
+    let during = &html[html.find("class=\"during\"").unwrap()..];
+    assert!(during[..during.find("</p>").unwrap()].contains("partition 10.000 s – 20.000 s"));
+    assert!(html.contains("Raft invariant violations") && html.contains("Liveness findings"));
+    assert!(html.contains("term 4: two leaders &lt;n1&gt; &amp; &lt;n3&gt;"));
+}
+
+#[test]
+fn everything_from_the_history_is_escaped() {
+    let input = common::invalid_input(200);
+    let (_dir, html) = render(&input);
+    assert!(!html.contains("<script>alert(1)"));
+    assert!(!html.contains("<b>stale</b>"));
+    assert!(html.contains("&lt;/script&gt;&lt;b&gt;stale&lt;/b&gt;"));
+    // Exactly the page's own three script elements (error capture, data, timeline).
+    assert_eq!(html.matches("<script").count(), 3);
+    assert_eq!(html.matches("</script>").count(), 3);
+}
+
+#[test]
+fn page_embeds_every_op_and_the_failure_for_the_timeline() {
+    let input = common::invalid_input(300);
+    let (_dir, html) = render(&input);
+    let data = embedded_data(&html);
+    assert_eq!(
+        data["ops"].as_array().unwrap().len(),
+        input.operations.len()
+    );
+    assert_eq!(input.operations.len(), 300);
+    assert_eq!(data["failures"][0]["op"], common::culprit(&input));
+    assert_eq!(data["faults"].as_array().unwrap().len(), 2);
+    assert_eq!(data["faultKinds"][0][0], "kill");
+    let stale = data["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|op| op[0] == common::culprit(&input))
+        .unwrap();
+    assert_eq!(stale[8], "</script><b>stale</b>");
+}
+
+#[test]
+fn empty_and_single_op_histories_render_without_panicking() {
+    let empty = ReportInput::default();
+    let (dir, html) = render(&empty);
+    assert!(html.contains("Timeline (0 operations)"));
+    assert!(decode(&dir.path().join("rate.png")).2 > 2);
+    let mut one = common::valid_input(1);
+    one.faults.clear();
+    assert_eq!(one.operations.len(), 1);
+    let (dir, _) = render(&one);
+    assert!(decode(&dir.path().join("latency-raw.png")).2 > 2);
+    let mut unfinished = one.clone();
+    unfinished.operations[0].return_ns = None;
+    render(&unfinished);
+}
+
+#[test]
+fn standalone_page_embeds_its_plots_as_data_uris() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out/check.html");
+    render_standalone(&path, &common::invalid_input(120)).unwrap();
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        html.matches("src=\"data:image/png;base64,iVBORw0KGgo")
+            .count(),
+        3
+    );
+    assert_eq!(
+        std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
+        1
+    );
+}
+
+#[test]
+fn stored_run_rerenders_from_results_and_history_files() {
+    let input = common::invalid_input(120);
+    let history = common::history(120, 5, 3, 7);
+    let dir = tempfile::tempdir().unwrap();
+    let mut results = serde_json::to_value(&input).unwrap();
+    results.as_object_mut().unwrap().remove("operations");
+    results.as_object_mut().unwrap().remove("faults");
+    results.as_object_mut().unwrap().remove("config");
+    results["extra_field_from_a_newer_runner"] = serde_json::json!(1);
+    std::fs::write(dir.path().join("results.json"), results.to_string()).unwrap();
+    std::fs::write(dir.path().join("config.json"), input.config.to_string()).unwrap();
+    let mut jsonl = Vec::new();
+    faultline_checker::io::jsonl::write(&history, &mut jsonl).unwrap();
+    std::fs::write(dir.path().join("history.jsonl"), jsonl).unwrap();
+
+    let loaded = load_run(dir.path()).unwrap();
+    assert_eq!(loaded.config, input.config);
+    assert_eq!(loaded.faults, input.faults);
+    assert_eq!(
+        loaded.linearizability_failures,
+        input.linearizability_failures
+    );
+    // The stored history has the original read output; everything else matches.
+    assert_eq!(loaded.operations.len(), input.operations.len());
+    assert_eq!(loaded.operations[3], input.operations[3]);
+    render_run(dir.path(), &loaded).unwrap();
+    assert!(dir.path().join("report.html").exists());
+}
+
+#[test]
+fn load_run_names_the_file_that_did_not_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("results.json"), "{\"valid\": \"maybe\"}").unwrap();
+    let err = load_run(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("results.json") && err.contains("maybe"),
+        "{err}"
+    );
+    std::fs::write(dir.path().join("results.json"), "{\"valid\": true}").unwrap();
+    std::fs::write(dir.path().join("history.jsonl"), "{\"index\": \"x\"}\n").unwrap();
+    let err = load_run(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("history.jsonl"), "{err}");
+}
+
+#[test]
+fn store_index_lists_every_run_and_tolerates_unreadable_ones() {
+    let store = tempfile::tempdir().unwrap();
+    let run_a = store.path().join("kv/20261123T100000-s1");
+    let run_b = store.path().join("kv/20261123T110000-s2");
+    let run_c = store.path().join("register/20261123T090000-s3");
+    render_run(&run_a, &common::valid_input(20)).unwrap();
+    std::fs::write(run_a.join("results.json"), r#"{"valid": true, "seed": 1, "checkers": [{"name": "linearizability", "valid": "valid"}]}"#).unwrap();
+    std::fs::create_dir_all(&run_b).unwrap();
+    std::fs::write(
+        run_b.join("results.json"),
+        r#"{"valid": "invalid", "title": "<i>bad</i>"}"#,
+    )
+    .unwrap();
+    std::fs::create_dir_all(&run_c).unwrap();
+    std::fs::write(run_c.join("results.json"), "{ truncated").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("20261123T110000-s2", store.path().join("kv/latest")).unwrap();
+
+    let index = render_index(store.path()).unwrap();
+    let html = std::fs::read_to_string(index).unwrap();
+    assert!(html.contains("3 runs: 1 valid, 1 invalid, 0 unknown, 1 unreadable."));
+    // Newest first within a test; tests in name order.
+    let b = html.find("20261123T110000-s2").unwrap();
+    let a = html.find("20261123T100000-s1").unwrap();
+    let c = html.find("20261123T090000-s3").unwrap();
+    assert!(b < a && a < c);
+    assert!(html.contains("href=\"kv/20261123T100000-s1/report.html\""));
+    assert!(html.contains("&lt;i&gt;bad&lt;/i&gt;"));
+    assert!(html.contains("class=\"unreadable\""));
+    #[cfg(unix)]
+    assert!(html.contains("<span class=\"latest\">latest</span>"));
+}
+
+#[test]
+fn empty_store_gets_an_index_saying_so() {
+    let store = tempfile::tempdir().unwrap();
+    let html = std::fs::read_to_string(render_index(store.path()).unwrap()).unwrap();
+    assert!(html.contains("0 runs") && html.contains("holds no runs yet"));
+}
