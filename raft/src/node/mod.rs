@@ -4,17 +4,23 @@
 //! Enabled by the cargo feature `node` (the consensus core itself never
 //! depends on tokio). See [`driver`] for how to start a node.
 
+pub mod client;
 pub mod clock;
 pub mod codec;
+pub mod driver;
 pub mod network;
+pub mod observe;
 pub mod protocol;
 pub mod queue;
 pub mod stats;
 pub mod transport;
 pub mod wire;
 
+pub use client::{ClientConfig, KvClient, Outcome};
 pub use clock::{Clock, PauseGate, TokioClock};
+pub use driver::{run_node, run_node_on, NodeConfig, NodeError, NodeHandles};
 pub use network::{Network, TokioNetwork};
-pub use protocol::{ClientRequest, ClientResponse, KvOp, KvReply, ResponseBody};
+pub use observe::{AppliedEntry, NodeObservation, ObservationHandle};
+pub use protocol::{ClientRequest, ClientResponse, ResponseBody};
 pub use stats::{NodeStats, NodeStatsSnapshot};
 pub use transport::TransportConfig;

@@ -1,0 +1,594 @@
+//! The node driver: one async task that runs one Raft core on a network, a
+//! disk and a clock, and serves the KV protocol.
+//!
+//! # Starting a node
+//!
+//! ```text
+//! // Created once per node, OUTSIDE a turmoil host factory (they survive crashes):
+//! let handles = NodeHandles::new(id, clock);      // clock: SimClock clone or TokioClock
+//! //   handles.pause      -> PauseGate   (pause()/resume(), like SIGSTOP/SIGCONT)
+//! //   handles.observation -> ObservationHandle (role, term, commit, log terms, applied)
+//! //   handles.stats      -> Arc<NodeStats>     (transport and driver counters)
+//!
+//! // Inside the host (called again after every restart):
+//! let storage = /* open the node's LogStorage (a Wal on the simulated disk) */;
+//! run_node(TurmoilNetwork, storage, config.clone(), handles.clone()).await
+//! ```
+//!
+//! [`run_node`] binds `config.listen_addr`, recovers from `storage`
+//! ([`Raft::restore`] plus the KV state machine from the recovered snapshot;
+//! the core then hands out the committed entries after the snapshot again and
+//! they are re-applied), starts the transport and loops forever. It returns
+//! only on a fatal error (storage failure, corrupt snapshot): like a process
+//! that exits on a failed fsync.
+//!
+//! # The loop
+//!
+//! A `tokio::select!` with `biased;` over, in priority order: the pause gate,
+//! the tick timer (ticks follow the node's [`Clock`]: a clock that runs fast
+//! ticks fast; a clock bumped backwards delays ticks until it catches up; a
+//! clock bumped forwards fires at most `max_catchup_ticks` at once), inbound
+//! peer messages, and client requests. After every step the core's output
+//! is carried out in the documented order: persist (snapshot, entries, hard
+//! state, then one sync) → [`Input::Persisted`] → send → apply (install a
+//! received snapshot, then committed entries) → answer clients. Every
+//! `snapshot_every_entries` applied entries the driver takes an application
+//! snapshot, makes it durable and feeds [`Input::SnapshotTaken`].
+//!
+//! While the gate is paused the loop waits on the gate alone: no ticks, no
+//! frames, no requests (connections keep reading into bounded queues).
+
+use crate::core::api::{Config, Input, ProposalOutcome, ReadOutcome};
+use crate::core::{CoreError, Raft};
+use crate::kv::{KvCommand, KvError, KvOp, KvReply, KvStateMachine, SessionLimits};
+use crate::node::clock::{wait_until_resumed, Clock, PauseGate};
+use crate::node::network::Network;
+use crate::node::observe::ObservationHandle;
+use crate::node::protocol::{ClientResponse, ResponseBody};
+use crate::node::stats::NodeStats;
+use crate::node::transport::{
+    run_listener, ClientCall, Inbound, PeerLinks, TaskSet, TransportConfig,
+};
+use crate::storage::{LogStorage, StorageError};
+use crate::types::{LogIndex, Membership, NodeId, Snapshot, Term};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Everything that configures one node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeConfig {
+    /// The core's configuration (`raft.id` is this node's id).
+    pub raft: Config,
+    /// Every voter of the cluster (this node included) and its address
+    /// (`host:port`); the initial membership is these ids.
+    pub peers: BTreeMap<NodeId, String>,
+    /// The address the node listens on (`0.0.0.0:7000` under turmoil).
+    pub listen_addr: String,
+    /// Node-local time between two ticks.
+    pub tick_interval: Duration,
+    /// At most this many ticks are fed at once when the clock jumped forward
+    /// or the node was paused.
+    pub max_catchup_ticks: u64,
+    /// Take an application snapshot every this many applied entries (0: never).
+    pub snapshot_every_entries: u64,
+    /// Client requests waiting for a proposal, commit or read at once;
+    /// beyond this requests are answered `Overloaded`.
+    pub max_pending_requests: usize,
+    /// The KV state machine's session limits (must be equal on every node).
+    pub session_limits: SessionLimits,
+    /// Transport bounds and timeouts.
+    pub transport: TransportConfig,
+    /// Seeds the core's RNG and the transport's backoff jitter.
+    pub seed: u64,
+}
+
+impl NodeConfig {
+    /// Defaults for node `id` of the cluster `peers`: a 10 ms tick (the core's
+    /// default 1 s election timeout base and 100 ms heartbeat), a snapshot
+    /// every 1,000 entries.
+    pub fn new(id: NodeId, peers: BTreeMap<NodeId, String>, listen_addr: String) -> Self {
+        NodeConfig {
+            raft: Config::new(id),
+            peers,
+            listen_addr,
+            tick_interval: Duration::from_millis(10),
+            max_catchup_ticks: 20,
+            snapshot_every_entries: 1000,
+            max_pending_requests: 4096,
+            session_limits: SessionLimits::default(),
+            transport: TransportConfig::default(),
+            seed: id,
+        }
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.raft.id
+    }
+}
+
+/// The per-node handles that must outlive a crash: create them once, outside
+/// the host factory, and pass clones to every [`run_node`] call.
+#[derive(Clone)]
+pub struct NodeHandles {
+    /// The node's clock.
+    pub clock: Arc<dyn Clock>,
+    /// Freezes and resumes the driver.
+    pub pause: PauseGate,
+    /// What the node exposes to a cluster observer.
+    pub observation: ObservationHandle,
+    /// Transport and driver counters (kept across restarts).
+    pub stats: Arc<NodeStats>,
+}
+
+impl std::fmt::Debug for NodeHandles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeHandles")
+            .field("pause", &self.pause)
+            .field("observation", &self.observation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NodeHandles {
+    /// Fresh handles for node `id` reading time from `clock`.
+    pub fn new(id: NodeId, clock: Arc<dyn Clock>) -> Self {
+        NodeHandles {
+            clock,
+            pause: PauseGate::new(),
+            observation: ObservationHandle::new(id),
+            stats: Arc::new(NodeStats::default()),
+        }
+    }
+}
+
+/// Why a node stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The socket error.
+        source: std::io::Error,
+    },
+    /// Durable storage failed; continuing could break Raft's promises.
+    #[error("storage failure: {0}")]
+    Storage(#[from] StorageError),
+    /// The recovered state was inconsistent.
+    #[error("cannot restore the core: {0}")]
+    Core(#[from] CoreError),
+    /// The state machine refused a snapshot or an entry.
+    #[error("state machine failure: {0}")]
+    StateMachine(#[from] KvError),
+}
+
+/// Who is waiting for an answer.
+#[derive(Debug)]
+struct Waiter {
+    reply: mpsc::Sender<ClientResponse>,
+    req_id: u64,
+}
+
+impl Waiter {
+    fn answer(self, body: ResponseBody, stats: &NodeStats) {
+        let resp = ClientResponse {
+            req_id: self.req_id,
+            body,
+        };
+        if self.reply.try_send(resp).is_err() {
+            NodeStats::bump(&stats.client_response_drops);
+        }
+    }
+}
+
+/// Binds `config.listen_addr` and runs the node until a fatal error.
+pub async fn run_node<N: Network, S: LogStorage>(
+    net: N,
+    storage: S,
+    config: NodeConfig,
+    handles: NodeHandles,
+) -> Result<(), NodeError> {
+    let listener = net
+        .bind(&config.listen_addr)
+        .await
+        .map_err(|source| NodeError::Bind {
+            addr: config.listen_addr.clone(),
+            source,
+        })?;
+    run_node_on(net, listener, storage, config, handles).await
+}
+
+/// Runs the node on an already bound listener until a fatal error.
+pub async fn run_node_on<N: Network, S: LogStorage>(
+    net: N,
+    listener: N::Listener,
+    storage: S,
+    config: NodeConfig,
+    handles: NodeHandles,
+) -> Result<(), NodeError> {
+    let observation = handles.observation.clone();
+    let result = run_inner(net, listener, storage, config, handles).await;
+    let mut obs = observation.lock();
+    obs.running = false;
+    if let Err(e) = &result {
+        obs.fatal_error = Some(e.to_string());
+    }
+    result
+}
+
+async fn run_inner<N: Network, S: LogStorage>(
+    net: N,
+    listener: N::Listener,
+    storage: S,
+    config: NodeConfig,
+    handles: NodeHandles,
+) -> Result<(), NodeError> {
+    let transport = Arc::new(config.transport.clone());
+    let (peer_tx, mut peer_rx) = mpsc::channel(transport.inbox_frames.max(1));
+    let (client_tx, mut client_rx) = mpsc::channel(transport.client_inbox_requests.max(1));
+    let mut driver = Driver::recover(storage, &config, &handles)?;
+    let links = PeerLinks::start(
+        net,
+        config.id(),
+        &config.peers,
+        transport.clone(),
+        handles.stats.clone(),
+        config.seed,
+    );
+    driver.links = Some(links);
+    let mut tasks = TaskSet::default();
+    tasks.push(tokio::spawn(run_listener::<N>(
+        listener,
+        Inbound {
+            me: config.id(),
+            peer_tx,
+            client_tx,
+            config: transport,
+            stats: handles.stats.clone(),
+        },
+    )));
+    driver.process()?;
+
+    let clock = handles.clock.clone();
+    let interval = config.tick_interval.max(Duration::from_micros(1));
+    let mut pause_rx = handles.pause.subscribe();
+    let mut next_tick = clock.now() + interval;
+    loop {
+        if *pause_rx.borrow_and_update() {
+            driver.set_paused(true);
+            if !wait_until_resumed(&mut pause_rx).await {
+                // The gate is gone: nobody can resume us, so run on.
+                handles.pause.resume();
+            }
+            driver.set_paused(false);
+            continue;
+        }
+        let now = clock.now();
+        if now >= next_tick {
+            let due = ((now - next_tick).as_nanos() / interval.as_nanos()) as u64 + 1;
+            let fire = due.min(config.max_catchup_ticks.max(1));
+            for _ in 0..fire {
+                driver.tick()?;
+            }
+            next_tick = if fire < due {
+                now + interval
+            } else {
+                next_tick + interval * fire as u32
+            };
+            continue;
+        }
+        // Sleep in runtime time, at most one interval, then re-read the clock
+        // (it may have been moved meanwhile).
+        let wait = (next_tick - now).min(interval);
+        tokio::select! {
+            biased;
+            _ = pause_rx.changed() => {}
+            _ = tokio::time::sleep(wait) => {}
+            Some(msg) = peer_rx.recv() => driver.step(Input::Message(msg))?,
+            Some(call) = client_rx.recv() => driver.client(call)?,
+        }
+    }
+}
+
+/// The node's state between steps.
+struct Driver<S: LogStorage> {
+    id: NodeId,
+    raft: Raft,
+    storage: S,
+    kv: KvStateMachine,
+    links: Option<PeerLinks>,
+    stats: Arc<NodeStats>,
+    observation: ObservationHandle,
+    snapshot_every_entries: u64,
+    last_snapshot_index: LogIndex,
+    max_pending_requests: usize,
+    next_request_id: u64,
+    /// Proposals fed to the core, waiting for its outcome.
+    proposing: BTreeMap<u64, Waiter>,
+    /// Appended proposals by log index, with the term they were appended in.
+    appended: BTreeMap<LogIndex, (Term, Waiter)>,
+    /// Reads fed to the core, waiting for a read index.
+    reading: BTreeMap<u64, (String, Waiter)>,
+    /// Confirmed reads waiting for the state machine to reach their index.
+    ready_reads: BTreeMap<LogIndex, Vec<(String, Waiter)>>,
+}
+
+impl<S: LogStorage> Driver<S> {
+    fn recover(
+        mut storage: S,
+        config: &NodeConfig,
+        handles: &NodeHandles,
+    ) -> Result<Self, NodeError> {
+        let recovered = storage.recover()?;
+        let membership = Membership::new(config.peers.keys().copied());
+        let mut kv = KvStateMachine::new(config.session_limits);
+        if let Some(snapshot) = &recovered.snapshot {
+            kv.restore(&snapshot.data)?;
+        }
+        {
+            let mut obs = handles.observation.lock();
+            obs.running = true;
+            obs.starts += 1;
+            obs.steps = 0;
+            obs.recovery_note = recovered.truncated_at.clone();
+            obs.log_terms.clear();
+            obs.snapshot_index = 0;
+            obs.snapshot_term = 0;
+            obs.last_index = 0;
+            if let Some(snapshot) = &recovered.snapshot {
+                obs.record_snapshot(snapshot);
+            }
+            obs.record_append(&recovered.entries);
+            obs.applied_index = kv.applied_index();
+        }
+        let last_snapshot_index = recovered.snapshot.as_ref().map_or(0, |s| s.meta.last_index);
+        let raft = Raft::restore(config.raft.clone(), membership, recovered, config.seed)?;
+        let driver = Driver {
+            id: config.id(),
+            raft,
+            storage,
+            kv,
+            links: None,
+            stats: handles.stats.clone(),
+            observation: handles.observation.clone(),
+            snapshot_every_entries: config.snapshot_every_entries,
+            last_snapshot_index,
+            max_pending_requests: config.max_pending_requests.max(1),
+            next_request_id: 1,
+            proposing: BTreeMap::new(),
+            appended: BTreeMap::new(),
+            reading: BTreeMap::new(),
+            ready_reads: BTreeMap::new(),
+        };
+        driver.observe();
+        Ok(driver)
+    }
+
+    fn set_paused(&self, paused: bool) {
+        self.observation.lock().paused = paused;
+    }
+
+    fn tick(&mut self) -> Result<(), NodeError> {
+        NodeStats::bump(&self.stats.ticks);
+        self.step(Input::Tick)
+    }
+
+    /// Feeds one input and carries out everything it caused.
+    fn step(&mut self, input: Input) -> Result<(), NodeError> {
+        if self.raft.step(input).is_err() {
+            NodeStats::bump(&self.stats.step_errors);
+        }
+        self.observation.lock().steps += 1;
+        self.process()
+    }
+
+    fn pending_requests(&self) -> usize {
+        self.proposing.len()
+            + self.appended.len()
+            + self.reading.len()
+            + self.ready_reads.values().map(Vec::len).sum::<usize>()
+    }
+
+    fn client(&mut self, call: ClientCall) -> Result<(), NodeError> {
+        let ClientCall { request, reply } = call;
+        let waiter = Waiter {
+            reply,
+            req_id: request.req_id,
+        };
+        if self.pending_requests() >= self.max_pending_requests {
+            waiter.answer(ResponseBody::Overloaded, &self.stats);
+            return Ok(());
+        }
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        match request.op {
+            KvOp::Read { key } => {
+                self.reading.insert(id, (key, waiter));
+                self.step(Input::Read { id })
+            }
+            op => {
+                let command = KvCommand {
+                    client_id: request.client_id,
+                    seq: request.seq,
+                    op,
+                };
+                self.proposing.insert(id, waiter);
+                self.step(Input::Propose {
+                    id,
+                    data: command.encode(),
+                })
+            }
+        }
+    }
+
+    /// Carries out the core's output until it has nothing more to say.
+    fn process(&mut self) -> Result<(), NodeError> {
+        while self.raft.has_output() {
+            let out = self.raft.take_output();
+
+            // 1. Persist, sync, and tell the core what is durable.
+            let mut durable: Option<(LogIndex, Term)> = None;
+            if let Some(snapshot) = &out.snapshot {
+                self.storage.save_snapshot(snapshot)?;
+                durable = Some((snapshot.meta.last_index, snapshot.meta.last_term));
+            }
+            if let Some(last) = out.entries.last() {
+                self.storage.append(&out.entries)?;
+                durable = Some((last.index, last.term));
+            }
+            if let Some(hs) = &out.hard_state {
+                self.storage.save_hard_state(hs)?;
+            }
+            if durable.is_some() || out.hard_state.is_some() {
+                self.storage.sync()?;
+                let mut obs = self.observation.lock();
+                if let Some(snapshot) = &out.snapshot {
+                    obs.record_snapshot(snapshot);
+                }
+                obs.record_append(&out.entries);
+            }
+            if let Some((index, term)) = durable {
+                if self.raft.step(Input::Persisted { index, term }).is_err() {
+                    NodeStats::bump(&self.stats.step_errors);
+                }
+            }
+
+            // 2. Send.
+            if let Some(links) = &self.links {
+                for msg in out.messages {
+                    links.send(msg);
+                }
+            }
+
+            // Book-keeping for the answers (no client hears anything yet).
+            for p in out.proposals {
+                let Some(waiter) = self.proposing.remove(&p.id) else {
+                    continue;
+                };
+                match p.outcome {
+                    ProposalOutcome::Appended { index, term } => {
+                        if let Some((_, old)) = self.appended.insert(index, (term, waiter)) {
+                            // Our own earlier entry at this index was replaced.
+                            old.answer(ResponseBody::Dropped, &self.stats);
+                        }
+                    }
+                    ProposalOutcome::NotLeader { leader_hint } => {
+                        waiter.answer(ResponseBody::NotLeader { leader_hint }, &self.stats)
+                    }
+                    ProposalOutcome::Overloaded => {
+                        waiter.answer(ResponseBody::Overloaded, &self.stats)
+                    }
+                }
+            }
+            for r in out.reads {
+                let Some((key, waiter)) = self.reading.remove(&r.id) else {
+                    continue;
+                };
+                match r.outcome {
+                    ReadOutcome::Ready { index } => {
+                        self.ready_reads
+                            .entry(index)
+                            .or_default()
+                            .push((key, waiter));
+                    }
+                    ReadOutcome::NotLeader { leader_hint } => {
+                        waiter.answer(ResponseBody::NotLeader { leader_hint }, &self.stats)
+                    }
+                }
+            }
+
+            // 3. Apply: a received snapshot first, then committed entries.
+            if let Some(snapshot) = out.snapshot {
+                self.install_snapshot(&snapshot)?;
+            }
+            for entry in &out.committed {
+                if entry.index <= self.kv.applied_index() {
+                    continue;
+                }
+                let reply = self.kv.apply_entry(entry)?;
+                NodeStats::bump(&self.stats.entries_applied);
+                self.observation.lock().record_applied(entry);
+                if let Some((term, waiter)) = self.appended.remove(&entry.index) {
+                    let body = match reply {
+                        Some(reply) if term == entry.term => ResponseBody::Reply(reply),
+                        _ => ResponseBody::Dropped,
+                    };
+                    waiter.answer(body, &self.stats);
+                }
+            }
+
+            // 4. Answer reads whose index is applied.
+            self.serve_reads();
+            self.maybe_snapshot()?;
+            self.observe();
+        }
+        Ok(())
+    }
+
+    fn install_snapshot(&mut self, snapshot: &Snapshot) -> Result<(), NodeError> {
+        if snapshot.meta.last_index <= self.kv.applied_index() {
+            return Ok(());
+        }
+        self.kv.restore(&snapshot.data)?;
+        self.last_snapshot_index = snapshot.meta.last_index;
+        // Proposals inside the snapshot may or may not have committed.
+        let later = self.appended.split_off(&(snapshot.meta.last_index + 1));
+        for (_, (_, waiter)) in std::mem::replace(&mut self.appended, later) {
+            waiter.answer(ResponseBody::Unknown, &self.stats);
+        }
+        Ok(())
+    }
+
+    fn serve_reads(&mut self) {
+        let applied = self.kv.applied_index();
+        while let Some(entry) = self.ready_reads.first_entry() {
+            if *entry.key() > applied {
+                break;
+            }
+            for (key, waiter) in entry.remove() {
+                let value = self.kv.read(&key).map(str::to_string);
+                waiter.answer(ResponseBody::Reply(KvReply::Read { value }), &self.stats);
+            }
+        }
+    }
+
+    fn maybe_snapshot(&mut self) -> Result<(), NodeError> {
+        let applied = self.kv.applied_index();
+        if self.snapshot_every_entries == 0
+            || applied < self.last_snapshot_index + self.snapshot_every_entries
+        {
+            return Ok(());
+        }
+        let Some(meta) = self.raft.snapshot_meta(applied) else {
+            return Ok(());
+        };
+        let snapshot = Snapshot {
+            meta,
+            data: self.kv.snapshot(),
+        };
+        self.storage.save_snapshot(&snapshot)?;
+        self.storage.sync()?;
+        self.observation.lock().record_snapshot(&snapshot);
+        self.last_snapshot_index = applied;
+        NodeStats::bump(&self.stats.snapshots_taken);
+        if self.raft.step(Input::SnapshotTaken { snapshot }).is_err() {
+            NodeStats::bump(&self.stats.step_errors);
+        }
+        Ok(())
+    }
+
+    fn observe(&self) {
+        let mut obs = self.observation.lock();
+        obs.role = self.raft.role();
+        obs.hard_state = self.raft.hard_state();
+        obs.leader = self.raft.leader();
+        obs.commit_index = self.raft.commit_index();
+        obs.applied_index = self.kv.applied_index();
+        debug_assert_eq!(obs.id, self.id);
+    }
+}

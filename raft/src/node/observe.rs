@@ -1,0 +1,248 @@
+//! What a node exposes to a cluster observer, updated after every step.
+//!
+//! The driver keeps one [`NodeObservation`] behind an `Arc<Mutex<..>>` (an
+//! [`ObservationHandle`], created outside a turmoil host factory so it
+//! survives crashes). Updating it is cheap: scalar fields are overwritten,
+//! the durable log's terms are mirrored incrementally, and applied entries
+//! are appended to a bounded queue the observer drains.
+
+use crate::core::Role;
+use crate::types::{Entry, HardState, LogIndex, NodeId, Snapshot, Term};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// One applied log entry, as seen by the observer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppliedEntry {
+    /// The entry's index.
+    pub index: LogIndex,
+    /// The entry's term.
+    pub term: Term,
+    /// A 64-bit FNV-1a digest of the entry's payload bytes (0 for no-ops).
+    pub digest: u64,
+}
+
+/// A node's externally visible state.
+#[derive(Debug, Clone)]
+pub struct NodeObservation {
+    /// The node.
+    pub id: NodeId,
+    /// Whether the driver is running (false before start, after a fatal
+    /// error, or once a crash was noted with [`ObservationHandle::mark_down`]).
+    pub running: bool,
+    /// Whether the pause gate holds the driver.
+    pub paused: bool,
+    /// How many times the driver started (1 + restarts).
+    pub starts: u64,
+    /// The core's role.
+    pub role: Role,
+    /// The durable hard state (term, vote, commit) as of the last step.
+    pub hard_state: HardState,
+    /// The leader the node knows of.
+    pub leader: Option<NodeId>,
+    /// The core's commit index.
+    pub commit_index: LogIndex,
+    /// The state machine's applied index.
+    pub applied_index: LogIndex,
+    /// The durable log's last index.
+    pub last_index: LogIndex,
+    /// The durable snapshot's last index (0: none).
+    pub snapshot_index: LogIndex,
+    /// The durable snapshot's last term.
+    pub snapshot_term: Term,
+    /// Terms of the durable entries `snapshot_index + 1 ..= last_index`.
+    pub log_terms: Vec<Term>,
+    /// Entries applied since the observer last drained this queue (bounded;
+    /// overflow drops the oldest and counts it in `applied_overflow`).
+    pub applied: VecDeque<AppliedEntry>,
+    /// Applied entries dropped from `applied` because nobody drained it.
+    pub applied_overflow: u64,
+    /// Why recovery stopped early at the last start, if it did.
+    pub recovery_note: Option<String>,
+    /// The fatal error that stopped the driver, if any.
+    pub fatal_error: Option<String>,
+    /// Steps fed to the core since the last start.
+    pub steps: u64,
+}
+
+/// The bound of [`NodeObservation::applied`].
+pub const APPLIED_QUEUE_MAX: usize = 1 << 16;
+
+impl NodeObservation {
+    /// The observation of a node that has not started.
+    pub fn new(id: NodeId) -> Self {
+        NodeObservation {
+            id,
+            running: false,
+            paused: false,
+            starts: 0,
+            role: Role::Follower,
+            hard_state: HardState::default(),
+            leader: None,
+            commit_index: 0,
+            applied_index: 0,
+            last_index: 0,
+            snapshot_index: 0,
+            snapshot_term: 0,
+            log_terms: Vec::new(),
+            applied: VecDeque::new(),
+            applied_overflow: 0,
+            recovery_note: None,
+            fatal_error: None,
+            steps: 0,
+        }
+    }
+
+    /// The term of the durable entry at `index`, if held (the snapshot's
+    /// term at its last index).
+    pub fn term_at(&self, index: LogIndex) -> Option<Term> {
+        if index == self.snapshot_index {
+            return Some(self.snapshot_term);
+        }
+        if index < self.snapshot_index || index > self.last_index {
+            return None;
+        }
+        self.log_terms
+            .get((index - self.snapshot_index - 1) as usize)
+            .copied()
+    }
+
+    /// Mirrors a durable append (which may replace a suffix).
+    pub fn record_append(&mut self, entries: &[Entry]) {
+        let Some(first) = entries.first() else {
+            return;
+        };
+        let keep = first.index.saturating_sub(self.snapshot_index + 1) as usize;
+        self.log_terms.truncate(keep);
+        self.log_terms.extend(entries.iter().map(|e| e.term));
+        self.last_index = self.snapshot_index + self.log_terms.len() as u64;
+    }
+
+    /// Mirrors a durable snapshot (taken locally or received).
+    pub fn record_snapshot(&mut self, snapshot: &Snapshot) {
+        let meta = &snapshot.meta;
+        if meta.last_index <= self.snapshot_index {
+            return;
+        }
+        if self.term_at(meta.last_index) == Some(meta.last_term) {
+            let drop = (meta.last_index - self.snapshot_index) as usize;
+            self.log_terms.drain(..drop.min(self.log_terms.len()));
+        } else {
+            self.log_terms.clear();
+        }
+        self.snapshot_index = meta.last_index;
+        self.snapshot_term = meta.last_term;
+        self.last_index = self.snapshot_index + self.log_terms.len() as u64;
+    }
+
+    /// Records an applied entry.
+    pub fn record_applied(&mut self, entry: &Entry) {
+        if self.applied.len() >= APPLIED_QUEUE_MAX {
+            self.applied.pop_front();
+            self.applied_overflow += 1;
+        }
+        self.applied.push_back(AppliedEntry {
+            index: entry.index,
+            term: entry.term,
+            digest: payload_digest(entry),
+        });
+    }
+}
+
+/// FNV-1a over an entry's command bytes (0 for no-ops and membership).
+pub fn payload_digest(entry: &Entry) -> u64 {
+    match &entry.payload {
+        crate::types::EntryPayload::Command(bytes) => {
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in bytes {
+                h ^= u64::from(*b);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            h
+        }
+        _ => 0,
+    }
+}
+
+/// A shared, cloneable handle to one node's observation.
+#[derive(Debug, Clone)]
+pub struct ObservationHandle {
+    inner: Arc<Mutex<NodeObservation>>,
+}
+
+impl ObservationHandle {
+    /// A handle for node `id` (not yet started).
+    pub fn new(id: NodeId) -> Self {
+        ObservationHandle {
+            inner: Arc::new(Mutex::new(NodeObservation::new(id))),
+        }
+    }
+
+    /// Locks the observation (the driver holds the lock only briefly).
+    pub fn lock(&self) -> MutexGuard<'_, NodeObservation> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A copy of the observation.
+    pub fn get(&self) -> NodeObservation {
+        self.lock().clone()
+    }
+
+    /// Takes the applied entries recorded since the last call.
+    pub fn drain_applied(&self) -> Vec<AppliedEntry> {
+        self.lock().applied.drain(..).collect()
+    }
+
+    /// Notes that the node's host crashed (the driver cannot say so itself).
+    pub fn mark_down(&self) {
+        self.lock().running = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{EntryPayload, SnapshotMeta};
+
+    fn entry(index: LogIndex, term: Term) -> Entry {
+        Entry {
+            term,
+            index,
+            payload: EntryPayload::Noop,
+        }
+    }
+
+    #[test]
+    fn the_log_mirror_follows_appends_truncations_and_snapshots() {
+        let mut o = NodeObservation::new(1);
+        o.record_append(&[entry(1, 1), entry(2, 1), entry(3, 2)]);
+        assert_eq!(o.last_index, 3);
+        o.record_append(&[entry(3, 3), entry(4, 3)]);
+        assert_eq!(o.log_terms, vec![1, 1, 3, 3]);
+        let snap = Snapshot {
+            meta: SnapshotMeta {
+                last_index: 2,
+                last_term: 1,
+                membership: Default::default(),
+            },
+            data: vec![],
+        };
+        o.record_snapshot(&snap);
+        assert_eq!((o.snapshot_index, o.last_index), (2, 4));
+        assert_eq!(o.term_at(2), Some(1));
+        assert_eq!(o.term_at(3), Some(3));
+        assert_eq!(o.term_at(1), None);
+        // A snapshot that does not match the log replaces it entirely.
+        let other = Snapshot {
+            meta: SnapshotMeta {
+                last_index: 3,
+                last_term: 9,
+                membership: Default::default(),
+            },
+            data: vec![],
+        };
+        o.record_snapshot(&other);
+        assert_eq!((o.snapshot_index, o.last_index), (3, 3));
+        assert!(o.log_terms.is_empty());
+    }
+}
