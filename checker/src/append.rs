@@ -19,6 +19,9 @@
 //! * **reordered**: append `a` was acknowledged before append `b` was invoked,
 //!   yet `b` precedes `a` in the list.
 //!
+//! A read returning `null` (the key does not exist yet) counts as the empty
+//! list; any other non-array value makes the key's verdict `unknown`.
+//!
 //! The order checks (stale-read, lost, reordered) are measured against the
 //! longest read, which is the list every other read must be a prefix of; they
 //! are skipped for a key whose reads diverge. All checks are sweeps over
@@ -240,12 +243,17 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> AppendKeyResult {
         .iter()
         .filter(|op| op.f == "read" && op.outcome == Outcome::Ok)
     {
-        match op.output.as_array() {
-            Some(items) => reads.push(Read {
+        match &op.output {
+            Value::Array(items) => reads.push(Read {
                 op,
                 list: items.iter().map(Elem::new).collect(),
             }),
-            None => result.malformed_read_count += 1,
+            // A key never appended to reads as absent: the empty list.
+            Value::Null => reads.push(Read {
+                op,
+                list: Vec::new(),
+            }),
+            _ => result.malformed_read_count += 1,
         }
     }
     result.read_count = reads.len();

@@ -13,6 +13,9 @@
 //! * `info` adds that appeared in a final read (**recovered**) or did not
 //!   (**unknown**, which is allowed).
 //!
+//! A read returning `null` (the key does not exist yet) counts as the empty
+//! set; any other non-array value makes the key's verdict `unknown`.
+//!
 //! A *final read* is an `ok` read invoked after every `ok` or `fail` add of its
 //! key had completed, so no acknowledged add can still be in flight. Without
 //! a final read the checker cannot tell what was lost: the verdict is
@@ -185,9 +188,14 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
     let mut final_sets: Vec<(usize, BTreeSet<Elem>)> = Vec::new();
     let mut malformed_read = false;
     for read in &reads {
-        let Some(items) = read.output.as_array() else {
-            malformed_read = true;
-            continue;
+        let items: &[Value] = match &read.output {
+            Value::Array(items) => items,
+            // A set never added to reads as absent: the empty set.
+            Value::Null => &[],
+            _ => {
+                malformed_read = true;
+                continue;
+            }
         };
         let mut counts: BTreeMap<Elem, usize> = BTreeMap::new();
         for item in items {

@@ -328,3 +328,17 @@ fn append_results_serialize_with_kebab_case_anomaly_kinds() {
     assert_eq!(v["keys"][0]["anomalies"][0]["kind"], json!("lost"));
     assert_eq!(v["anomaly_counts"]["lost"], json!(1));
 }
+
+#[test]
+fn null_reads_count_as_empty_so_lost_elements_are_still_caught() {
+    let mut b = Builder::default();
+    append(&mut b, 0, 1, 0, 1);
+    read(&mut b, 2, 3, 1, Value::Null);
+    let result = check_append(&b.build()).unwrap();
+    assert_eq!(kinds(&result), vec!["lost"]);
+    let mut b = Builder::default();
+    add(&mut b, 0, 0, 1);
+    b.op((5, 6), 1, "read", "s", Value::Null, Value::Null);
+    let result = check_set(&b.build()).unwrap();
+    assert_eq!(result.keys[0].lost.len(), 1);
+}
