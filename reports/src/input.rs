@@ -23,7 +23,8 @@
 //!   "faults": [{"kind": "partition", "start_ns": 10, "end_ns": 20,
 //!               "nodes": ["n1", "n2"], "description": "n1 n2 | n3 n4 n5"}],
 //!   "linearizability_failures": [{"key": "k3", "failing_op_id": 17,
-//!       "prefix": [{"op_id": 3, "state": "4"}], "concurrent_op_ids": [16, 18],
+//!       "prefix": [3, {"op_id": 9, "state": "4"}], "state_after": "4",
+//!       "concurrent_op_ids": [16, 18],
 //!       "text": "plain-text explanation"}],
 //!   "raft_violations": ["term 3: two leaders n1 n4"],
 //!   "liveness_findings": ["no recovery: n2 did not converge"]
@@ -250,16 +251,43 @@ pub struct FaultPeriod {
     pub description: String,
 }
 
-/// One step of the longest linearizable prefix.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One step of the longest linearizable prefix. Deserializes from an
+/// object `{"op_id": 3, "state": "4"}` or from a bare op id `3` (the
+/// checker's `Explanation::prefix` is a list of ids, with only the final
+/// state known).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PrefixStep {
     /// The op linearized at this step.
     pub op_id: u64,
-    /// The model's state after it, as text.
-    pub state: String,
+    /// The model's state after it, as text, when the checker recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for PrefixStep {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Id(u64),
+            Step {
+                op_id: u64,
+                #[serde(default)]
+                state: Option<String>,
+            },
+        }
+        Ok(match Repr::deserialize(deserializer)? {
+            Repr::Id(op_id) => PrefixStep { op_id, state: None },
+            Repr::Step { op_id, state } => PrefixStep { op_id, state },
+        })
+    }
 }
 
 /// Why one key's history is not linearizable, as the checker explained it.
+///
+/// From the checker's `linearizability::Explanation`: `failing_op_id =
+/// failed.id`, `prefix = prefix` (the ids), `state_after = state_after`,
+/// `concurrent_op_ids` = the ids of `concurrent`, `text` = its `Display`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FailureView {
     /// The key whose sub-history failed.
@@ -267,13 +295,61 @@ pub struct FailureView {
     pub key: Option<String>,
     /// The operation that cannot be linearized after the prefix.
     pub failing_op_id: u64,
-    /// The longest linearizable prefix found, with the state after each op.
+    /// The longest linearizable prefix found, in linearization order.
     #[serde(default)]
     pub prefix: Vec<PrefixStep>,
-    /// Operations concurrent with the failing one.
+    /// The model's state after the whole prefix, as text.
+    #[serde(default)]
+    pub state_after: Option<String>,
+    /// Operations pending beside the failing one when the search got stuck.
     #[serde(default)]
     pub concurrent_op_ids: Vec<u64>,
     /// The checker's plain-text explanation.
     #[serde(default)]
     pub text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_json_accepts_booleans_single_failures_and_bare_prefix_ids() {
+        let input: ReportInput = serde_json::from_str(
+            r#"{"valid": false, "checkers": [{"name": "set", "verdict": true, "summary_text": "ok"}],
+                "linearizability_failure": {"failing_op_id": 9, "prefix": [1, {"op_id": 4, "state": "2"}]},
+                "some_future_field": [1, 2]}"#,
+        )
+        .unwrap();
+        assert_eq!(input.verdict, Verdict::Invalid);
+        assert_eq!(input.checkers[0].verdict, Verdict::Valid);
+        assert_eq!(input.checkers[0].summary, "ok");
+        let failure = &input.linearizability_failures[0];
+        assert_eq!(
+            failure.prefix[0],
+            PrefixStep {
+                op_id: 1,
+                state: None
+            }
+        );
+        assert_eq!(failure.prefix[1].state.as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn results_json_round_trips_with_a_top_level_valid_field() {
+        let input = ReportInput {
+            verdict: Verdict::Unknown,
+            seed: Some(3),
+            ..ReportInput::default()
+        };
+        let json = serde_json::to_value(&input).unwrap();
+        assert_eq!(json["valid"], "unknown");
+        assert_eq!(serde_json::from_value::<ReportInput>(json).unwrap(), input);
+    }
+
+    #[test]
+    fn unrecognised_verdicts_are_errors_not_guesses() {
+        assert!(serde_json::from_str::<ReportInput>(r#"{"valid": "probably"}"#).is_err());
+        assert!(serde_json::from_str::<ReportInput>(r#"{"title": "no verdict"}"#).is_err());
+    }
 }

@@ -140,6 +140,9 @@ pub fn callout(input: &ReportInput, ops: &BTreeMap<u64, &OpView>, colours: &Colo
     out
 }
 
+/// Prefix steps listed in the table (the latest ones; earlier ones are counted).
+const PREFIX_SHOWN_MAX: usize = 20;
+
 /// Maximum lines shown per findings list (the rest are counted).
 const LINES_MAX: usize = 200;
 
@@ -178,24 +181,42 @@ pub fn detail(failure: &FailureView, ops: &BTreeMap<u64, &OpView>) -> String {
         ),
         None => format!("<code>#{id}</code> (not recorded)"),
     };
+    let n = failure.prefix.len();
+    let shown = n.min(PREFIX_SHOWN_MAX);
     let _ = write!(
         out,
-        "<h4>Longest linearizable prefix ({} ops), then the failing op</h4>\
+        "<h4>Longest linearizable prefix: {n} op{s}{tail}, then the failing op</h4>\
          <table class=\"prefix\"><thead><tr><th>step</th><th>operation</th><th>state after</th></tr></thead><tbody>",
-        failure.prefix.len()
+        s = if n == 1 { "" } else { "s" },
+        tail = if shown < n { format!(" (the last {shown} shown)") } else { String::new() },
     );
-    for (i, step) in failure.prefix.iter().enumerate() {
+    if shown < n {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            "<tr class=\"elided\"><td>1–{}</td><td colspan=\"2\">… {} earlier ops</td></tr>",
+            n - shown,
+            n - shown
+        );
+    }
+    for (i, step) in failure.prefix.iter().enumerate().skip(n - shown) {
+        let state = step.state.as_deref().map(html).unwrap_or_default();
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td><code>{state}</code></td></tr>",
             i + 1,
             op_cell(step.op_id),
-            html(&step.state)
+        );
+    }
+    if let Some(state) = &failure.state_after {
+        let _ = write!(
+            out,
+            "<tr class=\"state\"><td></td><td>state after the prefix</td><td><code>{}</code></td></tr>",
+            html(state)
         );
     }
     let _ = write!(
         out,
-        "<tr class=\"failing\"><td>✗</td><td>{}</td><td>no state can follow</td></tr></tbody></table>",
+        "<tr class=\"failing\"><td>✗</td><td>{}</td><td>cannot take effect next</td></tr></tbody></table>",
         op_cell(failure.failing_op_id)
     );
     if !failure.concurrent_op_ids.is_empty() {

@@ -88,7 +88,12 @@ pub fn render(input: &ReportInput, colours: &Colours) -> Result<Vec<u8>, ReportE
                 ))
                 .map_err(plot_err(NAME))?;
             chart
-                .draw_series(points.iter().map(|p| marker(*p, *outcome, colour)))
+                .draw_series(
+                    points
+                        .iter()
+                        .filter(|p| p.1 > 0.0)
+                        .map(|p| marker(*p, *outcome, colour)),
+                )
                 .map_err(plot_err(NAME))?;
         }
         legend_entries(&mut chart, colours, true, NAME)?;

@@ -204,7 +204,7 @@ pub fn invalid_input(ops: usize) -> ReportInput {
         .take(4)
         .map(|o| PrefixStep {
             op_id: o.id,
-            state: format!("{}", o.id % 5),
+            state: Some(format!("{}", o.id % 5)),
         })
         .collect();
     input.checkers[0] = CheckerView {
@@ -220,6 +220,7 @@ pub fn invalid_input(ops: usize) -> ReportInput {
         key,
         failing_op_id: failing,
         prefix,
+        state_after: Some("3".into()),
         concurrent_op_ids: concurrent,
         text: "read returned </script><b>stale</b> but the register held 3".into(),
     }];
