@@ -13,8 +13,18 @@ use serde_json::{json, Value};
 
 const MS: u64 = 1_000_000;
 
+/// time, process, type, f, key, value.
+type Row = (
+    u64,
+    Process,
+    EventType,
+    &'static str,
+    Option<&'static str>,
+    Value,
+);
+
 fn history() -> History {
-    let rows: Vec<(u64, Process, EventType, &str, Option<&str>, Value)> = vec![
+    let rows: Vec<Row> = vec![
         (
             0,
             Process::Client(1),

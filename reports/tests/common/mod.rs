@@ -30,13 +30,16 @@ impl Lcg {
 
 const MS: u64 = 1_000_000;
 
+/// time, process, type, f, key, value.
+type Row = (u64, Process, EventType, String, Option<String>, Value);
+
 /// A register history: `processes` clients issuing `ops` read/write/cas ops
 /// over ~30 s on `keys` keys, with a partition from 10 s to 20 s and a kill
 /// at 15 s. Ops during the partition are slow and some fail or time out
 /// (`info`); a process whose op ended `info` is replaced by a fresh one.
 pub fn history(ops: usize, processes: u64, keys: u64, seed: u64) -> History {
     let mut rng = Lcg::new(seed);
-    let mut events: Vec<(u64, Process, EventType, String, Option<String>, Value)> = Vec::new();
+    let mut events: Vec<Row> = Vec::new();
     let span_ns = 30_000 * MS;
     let per_process = (ops as u64).div_ceil(processes);
     let mut next_process = processes;
