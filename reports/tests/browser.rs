@@ -43,7 +43,7 @@ macro_rules! chromium_or_skip {
 }
 
 /// Runs headless Chromium with `extra` arguments on `page`; returns stdout.
-fn run_browser(browser: &Path, page: &Path, extra: &[&str]) -> String {
+fn run_browser(browser: &Path, url: &str, extra: &[&str]) -> String {
     let profile = tempfile::tempdir().unwrap();
     let mut child = Command::new(browser)
         .args([
@@ -58,7 +58,7 @@ fn run_browser(browser: &Path, page: &Path, extra: &[&str]) -> String {
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(extra)
-        .arg(format!("file://{}", page.display()))
+        .arg(url)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -76,10 +76,7 @@ fn run_browser(browser: &Path, page: &Path, extra: &[&str]) -> String {
         if started.elapsed() > BROWSER_TIMEOUT {
             let _ = child.kill();
             let _ = child.wait();
-            panic!(
-                "chromium did not finish {} within {BROWSER_TIMEOUT:?}",
-                page.display()
-            );
+            panic!("chromium did not finish {url} within {BROWSER_TIMEOUT:?}");
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -110,8 +107,11 @@ fn output_dir() -> (Option<tempfile::TempDir>, PathBuf) {
 /// Renders `input` into `dir/name`, loads it, and checks the DOM.
 fn render_and_check(browser: &Path, dir: &Path, name: &str, input: &ReportInput) -> String {
     let page = render_run(&dir.join(name), input).unwrap();
-    let page = page.canonicalize().unwrap();
-    let dom = run_browser(browser, &page, &["--dump-dom"]);
+    let url = format!(
+        "file://{}#fl-selftest",
+        page.canonicalize().unwrap().display()
+    );
+    let dom = run_browser(browser, &url, &["--dump-dom"]);
     assert!(
         dom.contains("id=\"timeline\""),
         "no timeline in the DOM of {name}"
@@ -131,6 +131,11 @@ fn render_and_check(browser: &Path, dir: &Path, name: &str, input: &ReportInput)
         .parse()
         .unwrap();
     assert_eq!(bars, input.operations.len(), "op bars in {name}");
+    // The self-test zoomed in once: the view halved.
+    assert_eq!(
+        attribute(&dom, "id=\"timeline\"", "data-selftest-zoom").as_deref(),
+        Some("0.500")
+    );
     dom
 }
 
@@ -168,7 +173,7 @@ fn screenshot_of_an_invalid_report_has_content() {
     let shot = dir.join("invalid-report.png");
     run_browser(
         &browser,
-        &page.canonicalize().unwrap(),
+        &format!("file://{}", page.canonicalize().unwrap().display()),
         &[
             &format!("--screenshot={}", shot.display()),
             "--window-size=1400,2000",

@@ -171,7 +171,7 @@ pub fn detail(failure: &FailureView, ops: &BTreeMap<u64, &OpView>) -> String {
     let key = failure.key.as_deref().unwrap_or("(unkeyed)");
     let _ = write!(
         out,
-        "<section class=\"explain\"><h3>Explanation for key <code>{}</code></h3>",
+        "<section class=\"card explain\"><h3>Explanation for key <code>{}</code></h3>",
         html(key)
     );
     let op_cell = |id: u64| match ops.get(&id) {

@@ -84,7 +84,7 @@ fn timeline(out: &mut String, input: &ReportInput) {
          <label>key <select id=\"tl-key\"></select></label>\
          <span class=\"hint\">drag to pan · Ctrl+wheel or double-click to zoom (Shift+double-click out) · wheel scrolls processes · hover for details</span></div>\
          <div class=\"legend\" id=\"tl-legend\"></div>\
-         <div id=\"tl-scroll\"><canvas id=\"tl-canvas\"></canvas><div id=\"tl-spacer\"></div></div>\
+         <canvas id=\"tl-overview\" title=\"the whole run: click to move the view\"></canvas><div id=\"tl-scroll\"><canvas id=\"tl-canvas\"></canvas><div id=\"tl-spacer\"></div></div>\
          <noscript><p>The timeline needs JavaScript.</p></noscript></section>",
         n = input.operations.len()
     );

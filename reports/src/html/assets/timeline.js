@@ -28,10 +28,11 @@
   ops.forEach(function (op, i) { lanes[laneOf[op[PROC]]].push(i); indexOfId[op[ID]] = i; });
   lanes.forEach(function (lane) { lane.sort(function (a, b) { return ops[a][CALL] - ops[b][CALL]; }); });
 
-  var failing = {}, concurrent = {};
+  var failing = {}, concurrent = {}, prefixStep = {};
   data.failures.forEach(function (f) {
     failing[f.op] = true;
     f.concurrent.forEach(function (id) { concurrent[id] = true; });
+    f.prefix.forEach(function (id, step) { prefixStep[id] = step + 1; });
   });
 
   var scroll = document.getElementById('tl-scroll');
@@ -39,6 +40,9 @@
   var spacer = document.getElementById('tl-spacer');
   var tip = document.getElementById('tl-tip');
   var ctx = canvas.getContext('2d');
+  var overview = document.getElementById('tl-overview');
+  var octx = overview.getContext('2d');
+  var OVERVIEW_H = 40;
   var contentH = HEADER_H + lanes.length * LANE_H + 8;
   var viewH = Math.min(contentH, 640);
   scroll.style.height = viewH + 'px';
@@ -174,7 +178,20 @@
         if (failing[op[ID]] || op[ID] === selected) { late.push([op, r]); continue; }
         ctx.globalAlpha = (keyFilter >= 0 && op[KEY] !== keyFilter) ? 0.15 : (op[RET] === null ? 0.55 : 1);
         ctx.fillStyle = data.outcomeColours[op[OUT]];
-        ctx.fillRect(r[0], r[1], r[2], r[3]);
+        // A one-pixel gap keeps back-to-back ops of a process apart.
+        ctx.fillRect(r[0], r[1], r[2] > 4 ? r[2] - 1 : r[2], r[3]);
+        var step = prefixStep[op[ID]];
+        if (step !== undefined) {
+          ctx.globalAlpha = 1;
+          ctx.strokeStyle = '#1f5fbf';
+          ctx.strokeRect(r[0] + 0.5, r[1] + 0.5, Math.max(1, r[2] - 2), r[3] - 1);
+          if (r[2] > 18) {
+            ctx.fillStyle = '#0b3d91';
+            ctx.font = 'bold 9px system-ui, sans-serif';
+            ctx.fillText(String(step), Math.max(r[0], GUTTER) + 3, r[1] + r[3] / 2);
+            ctx.font = '11px system-ui, sans-serif';
+          }
+        }
         if (concurrent[op[ID]]) {
           ctx.globalAlpha = 1;
           ctx.strokeStyle = '#6a1b9a';
@@ -211,6 +228,59 @@
       ctx.beginPath(); ctx.moveTo(x - 6, HEADER_H - 10); ctx.lineTo(x + 6, HEADER_H - 10); ctx.lineTo(x, HEADER_H - 1); ctx.closePath(); ctx.fill();
     });
     root.setAttribute('data-drawn-bars', String(drawn));
+    drawOverview();
+  }
+
+  // The whole run at a glance: ops per pixel column, fault bands, the
+  // failing ops, and the part the timeline below shows.
+  var density = null;
+  function oxOf(t) { return GUTTER + (t - t0) / (t1 - t0) * (W - GUTTER - RIGHT); }
+  function drawOverview() {
+    var cols = Math.max(1, Math.round(W - GUTTER - RIGHT));
+    if (!density || density.length !== cols) {
+      density = new Array(cols).fill(0);
+      ops.forEach(function (op) {
+        var c = Math.floor((op[CALL] - t0) / (t1 - t0) * (cols - 1));
+        if (c >= 0 && c < cols) { density[c] += 1; }
+      });
+      density.max = Math.max.apply(null, density.concat([1]));
+    }
+    octx.clearRect(0, 0, W, OVERVIEW_H);
+    octx.fillStyle = '#fafbfc';
+    octx.fillRect(0, 0, W, OVERVIEW_H);
+    octx.fillStyle = '#6b7280';
+    octx.font = '11px system-ui, sans-serif';
+    octx.textBaseline = 'middle';
+    octx.fillText('whole run', 4, OVERVIEW_H / 2);
+    octx.globalAlpha = 0.6;
+    data.faults.forEach(function (f) {
+      var xa = oxOf(f[1]), xb = Math.max(oxOf(faultEnd(f)), xa + 2);
+      octx.fillStyle = kinds[f[0]][1];
+      octx.fillRect(xa, 0, xb - xa, OVERVIEW_H);
+    });
+    octx.globalAlpha = 1;
+    octx.fillStyle = '#9ca3af';
+    for (var c = 0; c < density.length; c++) {
+      if (density[c]) {
+        var h = Math.max(1, density[c] / density.max * (OVERVIEW_H - 8));
+        octx.fillRect(GUTTER + c, OVERVIEW_H - h, 1, h);
+      }
+    }
+    data.failures.forEach(function (f) {
+      var i = indexOfId[f.op];
+      if (i === undefined) { return; }
+      var x = oxOf(ops[i][CALL]);
+      octx.fillStyle = '#b71c1c';
+      octx.fillRect(x - 1, 0, 3, OVERVIEW_H);
+      octx.beginPath(); octx.moveTo(x - 6, 0); octx.lineTo(x + 6, 0); octx.lineTo(x, 9); octx.closePath(); octx.fill();
+    });
+    var va = Math.max(GUTTER, oxOf(view.a)), vb = Math.min(W - RIGHT, oxOf(view.b));
+    octx.strokeStyle = '#1f5fbf';
+    octx.lineWidth = 2;
+    octx.strokeRect(va, 1, Math.max(3, vb - va), OVERVIEW_H - 2);
+    octx.fillStyle = 'rgba(31,95,191,0.10)';
+    octx.fillRect(va, 1, Math.max(3, vb - va), OVERVIEW_H - 2);
+    octx.lineWidth = 1;
   }
 
   function fName(op) { return data.fs[op[F]] ? data.fs[op[F]][0] : '?'; }
@@ -242,6 +312,11 @@
     canvas.height = Math.round(viewH * dpr);
     canvas.style.height = viewH + 'px';
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    overview.style.width = (W + 2) + 'px';
+    overview.width = Math.round(W * dpr);
+    overview.height = Math.round(OVERVIEW_H * dpr);
+    overview.style.height = OVERVIEW_H + 'px';
+    octx.setTransform(dpr, 0, 0, dpr, 0, 0);
     draw();
   }
 
@@ -369,6 +444,16 @@
     zoom(e.shiftKey ? 2 : 0.5, tAt(Math.max(GUTTER, e.clientX - rect.left)));
   });
   scroll.addEventListener('scroll', redraw);
+  var overviewDrag = false;
+  function centreOn(e) {
+    var rect = overview.getBoundingClientRect();
+    var t = t0 + (e.clientX - rect.left - GUTTER) / (W - GUTTER - RIGHT) * (t1 - t0);
+    var half = (view.b - view.a) / 2;
+    setView(t - half, t + half);
+  }
+  overview.addEventListener('mousedown', function (e) { overviewDrag = true; centreOn(e); });
+  window.addEventListener('mouseup', function () { overviewDrag = false; });
+  overview.addEventListener('mousemove', function (e) { if (overviewDrag) { centreOn(e); } });
   window.addEventListener('resize', resize);
 
   function hit(px, py) {
@@ -424,9 +509,28 @@
   });
   canvas.addEventListener('mouseleave', function () { tip.style.display = 'none'; });
 
+  // Driven by the browser test (URL hash #fl-selftest): hovers the failing
+  // (or first) op and zooms once, recording what happened as attributes.
+  function selfTest() {
+    draw();
+    var target = data.failures.length ? indexOfId[data.failures[0].op] : 0;
+    if (ops.length && target !== undefined) {
+      var op = ops[target];
+      var r = barRect(op, laneY(laneOf[op[PROC]], scroll.scrollTop));
+      var rect = canvas.getBoundingClientRect();
+      var x = Math.min(Math.max(r[0] + Math.min(r[2], 200) / 2, GUTTER + 1), W - 2);
+      canvas.dispatchEvent(new MouseEvent('mousemove', { clientX: rect.left + x, clientY: rect.top + r[1] + r[3] / 2, bubbles: true }));
+      root.setAttribute('data-selftest-tip', tip.textContent);
+    }
+    var before = view.b - view.a;
+    document.getElementById('tl-in').click();
+    root.setAttribute('data-selftest-zoom', ((view.b - view.a) / before).toFixed(3));
+  }
+
   resize();
   if (data.failures.length) { goToFailure(0); }
   draw();
+  if (window.location.hash === '#fl-selftest') { selfTest(); }
   root.setAttribute('data-lanes', String(lanes.length));
   root.setAttribute('data-op-bars', String(lanes.reduce(function (n, lane) { return n + lane.length; }, 0)));
   root.setAttribute('data-rendered', 'true');
