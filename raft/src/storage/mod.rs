@@ -9,11 +9,19 @@
 use crate::types::{Entry, HardState, LogIndex, Snapshot, Term};
 
 pub mod conformance;
+pub mod disk;
 pub mod log_state;
 pub mod mem;
+pub mod mem_disk;
+pub mod std_disk;
+pub mod wal;
 
+pub use disk::Disk;
 pub use log_state::LogState;
 pub use mem::MemStorage;
+pub use mem_disk::{CrashMode, MemDisk};
+pub use std_disk::StdDisk;
+pub use wal::{Wal, WalOptions, WalStats};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
