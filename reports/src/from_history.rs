@@ -98,23 +98,43 @@ fn pair_leniently(history: &History) -> Vec<OpView> {
 }
 
 /// The fault periods recorded by the nemesis, ordered by start time.
+///
+/// `start-<kind>` opens a period; `stop-<kind>` (or `heal-<kind>`) closes the
+/// open period of that kind with the same `id` in its value, if the value
+/// has one, else the oldest open one; `stop-all` closes every open period.
+/// Periods still open at the end have no end time.
 pub fn faults_from_history(history: &History) -> Vec<FaultPeriod> {
-    let mut open: BTreeMap<String, FaultPeriod> = BTreeMap::new();
+    let mut open: Vec<(Option<u64>, FaultPeriod)> = Vec::new();
     let mut done: Vec<FaultPeriod> = Vec::new();
+    let close = |p: FaultPeriod, at: u64, done: &mut Vec<FaultPeriod>| {
+        let mut p = p;
+        p.end_ns = Some(at.max(p.start_ns));
+        done.push(p);
+    };
     for event in history
         .events
         .iter()
         .filter(|e| e.process == Process::Nemesis)
     {
         let f = event.f.as_str();
-        if let Some(kind) = f.strip_prefix("start-") {
-            if !open.contains_key(kind) {
-                open.insert(kind.to_string(), period(kind, event));
+        let id = event.value.get("id").and_then(Value::as_u64);
+        if f == "stop-all" || f == "heal-all" {
+            for (_, p) in open.drain(..) {
+                close(p, event.time_ns, &mut done);
+            }
+        } else if let Some(kind) = f.strip_prefix("start-") {
+            let duplicate = open.iter().any(|(i, p)| p.kind == kind && *i == id);
+            if !duplicate {
+                open.push((id, period(kind, event)));
             }
         } else if let Some(kind) = f.strip_prefix("stop-").or_else(|| f.strip_prefix("heal-")) {
-            if let Some(mut p) = open.remove(kind) {
-                p.end_ns = Some(event.time_ns.max(p.start_ns));
-                done.push(p);
+            let at = open
+                .iter()
+                .position(|(i, p)| p.kind == kind && (id.is_none() || *i == id))
+                .or_else(|| open.iter().position(|(_, p)| p.kind == kind));
+            if let Some(at) = at {
+                let (_, p) = open.remove(at);
+                close(p, event.time_ns, &mut done);
             }
         } else if event.kind != EventType::Invoke || !completes_later(history, event) {
             let mut p = period(f, event);
@@ -122,7 +142,7 @@ pub fn faults_from_history(history: &History) -> Vec<FaultPeriod> {
             done.push(p);
         }
     }
-    done.extend(open.into_values());
+    done.extend(open.into_iter().map(|(_, p)| p));
     done.sort_by(|a, b| (a.start_ns, &a.kind).cmp(&(b.start_ns, &b.kind)));
     done
 }
@@ -149,8 +169,9 @@ fn period(kind: &str, event: &Event) -> FaultPeriod {
     }
 }
 
-/// Node names from a nemesis value: an array of names, or an object with a
-/// `nodes` (or `targets`) array; nested arrays (partition sides) flatten.
+/// Node names from a nemesis value: an array of names (nested arrays, such
+/// as partition sides, flatten), or the first `nodes` / `targets` field
+/// found in an object (searched breadth-first).
 fn nodes_of(value: &Value) -> Vec<String> {
     fn collect(value: &Value, out: &mut Vec<String>) {
         match value {
@@ -162,12 +183,17 @@ fn nodes_of(value: &Value) -> Vec<String> {
     }
     let mut out = Vec::new();
     match value {
-        Value::Object(map) => {
-            if let Some(v) = map.get("nodes").or_else(|| map.get("targets")) {
-                collect(v, &mut out);
+        Value::Array(_) => collect(value, &mut out),
+        Value::Object(_) => {
+            let mut queue = std::collections::VecDeque::from([value]);
+            while let Some(Value::Object(map)) = queue.pop_front() {
+                if let Some(v) = map.get("nodes").or_else(|| map.get("targets")) {
+                    collect(v, &mut out);
+                    break;
+                }
+                queue.extend(map.values().filter(|v| v.is_object()));
             }
         }
-        Value::Array(_) => collect(value, &mut out),
         _ => {}
     }
     out.sort();
@@ -175,8 +201,11 @@ fn nodes_of(value: &Value) -> Vec<String> {
     out
 }
 
+/// Longest fault description kept (compact JSON of a big grudge is long).
+pub const DESCRIPTION_CHARS_MAX: usize = 240;
+
 fn describe(value: &Value) -> String {
-    match value {
+    let text = match value {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         Value::Object(map) => match map.get("description") {
@@ -184,6 +213,13 @@ fn describe(value: &Value) -> String {
             _ => value.to_string(),
         },
         other => other.to_string(),
+    };
+    if text.chars().count() > DESCRIPTION_CHARS_MAX {
+        let mut cut: String = text.chars().take(DESCRIPTION_CHARS_MAX).collect();
+        cut.push('…');
+        cut
+    } else {
+        text
     }
 }
 
@@ -265,5 +301,54 @@ mod tests {
         assert_eq!((faults[1].kind.as_str(), faults[1].start_ns), ("kill", 51));
         assert_eq!((faults[2].kind.as_str(), faults[2].end_ns), ("clock", None));
         assert_eq!(faults[2].description, "bump n3 +5s");
+    }
+
+    #[test]
+    fn stops_match_fault_ids_and_stop_all_heals_everything() {
+        let n = Process::Nemesis;
+        let i = EventType::Info;
+        let history = History {
+            events: vec![
+                ev(
+                    0,
+                    10,
+                    n,
+                    i,
+                    "start-kill",
+                    json!({"id": 1, "fault": {"Kill": {"nodes": [2]}}}),
+                ),
+                ev(
+                    1,
+                    20,
+                    n,
+                    i,
+                    "start-kill",
+                    json!({"id": 2, "fault": {"Kill": {"nodes": [4]}}}),
+                ),
+                ev(2, 30, n, i, "stop-kill", json!({"id": 2})),
+                ev(
+                    3,
+                    40,
+                    n,
+                    i,
+                    "start-pause",
+                    json!({"id": 3, "nodes": ["n5"]}),
+                ),
+                ev(4, 90, n, i, "stop-all", Value::Null),
+            ],
+        };
+        let faults = faults_from_history(&history);
+        let summary: Vec<(&str, u64, Option<u64>, Vec<String>)> = faults
+            .iter()
+            .map(|f| (f.kind.as_str(), f.start_ns, f.end_ns, f.nodes.clone()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("kill", 10, Some(90), vec!["2".to_string()]),
+                ("kill", 20, Some(30), vec!["4".to_string()]),
+                ("pause", 40, Some(90), vec!["n5".to_string()]),
+            ]
+        );
     }
 }
