@@ -1,0 +1,382 @@
+//! How the simulation carries out one core step, in the order the crate
+//! docs prescribe: persist (and sync), report `Persisted`, send, apply,
+//! answer. Crashes, restarts and application snapshots live here too, since
+//! they are the other ways a node's durable state changes.
+
+use super::invariants::Violation;
+use super::node::{CoreView, CrashPoint};
+use super::sim::Simulation;
+use super::state_machine::HashChain;
+use faultline_raft::{
+    Input, LogIndex, Message, MessageBody, NodeId, Output, Raft, Snapshot, SnapshotMeta,
+    StorageError,
+};
+use rand::Rng;
+
+/// A core that keeps producing output beyond this many rounds after one
+/// input is reported (everything is bounded).
+const OUTPUT_ROUNDS_MAX: usize = 64;
+
+fn storage_violation(id: NodeId, what: &str, err: StorageError) -> Violation {
+    Violation::new(
+        "storage contract",
+        format!("node {id}: the core's output could not be {what}: {err}"),
+    )
+}
+
+/// A one-line description of a message for traces.
+pub fn describe(message: &Message) -> String {
+    let head = format!("{}->{} t{}", message.from, message.to, message.term);
+    match &message.body {
+        MessageBody::RequestVote {
+            pre_vote,
+            last_log_index,
+            last_log_term,
+            transfer,
+        } => format!(
+            "{head} {}Vote last {last_log_index}/{last_log_term}{}",
+            if *pre_vote { "Pre" } else { "Request" },
+            if *transfer { " transfer" } else { "" }
+        ),
+        MessageBody::RequestVoteResponse { pre_vote, granted } => format!(
+            "{head} {}VoteResp granted={granted}",
+            if *pre_vote { "Pre" } else { "" }
+        ),
+        MessageBody::AppendEntries {
+            prev_log_index,
+            prev_log_term,
+            entries,
+            leader_commit,
+            read_round,
+        } => format!(
+            "{head} Append prev {prev_log_index}/{prev_log_term} n={} commit {leader_commit} \
+             round {read_round}",
+            entries.len()
+        ),
+        MessageBody::AppendEntriesResponse {
+            success,
+            match_index,
+            conflict_term,
+            conflict_index,
+            read_round,
+        } => format!(
+            "{head} AppendResp ok={success} match {match_index} conflict {conflict_term:?}@\
+             {conflict_index} round {read_round}"
+        ),
+        MessageBody::InstallSnapshot {
+            meta,
+            offset,
+            data,
+            done,
+        } => format!(
+            "{head} Snapshot {}/{} off {offset} len {} done={done}",
+            meta.last_index,
+            meta.last_term,
+            data.len()
+        ),
+        MessageBody::InstallSnapshotResponse {
+            last_index,
+            next_offset,
+            done,
+            rejected,
+        } => format!(
+            "{head} SnapshotResp {last_index} next {next_offset} done={done} rejected={rejected}"
+        ),
+        MessageBody::TimeoutNow => format!("{head} TimeoutNow"),
+    }
+}
+
+impl Simulation {
+    /// Feeds `input` to node `id` (if it is up) and carries out its output.
+    pub(super) fn step(&mut self, id: NodeId, input: Input) -> Result<(), Violation> {
+        let Some(raft) = self.nodes.get_mut(&id).and_then(|n| n.raft.as_mut()) else {
+            return Ok(());
+        };
+        if let Err(err) = raft.step(input) {
+            self.stats.rejected_inputs += 1;
+            if self.trace.enabled() {
+                self.trace.record(format!("  n{id} rejected: {err}"));
+            }
+        }
+        self.drain(id)
+    }
+
+    /// Carries out node `id`'s output until it has none, checking the
+    /// invariants after every round.
+    pub(super) fn drain(&mut self, id: NodeId) -> Result<(), Violation> {
+        for _ in 0..OUTPUT_ROUNDS_MAX {
+            let Some(raft) = self.nodes.get_mut(&id).and_then(|n| n.raft.as_mut()) else {
+                return Ok(());
+            };
+            let output = raft.take_output();
+            if output.is_empty() {
+                return self.check(id);
+            }
+            self.execute(id, output)?;
+            self.check(id)?;
+        }
+        Err(Violation::new(
+            "bounded output",
+            format!("node {id} still had output after {OUTPUT_ROUNDS_MAX} rounds"),
+        ))
+    }
+
+    /// Runs every per-step invariant on node `id` (if it is up).
+    pub(super) fn check(&mut self, id: NodeId) -> Result<(), Violation> {
+        let Some(raft) = self.nodes.get(&id).and_then(|n| n.raft.as_ref()) else {
+            return Ok(());
+        };
+        if self.trace.enabled() {
+            self.trace.record(format!(
+                "  n{id} {:?} term {} commit {} last {} first {}",
+                raft.role(),
+                raft.term(),
+                raft.commit_index(),
+                raft.last_index(),
+                raft.first_index()
+            ));
+        }
+        self.invariants.after_step(&CoreView { id, raft })
+    }
+
+    /// Carries out one output of node `id`.
+    fn execute(&mut self, id: NodeId, output: Output) -> Result<(), Violation> {
+        if self.trace.enabled() {
+            self.trace.record(summarize(id, &output));
+        }
+        let node = self.nodes.get_mut(&id).expect("node exists");
+        let armed = node.armed.take();
+
+        // 1. Persist: snapshot, entries, hard state; then sync.
+        if let Some(snapshot) = &output.snapshot {
+            node.disk
+                .write_snapshot(snapshot)
+                .map_err(|e| storage_violation(id, "stored (snapshot)", e))?;
+        }
+        node.disk
+            .write_entries(&output.entries)
+            .map_err(|e| storage_violation(id, "stored (entries)", e))?;
+        if let Some(hard_state) = &output.hard_state {
+            node.disk
+                .write_hard_state(hard_state)
+                .map_err(|e| storage_violation(id, "stored (hard state)", e))?;
+        }
+        if armed == Some(CrashPoint::BeforeSync) {
+            return self.crash(id, CrashPoint::BeforeSync.as_str());
+        }
+        node.disk
+            .sync()
+            .map_err(|e| storage_violation(id, "synced", e))?;
+        if armed == Some(CrashPoint::AfterSync) {
+            return self.crash(id, CrashPoint::AfterSync.as_str());
+        }
+        let wrote =
+            output.snapshot.is_some() || !output.entries.is_empty() || output.hard_state.is_some();
+        if wrote {
+            let (index, term) = node.disk.last();
+            let raft = node.raft.as_mut().expect("node is up");
+            if let Err(err) = raft.step(Input::Persisted { index, term }) {
+                self.stats.rejected_inputs += 1;
+                if self.trace.enabled() {
+                    self.trace
+                        .record(format!("  n{id} Persisted {index}/{term} rejected: {err}"));
+                }
+            }
+        }
+
+        // 2. Send.
+        for message in output.messages {
+            if message.from != id || message.to == id || !self.membership.contains(message.to) {
+                return Err(Violation::new(
+                    "message addressing",
+                    format!("node {id} emitted {}", describe(&message)),
+                ));
+            }
+            self.net.send(message, self.now_tick, &mut self.rng);
+        }
+        if armed == Some(CrashPoint::AfterSend) {
+            return self.crash(id, CrashPoint::AfterSend.as_str());
+        }
+
+        // 3. Apply: the received snapshot, then the committed entries.
+        let node = self.nodes.get_mut(&id).expect("node exists");
+        let commit = node.raft.as_ref().expect("node is up").commit_index();
+        if let Some(snapshot) = &output.snapshot {
+            node.app.restore(snapshot).map_err(|e| {
+                Violation::new("snapshot integrity", format!("node {id} installed: {e}"))
+            })?;
+            self.invariants.machines.reached(
+                id,
+                node.app.applied_index,
+                node.app.chain,
+                commit,
+                "installed a snapshot at",
+            )?;
+            self.client.forget(id, Some(snapshot.meta.last_index));
+            self.stats.snapshots_installed += 1;
+        }
+        for entry in &output.committed {
+            node.app
+                .apply(entry)
+                .map_err(|e| Violation::new("state machine safety", format!("node {id}: {e}")))?;
+            self.invariants
+                .machines
+                .reached(id, entry.index, node.app.chain, commit, "applied")?;
+            if let Some(index) = self.client.applied(id, entry)? {
+                self.invariants.reads.acknowledged(index);
+            }
+        }
+
+        // 4. Answer proposals and reads.
+        for result in &output.proposals {
+            self.client.answered(id, result)?;
+        }
+        for result in &output.reads {
+            self.invariants
+                .reads
+                .answered(result.id, id, &result.outcome, commit)?;
+        }
+        Ok(())
+    }
+
+    /// Node `id` loses its core, its application state and its unsynced writes.
+    pub(super) fn crash(&mut self, id: NodeId, why: &str) -> Result<(), Violation> {
+        let (low, high) = self.profile.down_ticks;
+        let restart_at_tick = self.now_tick + self.rng.gen_range(low..=high);
+        let node = self.nodes.get_mut(&id).expect("node exists");
+        node.raft = None;
+        node.disk.crash();
+        node.app = HashChain::default();
+        node.armed = None;
+        node.restart_at_tick = restart_at_tick;
+        self.invariants.node_crashed(id);
+        self.client.forget(id, None);
+        self.stats.crashes += 1;
+        if self.trace.enabled() {
+            self.trace.record(format!(
+                "t{} n{id} CRASH ({why}); restarts at t{restart_at_tick}",
+                self.now_tick
+            ));
+        }
+        Ok(())
+    }
+
+    /// Restarts node `id` from its disk alone.
+    pub(super) fn restart(&mut self, id: NodeId) -> Result<(), Violation> {
+        let seed: u64 = self.rng.gen();
+        let membership = self.membership.clone();
+        let node = self.nodes.get_mut(&id).expect("node exists");
+        let recovered = node
+            .disk
+            .recover()
+            .map_err(|e| storage_violation(id, "recovered", e))?;
+        let mut app = HashChain::default();
+        if let Some(snapshot) = &recovered.snapshot {
+            app.restore(snapshot).map_err(|e| {
+                Violation::new("snapshot integrity", format!("node {id} restored: {e}"))
+            })?;
+            self.invariants.machines.reached(
+                id,
+                app.applied_index,
+                app.chain,
+                app.applied_index,
+                "restored a snapshot at",
+            )?;
+        }
+        if self.trace.enabled() {
+            self.trace.record(format!(
+                "t{} n{id} RESTART hs {:?} snapshot {:?} entries {}",
+                self.now_tick,
+                recovered.hard_state,
+                recovered.snapshot.as_ref().map(|s| s.meta.last_index),
+                recovered.entries.len()
+            ));
+        }
+        let raft =
+            Raft::restore(node.config.clone(), membership, recovered, seed).map_err(|e| {
+                Violation::new(
+                    "restart",
+                    format!("node {id} could not restore from its own disk: {e}"),
+                )
+            })?;
+        node.raft = Some(raft);
+        node.app = app;
+        self.stats.restarts += 1;
+        self.drain(id)
+    }
+
+    /// Node `id`'s application snapshots its applied prefix, stores it
+    /// durably, and tells the core (which compacts its log).
+    pub(super) fn take_snapshot(&mut self, id: NodeId) -> Result<(), Violation> {
+        let min_entries = self.profile.snapshot_min_entries;
+        let membership = self.membership.clone();
+        let node = self.nodes.get_mut(&id).expect("node exists");
+        let Some(raft) = node.raft.as_mut() else {
+            return Ok(());
+        };
+        let index: LogIndex = node.app.applied_index;
+        if index < node.disk.snapshot_index() + min_entries {
+            return Ok(());
+        }
+        let Some(term) = raft.term_at(index) else {
+            return Ok(());
+        };
+        let snapshot = Snapshot {
+            meta: SnapshotMeta {
+                last_index: index,
+                last_term: term,
+                membership,
+            },
+            data: node.app.snapshot_data(),
+        };
+        node.disk
+            .write_snapshot(&snapshot)
+            .and_then(|()| node.disk.sync())
+            .map_err(|e| storage_violation(id, "stored (application snapshot)", e))?;
+        self.stats.snapshots_taken += 1;
+        if self.trace.enabled() {
+            self.trace.record(format!(
+                "t{} n{id} SnapshotTaken {index}/{term} ({} bytes)",
+                self.now_tick,
+                snapshot.data.len()
+            ));
+        }
+        self.step(id, Input::SnapshotTaken { snapshot })
+    }
+}
+
+/// A one-line summary of an output for traces.
+fn summarize(id: NodeId, output: &Output) -> String {
+    let mut parts = Vec::new();
+    if let Some(snapshot) = &output.snapshot {
+        parts.push(format!(
+            "snapshot {}/{}",
+            snapshot.meta.last_index, snapshot.meta.last_term
+        ));
+    }
+    if let (Some(first), Some(last)) = (output.entries.first(), output.entries.last()) {
+        parts.push(format!(
+            "entries {}..={} (t{}..t{})",
+            first.index, last.index, first.term, last.term
+        ));
+    }
+    if let Some(hs) = &output.hard_state {
+        parts.push(format!(
+            "hs t{} vote {:?} commit {}",
+            hs.term, hs.voted_for, hs.commit
+        ));
+    }
+    for message in &output.messages {
+        parts.push(format!("send [{}]", describe(message)));
+    }
+    if let (Some(first), Some(last)) = (output.committed.first(), output.committed.last()) {
+        parts.push(format!("apply {}..={}", first.index, last.index));
+    }
+    for result in &output.proposals {
+        parts.push(format!("proposal {} {:?}", result.id, result.outcome));
+    }
+    for result in &output.reads {
+        parts.push(format!("read {} {:?}", result.id, result.outcome));
+    }
+    format!("  n{id} out: {}", parts.join("; "))
+}

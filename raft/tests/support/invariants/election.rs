@@ -1,0 +1,36 @@
+//! Election safety (Raft §5.2): at most one leader per term, over the whole run.
+
+use super::Violation;
+use faultline_raft::{NodeId, Term};
+use std::collections::BTreeMap;
+
+/// Remembers who led each term.
+#[derive(Debug, Default)]
+pub struct ElectionSafety {
+    leaders: BTreeMap<Term, NodeId>,
+}
+
+impl ElectionSafety {
+    /// Records that `id` is (or is not) leader in `term`.
+    pub fn observe(&mut self, id: NodeId, term: Term, is_leader: bool) -> Result<(), Violation> {
+        if !is_leader {
+            return Ok(());
+        }
+        match self.leaders.get(&term) {
+            Some(&other) if other != id => Err(Violation::new(
+                "election safety",
+                format!("nodes {other} and {id} were both leader in term {term}"),
+            )),
+            Some(_) => Ok(()),
+            None => {
+                self.leaders.insert(term, id);
+                Ok(())
+            }
+        }
+    }
+
+    /// How many terms had a leader.
+    pub fn terms_with_leader(&self) -> usize {
+        self.leaders.len()
+    }
+}

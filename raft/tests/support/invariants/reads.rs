@@ -1,0 +1,105 @@
+//! Read linearizability, as far as the core can promise it: a read whose
+//! index is `Ready` must be at least every index acknowledged to a client
+//! before the read was issued, and at most the serving node's commit index.
+
+use super::Violation;
+use faultline_raft::{LogIndex, NodeId, ReadOutcome};
+use std::collections::BTreeMap;
+
+const NAME: &str = "read linearizability";
+
+#[derive(Debug, Clone, Copy)]
+struct PendingRead {
+    node: NodeId,
+    floor: LogIndex,
+}
+
+/// Reads in flight and the highest acknowledged write.
+#[derive(Debug, Default)]
+pub struct ReadCheck {
+    acked_max: LogIndex,
+    pending: BTreeMap<u64, PendingRead>,
+    /// Reads answered `Ready`.
+    pub ready: u64,
+    /// Reads answered `NotLeader`.
+    pub not_leader: u64,
+}
+
+impl ReadCheck {
+    /// A write at `index` was acknowledged to its client.
+    pub fn acknowledged(&mut self, index: LogIndex) {
+        self.acked_max = self.acked_max.max(index);
+    }
+
+    /// The highest acknowledged write.
+    pub fn acked_max(&self) -> LogIndex {
+        self.acked_max
+    }
+
+    /// Read `id` was issued at `node`.
+    pub fn issued(&mut self, id: u64, node: NodeId) {
+        self.pending.insert(
+            id,
+            PendingRead {
+                node,
+                floor: self.acked_max,
+            },
+        );
+    }
+
+    /// Node `node` (commit index `commit`) answered read `id`.
+    pub fn answered(
+        &mut self,
+        id: u64,
+        node: NodeId,
+        outcome: &ReadOutcome,
+        commit: LogIndex,
+    ) -> Result<(), Violation> {
+        let Some(read) = self.pending.remove(&id) else {
+            return Err(Violation::new(
+                NAME,
+                format!("node {node} answered read {id}, which is not pending there"),
+            ));
+        };
+        if read.node != node {
+            return Err(Violation::new(
+                NAME,
+                format!(
+                    "read {id} was issued at node {} but answered by {node}",
+                    read.node
+                ),
+            ));
+        }
+        match outcome {
+            ReadOutcome::Ready { index } => {
+                self.ready += 1;
+                if *index < read.floor {
+                    return Err(Violation::new(
+                        NAME,
+                        format!(
+                            "node {node} served read {id} at index {index}, below index {} \
+                             acknowledged before the read was issued (stale read)",
+                            read.floor
+                        ),
+                    ));
+                }
+                if *index > commit {
+                    return Err(Violation::new(
+                        NAME,
+                        format!(
+                            "node {node} served read {id} at index {index}, beyond its commit \
+                             index {commit}"
+                        ),
+                    ));
+                }
+            }
+            ReadOutcome::NotLeader { .. } => self.not_leader += 1,
+        }
+        Ok(())
+    }
+
+    /// Drops the reads pending at a crashed node (their clients time out).
+    pub fn forget_node(&mut self, node: NodeId) {
+        self.pending.retain(|_, read| read.node != node);
+    }
+}
