@@ -22,6 +22,8 @@
 pub mod codec;
 pub mod core;
 pub mod kv;
+#[cfg(feature = "node")]
+pub mod node;
 pub mod storage;
 pub mod types;
 
