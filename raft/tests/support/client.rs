@@ -23,6 +23,8 @@ pub struct Client {
     appended: BTreeMap<(NodeId, LogIndex), Appended>,
     acked: BTreeSet<(NodeId, LogIndex)>,
     last_outcome: Option<(u64, ProposalOutcome)>,
+    /// The leader the client last heard of.
+    pub leader_hint: Option<NodeId>,
     /// Proposals handed to a core.
     pub proposed: u64,
     /// Proposals appended by a leader.

@@ -50,6 +50,8 @@ pub struct RunProfile {
     pub partition_ticks: (u64, u64),
     /// An application snapshots only once it applied this many entries past its last one.
     pub snapshot_min_entries: u64,
+    /// A proposal action sends between 1 and this many proposals.
+    pub proposal_batch_max: u32,
     /// Proposal payload size range in bytes.
     pub payload_bytes: (usize, usize),
 }
@@ -94,7 +96,7 @@ impl RunProfile {
             tick: 100,
             propose: rng.gen_range(10..=40),
             read: rng.gen_range(0..=10),
-            snapshot: rng.gen_range(2..=8),
+            snapshot: rng.gen_range(4..=16),
             transfer: rng.gen_range(0..=2),
             crash: if calm { 0 } else { rng.gen_range(0..=3) },
             partition: if calm { 0 } else { rng.gen_range(0..=3) },
@@ -106,10 +108,11 @@ impl RunProfile {
             queue_capacity: rng.gen_range(8..=32),
             deliver_per_mille: 850,
             weights,
-            fault_ticks: 300,
+            fault_ticks: 600,
             down_ticks: (5, 60),
             partition_ticks: (5, 80),
             snapshot_min_entries: rng.gen_range(3..=20),
+            proposal_batch_max: rng.gen_range(1..=6),
             payload_bytes: (1, 48),
         }
     }

@@ -260,21 +260,51 @@ impl Simulation {
         Ok(())
     }
 
+    /// A client sends a small batch of proposals, to the leader it last
+    /// heard of (usually) or to a random node, and follows one redirect.
     fn propose(&mut self) -> Result<(), Violation> {
-        let Some(id) = self.random_live_node() else {
-            return Ok(());
-        };
-        let proposal = self.client.next_id();
-        let (low, high) = self.profile.payload_bytes;
-        let len = self.rng.gen_range(low..=high);
-        let mut data = format!("p{proposal}:").into_bytes();
-        data.extend((0..len).map(|_| self.rng.gen::<u8>()));
-        self.client.proposed(proposal, id, data.clone());
-        if self.trace.enabled() {
-            self.trace
-                .record(format!("t{} n{id} Propose {proposal}", self.now_tick));
+        let batch = self.rng.gen_range(1..=self.profile.proposal_batch_max);
+        for _ in 0..batch {
+            let hinted = self
+                .client
+                .leader_hint
+                .filter(|id| self.nodes.get(id).is_some_and(SimNode::is_up));
+            let target = match hinted {
+                Some(id) if self.rng.gen_range(0..1000) < 800 => Some(id),
+                _ => self.random_live_node(),
+            };
+            let Some(mut node) = target else {
+                return Ok(());
+            };
+            for _attempt in 0..2 {
+                let id = self.client.next_id();
+                let (low, high) = self.profile.payload_bytes;
+                let len = self.rng.gen_range(low..=high);
+                let mut data = format!("p{id}:").into_bytes();
+                data.extend((0..len).map(|_| self.rng.gen::<u8>()));
+                self.client.proposed(id, node, data.clone());
+                if self.trace.enabled() {
+                    self.trace
+                        .record(format!("t{} n{node} Propose {id}", self.now_tick));
+                }
+                self.step(node, Input::Propose { id, data })?;
+                match self.client.last_outcome(id) {
+                    Some(ProposalOutcome::Appended { .. }) => {
+                        self.client.leader_hint = Some(node);
+                        break;
+                    }
+                    Some(ProposalOutcome::NotLeader {
+                        leader_hint: Some(hint),
+                    }) if *hint != node && self.nodes.get(hint).is_some_and(SimNode::is_up) => {
+                        let hint = *hint;
+                        self.client.leader_hint = Some(hint);
+                        node = hint;
+                    }
+                    _ => break,
+                }
+            }
         }
-        self.step(id, Input::Propose { id: proposal, data })
+        Ok(())
     }
 
     fn read(&mut self) -> Result<(), Violation> {
@@ -409,20 +439,26 @@ impl Simulation {
         }
         let quiet_ticks_max = 60 * self.profile.config.election_ticks;
         let deadline = self.now_tick + quiet_ticks_max;
-        let mut marker: Option<(NodeId, LogIndex)> = None;
+        let mut marker: Option<(NodeId, LogIndex, Term)> = None;
         while self.now_tick < deadline {
             let mut delivered = 0;
             while self.net.has_ready(self.now_tick) && delivered < QUIET_DELIVERIES_PER_TICK_MAX {
                 self.deliver()?;
                 delivered += 1;
             }
-            if let Some((node, index)) = marker {
+            if let Some((node, index, term)) = marker {
                 if self.client.is_acknowledged(node, index) {
                     if self.nodes.values().all(|n| n.app.applied_index >= index) {
                         return Ok(());
                     }
-                } else if !self.client.is_waiting(node, index) {
-                    // Overwritten by another leader's entry: propose again.
+                } else if !self.client.is_waiting(node, index)
+                    || self.nodes[&node]
+                        .raft
+                        .as_ref()
+                        .is_none_or(|r| r.term_at(index) != Some(term))
+                {
+                    // Overwritten by another leader's entry (or about to be):
+                    // propose again.
                     marker = None;
                 }
             }
@@ -472,7 +508,7 @@ impl Simulation {
                 "{quiet_ticks_max} quiet ticks after healing every fault, {}: [{}]",
                 match marker {
                     None => "no leader accepted a proposal".to_string(),
-                    Some((n, i)) =>
+                    Some((n, i, _)) =>
                         format!("the proposal at n{n} index {i} was not applied everywhere"),
                 },
                 summary.join(", ")
@@ -481,7 +517,10 @@ impl Simulation {
     }
 
     /// Proposes at `leader`; returns where it was appended, if it was.
-    fn propose_marker(&mut self, leader: NodeId) -> Result<Option<(NodeId, LogIndex)>, Violation> {
+    fn propose_marker(
+        &mut self,
+        leader: NodeId,
+    ) -> Result<Option<(NodeId, LogIndex, Term)>, Violation> {
         let id = self.client.next_id();
         let data = format!("marker{id}").into_bytes();
         self.client.proposed(id, leader, data.clone());
@@ -491,7 +530,7 @@ impl Simulation {
         }
         self.step(leader, Input::Propose { id, data })?;
         Ok(match self.client.last_outcome(id) {
-            Some(ProposalOutcome::Appended { index, .. }) => Some((leader, *index)),
+            Some(ProposalOutcome::Appended { index, term }) => Some((leader, *index, *term)),
             _ => None,
         })
     }
