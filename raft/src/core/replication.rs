@@ -151,15 +151,21 @@ impl Raft {
         let Some(pr) = self.progress.get(&to) else {
             return false;
         };
-        if pr.is_paused(max_inflight) {
+        if pr.state == ProgressState::Snapshot {
             return false;
         }
         let prev_log_index = pr.next_index.saturating_sub(1);
         let next_index = pr.next_index;
+        let paused = pr.is_paused(max_inflight);
         let Some(prev_log_term) = self.log.term(prev_log_index) else {
+            // The entries it needs are compacted (even if messages are still
+            // in flight, they cannot bridge the gap once lost).
             self.start_snapshot_transfer(to);
             return false;
         };
+        if paused {
+            return false;
+        }
         let entries = self.log.slice(
             next_index,
             self.config.max_entries_per_msg,
