@@ -1,1 +1,4 @@
 //! faultline nemesis crate (under construction).
+
+pub mod clock;
+pub mod net;
