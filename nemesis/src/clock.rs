@@ -78,12 +78,13 @@ impl ClockState {
 
     fn strobe_ns(&self, t_ns: i128) -> i128 {
         match self.strobe {
-            Some(s) if t_ns >= s.start_ns && t_ns < s.until_ns && s.period_ns > 0 => {
-                if ((t_ns - s.start_ns) / s.period_ns) % 2 == 1 {
-                    s.delta_ns
-                } else {
-                    0
-                }
+            Some(s)
+                if t_ns >= s.start_ns
+                    && t_ns < s.until_ns
+                    && s.period_ns > 0
+                    && ((t_ns - s.start_ns) / s.period_ns) % 2 == 1 =>
+            {
+                s.delta_ns
             }
             _ => 0,
         }
