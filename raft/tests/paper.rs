@@ -1354,3 +1354,80 @@ fn bad_input_random_messages_never_panic_and_keep_invariants() {
         "garbage must be refused, only {rejected} were"
     );
 }
+
+// ------------------------------------------------------------ configuration
+
+#[test]
+fn membership_entry_takes_effect_when_appended_and_reverts_when_truncated() {
+    let mut f = Raft::new(config(2), Membership::new([1, 2, 3]), 2);
+    let grown = Membership::new([1, 2, 3, 4]);
+    let entry = faultline_raft::Entry {
+        index: 1,
+        term: 1,
+        payload: EntryPayload::Membership(grown.clone()),
+    };
+    f.step(Input::Message(msg(1, 2, 1, append(0, 0, vec![entry], 0))))
+        .unwrap();
+    assert_eq!(f.membership(), &grown, "in force as soon as it is appended");
+    // Node 4 is now a known peer.
+    f.step(Input::Message(msg(4, 2, 1, MessageBody::TimeoutNow)))
+        .unwrap_err();
+    assert_eq!(f.status().counters.rejected.get("unknown_peer"), None);
+    // A new leader of term 2 overwrites the uncommitted entry.
+    f.step(Input::Message(msg(
+        3,
+        2,
+        2,
+        append(0, 0, vec![cmd(1, 2, b"x")], 0),
+    )))
+    .unwrap();
+    assert_eq!(f.membership(), &Membership::new([1, 2, 3]));
+    let e = f
+        .step(Input::Message(msg(4, 2, 2, append(0, 0, vec![], 0))))
+        .unwrap_err();
+    assert_eq!(e.reason, RejectReason::UnknownPeer);
+}
+
+#[test]
+fn output_replaces_a_suffix_queued_earlier_in_the_same_output() {
+    let mut f = Raft::new(config(2), Membership::new([1, 2, 3]), 2);
+    let first: Vec<_> = (1..=4).map(|i| cmd(i, 1, b"a")).collect();
+    f.step(Input::Message(msg(1, 2, 1, append(0, 0, first, 0))))
+        .unwrap();
+    f.step(Input::Message(msg(
+        3,
+        2,
+        2,
+        append(2, 1, vec![cmd(3, 2, b"b")], 0),
+    )))
+    .unwrap();
+    let out = f.take_output();
+    let shape: Vec<(u64, u64)> = out.entries.iter().map(|e| (e.index, e.term)).collect();
+    assert_eq!(shape, vec![(1, 1), (2, 1), (3, 2)]);
+    assert_eq!(f.last_index(), 3);
+}
+
+#[test]
+fn status_counts_messages_by_kind_and_elections() {
+    let mut net = Net::new(3, |_| {});
+    net.elect(1);
+    net.propose(1, b"x");
+    let st = net.raft(1).status();
+    assert_eq!(st.role, Role::Leader);
+    assert_eq!(st.counters.pre_votes_started, 1);
+    assert_eq!(st.counters.elections_won, 1);
+    assert_eq!(st.counters.messages_sent.get("PreVote"), Some(&2));
+    assert_eq!(st.counters.messages_sent.get("RequestVote"), Some(&2));
+    assert!(
+        st.counters
+            .messages_received
+            .get("AppendEntriesResponse")
+            .copied()
+            .unwrap_or(0)
+            >= 2
+    );
+    let sent: u64 = net.sent_log.iter().filter(|m| m.from == 1).count() as u64;
+    assert_eq!(st.counters.messages_sent.values().sum::<u64>(), sent);
+    assert_eq!(st.applied_index, st.commit_index);
+    assert_eq!(st.peers.len(), 2);
+}
