@@ -6,28 +6,6 @@
 //! (AppendEntries, commit, proposals), `snapshot.rs` (compaction and
 //! InstallSnapshot), `read.rs` (ReadIndex and leases), `transfer.rs`
 //! (leadership transfer).
-//!
-//! ## Restart and persistence semantics
-//!
-//! * Everything handed out in [`Output::entries`], [`Output::hard_state`] and
-//!   [`Output::snapshot`] must be durable before the same output's messages
-//!   are sent. After persisting, the driver reports
-//!   [`Input::Persisted`] with the index and term of the last entry it wrote
-//!   (or of the snapshot if it wrote only a snapshot). Only a leader needs
-//!   these notices, to count its own log towards commitment; followers may
-//!   receive them too. A stale notice (for a term no longer at that index) is
-//!   rejected and counted, never harmful.
-//! * [`Raft::restore`] rebuilds a node from [`RecoveredState`]: the term and
-//!   vote of the hard state, the snapshot, the entries after it. The
-//!   configuration is the latest `Membership` entry in the log, else the
-//!   snapshot's, else the bootstrap membership passed in. Recovered entries
-//!   count as persisted. The commit index is the hard state's (at least the
-//!   snapshot's, at most the last index); the applied index starts at the
-//!   snapshot's last index, so the first output hands out the committed
-//!   entries after the snapshot again. The driver restores its state machine
-//!   from the recovered snapshot itself (the core does not hand it out again).
-//! * [`Input::SnapshotTaken`] must come after the snapshot is durable; its
-//!   metadata must match [`Raft::snapshot_meta`] at its index.
 
 use crate::core::api::{Config, Input, Output, ReadMode};
 use crate::core::error::{CoreError, RejectReason, StepError};
@@ -46,8 +24,35 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 
-/// A deterministic, sans-I/O Raft node. See the crate docs for the order of
-/// effects and the module docs for restart and persistence semantics.
+/// A deterministic, sans-I/O Raft node: feed it [`Input`]s with
+/// [`Raft::step`], drain [`Output`]s with [`Raft::take_output`]. See the
+/// crate docs for the order of effects.
+///
+/// # Restart and persistence semantics
+///
+/// * Everything handed out in [`Output::entries`], [`Output::hard_state`] and
+///   [`Output::snapshot`] must be durable before the same output's messages
+///   are sent. After persisting, the driver reports
+///   [`Input::Persisted`] with the index and term of the last entry it wrote
+///   (or of the snapshot if it wrote only a snapshot). Only a leader needs
+///   these notices, to count its own log towards commitment; followers may
+///   receive them too. A stale notice (for a term no longer at that index) is
+///   rejected and counted, never harmful.
+/// * [`Raft::restore`] rebuilds a node from [`RecoveredState`]: the term and
+///   vote of the hard state, the snapshot, the entries after it. The
+///   configuration is the latest `Membership` entry in the log, else the
+///   snapshot's, else the bootstrap membership passed in. Recovered entries
+///   count as persisted. The commit index is the hard state's (at least the
+///   snapshot's, at most the last index); the applied index starts at the
+///   snapshot's last index, so the first output hands out the committed
+///   entries after the snapshot again. The driver restores its state machine
+///   from the recovered snapshot itself (the core does not hand it out again).
+/// * [`Input::SnapshotTaken`] must come after the snapshot is durable; its
+///   metadata must match [`Raft::snapshot_meta`] at its index.
+/// * Refused inputs ([`Raft::step`] returning `Err`) are never fatal.
+/// * Entries count as applied once handed out in [`Output::committed`], and a
+///   received snapshot once handed out in [`Output::snapshot`]: the driver
+///   applies each output fully before the next step.
 #[derive(Debug, Clone)]
 pub struct Raft {
     pub(crate) config: Config,
@@ -425,7 +430,14 @@ impl Raft {
             return;
         };
         let first_index = first.index;
-        self.output.entries.retain(|e| e.index < first_index);
+        let appends = self
+            .output
+            .entries
+            .last()
+            .is_none_or(|last| last.index < first_index);
+        if !appends {
+            self.output.entries.retain(|e| e.index < first_index);
+        }
         self.output.entries.extend_from_slice(entries);
     }
 
