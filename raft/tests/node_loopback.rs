@@ -111,3 +111,51 @@ async fn three_nodes_on_loopback_apply_every_acknowledged_write_everywhere() {
         t.abort();
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn garbage_on_a_connection_is_counted_and_closes_it_and_the_node_keeps_serving() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = TokioNetwork.bind("127.0.0.1:0").await.unwrap();
+    let addr = TokioNetwork::local_addr(&listener).unwrap().to_string();
+    let peers = BTreeMap::from([(1, addr.clone())]);
+    let mut config = NodeConfig::new(1, peers.clone(), addr.clone());
+    config.tick_interval = Duration::from_millis(2);
+    let h = NodeHandles::new(1, Arc::new(TokioClock::new()));
+    let node = tokio::spawn(run_node_on(
+        TokioNetwork,
+        listener,
+        MemStorage::new(),
+        config,
+        h.clone(),
+    ));
+
+    // Bad magic, a declared length beyond the maximum, and a valid header
+    // with an undecodable payload: each is counted and its connection closed.
+    let oversized = {
+        let mut b = b"FL\x01".to_vec();
+        b.extend_from_slice(&u32::MAX.to_be_bytes());
+        b
+    };
+    let undecodable = {
+        let mut b = b"FL\x01".to_vec();
+        b.extend_from_slice(&4u32.to_be_bytes());
+        b.extend_from_slice(&[0xff, 0xff, 0xff, 0xff]);
+        b
+    };
+    for garbage in [b"GET / HTTP/1.1\r\n\r\n".to_vec(), oversized, undecodable] {
+        let (mut read, mut write) = TokioNetwork.connect(&addr).await.unwrap();
+        write.write_all(&garbage).await.unwrap();
+        let mut buf = [0u8; 16];
+        // The node closes the connection: the read ends (EOF or reset).
+        let n = read.read(&mut buf).await.unwrap_or(0);
+        assert_eq!(n, 0, "the node answered garbage");
+    }
+    assert_eq!(h.stats.snapshot().malformed_frames, 3);
+
+    let mut client = KvClient::new(TokioNetwork, ClientConfig::new(peers), 5);
+    let outcome = client.write("k", "v").await;
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert!(client.read("k").await.is_ok());
+    node.abort();
+}
