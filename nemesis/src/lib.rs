@@ -2,3 +2,6 @@
 
 pub mod clock;
 pub mod net;
+pub mod fault;
+pub mod grudge;
+pub mod schedule;
