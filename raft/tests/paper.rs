@@ -1431,3 +1431,110 @@ fn status_counts_messages_by_kind_and_elections() {
     assert_eq!(st.applied_index, st.commit_index);
     assert_eq!(st.peers.len(), 2);
 }
+
+#[test]
+fn s9_6_prevote_is_refused_to_a_candidate_with_a_stale_log() {
+    let mut v = restored(2, 3, vec![cmd(1, 1, b"a"), cmd(2, 2, b"b")], 2, |_| {});
+    let ask = |last_log_index, last_log_term| {
+        Input::Message(msg(
+            3,
+            2,
+            3,
+            MessageBody::RequestVote {
+                pre_vote: true,
+                last_log_index,
+                last_log_term,
+                transfer: false,
+            },
+        ))
+    };
+    v.step(ask(1, 1)).unwrap();
+    v.step(ask(2, 2)).unwrap();
+    let answers: Vec<(u64, bool)> = v
+        .take_output()
+        .messages
+        .iter()
+        .map(|m| match m.body {
+            MessageBody::RequestVoteResponse {
+                pre_vote: true,
+                granted,
+            } => (m.term, granted),
+            _ => panic!("unexpected {m:?}"),
+        })
+        .collect();
+    assert_eq!(answers, vec![(2, false), (3, true)]);
+    assert_eq!(v.term(), 2, "pre-votes change no term");
+    assert_eq!(v.status().voted_for, None, "and record no vote");
+}
+
+#[test]
+fn s7_lost_snapshot_chunk_is_resent_on_heartbeat() {
+    let mut net = Net::new(3, |c| c.snapshot_chunk_bytes = 4);
+    net.elect(1);
+    net.isolated.insert(3);
+    net.propose(1, b"a");
+    net.propose(1, b"b");
+    take_snapshot(&mut net, 1, 3);
+    net.isolated.clear();
+    net.drop_queue();
+    // The heartbeat's rejection starts the transfer; drop its first chunk.
+    let mut dropped = 0;
+    for _ in 0..20 {
+        for id in [1, 2, 3] {
+            net.tick(id);
+        }
+        while let Some(m) = net.queue.pop_front() {
+            if matches!(m.body, MessageBody::InstallSnapshot { offset: 0, .. }) && dropped == 0 {
+                dropped += 1;
+                continue;
+            }
+            let to = m.to;
+            net.step(to, Input::Message(m));
+        }
+    }
+    net.settle();
+    assert_eq!(dropped, 1);
+    assert_eq!(net.nodes[&3].installed.len(), 1);
+    assert_eq!(net.raft(3).snapshot_index(), 3);
+    assert_eq!(net.raft(3).last_index(), net.raft(1).last_index());
+}
+
+#[test]
+fn s7_a_newer_snapshot_restarts_a_transfer_in_progress() {
+    let mut net = Net::new(3, |c| c.snapshot_chunk_bytes = 4);
+    net.elect(1);
+    net.isolated.insert(3);
+    for i in 0..4u8 {
+        net.propose(1, &[i]);
+    }
+    take_snapshot(&mut net, 1, 2);
+    net.isolated.clear();
+    net.drop_queue();
+    // Let the transfer of the snapshot at 2 begin, then compact further.
+    for id in [1, 2, 3] {
+        net.tick(id);
+        net.tick(id);
+    }
+    while let Some(m) = net.queue.pop_front() {
+        let is_first_chunk = matches!(m.body, MessageBody::InstallSnapshot { offset: 0, .. });
+        let to = m.to;
+        net.step(to, Input::Message(m));
+        if is_first_chunk {
+            break;
+        }
+    }
+    take_snapshot(&mut net, 1, 5);
+    net.settle();
+    net.tick_all(3);
+    let n3 = &net.nodes[&3];
+    let installed: Vec<u64> = n3.installed.iter().map(|s| s.meta.last_index).collect();
+    assert_eq!(installed, vec![5], "only the newer snapshot is installed");
+    let old_chunks = net
+        .sent_log
+        .iter()
+        .filter(|m| matches!(&m.body, MessageBody::InstallSnapshot { meta, .. } if meta.last_index == 2))
+        .count();
+    assert!(old_chunks >= 1, "the older transfer had begun");
+    assert_eq!(n3.raft.last_index(), net.raft(1).last_index());
+    assert_eq!(n3.raft.commit_index(), net.raft(1).commit_index());
+}
