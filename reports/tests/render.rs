@@ -22,6 +22,20 @@ fn decode(path: &Path) -> (u32, u32, usize) {
     (info.width, info.height, colours.len())
 }
 
+/// The fraction of pixels in the light blue of the partition band.
+fn band_fraction(path: &Path) -> f64 {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let pixels: Vec<&[u8]> = buf[..info.buffer_size()].chunks(3).collect();
+    let blue = pixels
+        .iter()
+        .filter(|p| p[0] > 170 && p[0] < 235 && p[0] < p[1] && p[1] < p[2] && p[2] > 220)
+        .count();
+    blue as f64 / pixels.len() as f64
+}
+
 /// The timeline data embedded in a page.
 fn embedded_data(page: &str) -> Value {
     let start_tag = "<script type=\"application/json\" id=\"fl-data\">";
@@ -217,4 +231,41 @@ fn empty_store_gets_an_index_saying_so() {
     let store = tempfile::tempdir().unwrap();
     let html = std::fs::read_to_string(render_index(store.path()).unwrap()).unwrap();
     assert!(html.contains("0 runs") && html.contains("holds no runs yet"));
+}
+
+#[test]
+fn fault_periods_shade_every_plot() {
+    let with = common::valid_input(200);
+    let mut without = with.clone();
+    without.faults.clear();
+    let (dir_with, _) = render(&with);
+    let (dir_without, _) = render(&without);
+    for name in ["latency-raw.png", "latency-quantiles.png", "rate.png"] {
+        let shaded = band_fraction(&dir_with.path().join(name));
+        let plain = band_fraction(&dir_without.path().join(name));
+        // The partition covers a third of the run's time axis.
+        assert!(shaded > 0.10, "{name}: {shaded}");
+        assert!(plain < 0.01, "{name}: {plain}");
+    }
+}
+
+#[test]
+fn many_failing_keys_show_five_in_full_and_list_the_rest() {
+    let mut input = common::invalid_input(200);
+    let first = input.linearizability_failures[0].clone();
+    for (i, op) in input.operations.iter().take(8).enumerate() {
+        let mut f = first.clone();
+        f.key = Some(format!("extra{i}"));
+        f.failing_op_id = op.id;
+        input.linearizability_failures.push(f);
+    }
+    let (_dir, html) = render(&input);
+    assert_eq!(html.matches("<section class=\"card explain\">").count(), 5);
+    assert_eq!(html.matches("<h2>Not linearizable: key").count(), 5);
+    assert!(html.contains("<h2>4 more keys are not linearizable</h2>"));
+    assert!(html.contains("key <code>extra7</code>"));
+    assert_eq!(
+        embedded_data(&html)["failures"].as_array().unwrap().len(),
+        9
+    );
 }

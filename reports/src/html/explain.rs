@@ -62,7 +62,8 @@ fn fault_line(f: &FaultPeriod) -> String {
 /// violations and liveness findings. Empty when there is nothing to show.
 pub fn callout(input: &ReportInput, ops: &BTreeMap<u64, &OpView>, colours: &Colours) -> String {
     let mut out = String::new();
-    for (i, failure) in input.linearizability_failures.iter().enumerate() {
+    let failures = &input.linearizability_failures;
+    for (i, failure) in failures.iter().enumerate().take(FAILURES_SHOWN_MAX) {
         let key = failure.key.as_deref().unwrap_or("(unkeyed)");
         let _ = write!(
             out,
@@ -125,6 +126,24 @@ pub fn callout(input: &ReportInput, ops: &BTreeMap<u64, &OpView>, colours: &Colo
         }
         out.push_str("</div>");
     }
+    if failures.len() > FAILURES_SHOWN_MAX {
+        let rest: Vec<String> = failures[FAILURES_SHOWN_MAX..]
+            .iter()
+            .map(|f| {
+                format!(
+                    "key <code>{}</code>: <a href=\"#timeline\" class=\"oplink\" data-op=\"{id}\">op #{id}</a>",
+                    html(f.key.as_deref().unwrap_or("(unkeyed)")),
+                    id = f.failing_op_id
+                )
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "<div class=\"callout bad\"><h2>{} more keys are not linearizable</h2><p>{}</p></div>",
+            rest.len(),
+            rest.join(" · ")
+        );
+    }
     list_box(
         &mut out,
         "Raft invariant violations",
@@ -139,6 +158,9 @@ pub fn callout(input: &ReportInput, ops: &BTreeMap<u64, &OpView>, colours: &Colo
     );
     out
 }
+
+/// Failures shown in full (callout and explanation); the rest are listed.
+pub const FAILURES_SHOWN_MAX: usize = 5;
 
 /// Prefix steps listed in the table (the latest ones; earlier ones are counted).
 const PREFIX_SHOWN_MAX: usize = 20;

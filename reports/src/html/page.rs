@@ -46,7 +46,8 @@ pub fn render_page(input: &ReportInput, colours: &Colours, images: Images<'_>) -
     out.push_str("<main>");
     out.push_str(&explain::callout(input, &ops, colours));
     timeline(&mut out, input);
-    for failure in &input.linearizability_failures {
+    let shown = explain::FAILURES_SHOWN_MAX;
+    for failure in input.linearizability_failures.iter().take(shown) {
         out.push_str(&explain::detail(failure, &ops));
     }
     let _ = write!(
