@@ -2,8 +2,10 @@
 
 use std::str::FromStr;
 
+use faultline_checker::ModelKind;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::append::AppendWorkload;
 use crate::error::WorkloadError;
@@ -45,6 +47,20 @@ pub enum CheckerModel {
 }
 
 impl CheckerModel {
+    /// The linearizability model for this history, if one applies (the
+    /// append workload is judged by the append checker alone; the set
+    /// workload by the set checker and, optionally, the `set` model).
+    pub fn model_kind(self) -> Option<ModelKind> {
+        match self {
+            CheckerModel::CasRegister => Some(ModelKind::CasRegister {
+                initial: Value::Null,
+            }),
+            CheckerModel::Kv => Some(ModelKind::Kv),
+            CheckerModel::Set => Some(ModelKind::Set),
+            CheckerModel::Append => None,
+        }
+    }
+
     /// The model's name as `faultline check --model` spells it, or the
     /// checker's name for the set and append checkers.
     pub fn as_str(self) -> &'static str {

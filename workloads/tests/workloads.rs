@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use faultline_checker::append::check_append;
 use faultline_checker::history::EventType;
 use faultline_checker::set::check_set;
-use faultline_checker::Verdict;
+use faultline_checker::{check_history, CheckOptions, Verdict};
 use faultline_workloads::{
     build_workload, CheckerModel, Generator, GeneratorConfig, OpFn, WorkloadConfig, WorkloadError,
     WorkloadKind,
@@ -212,4 +212,36 @@ fn a_correct_store_passes_the_append_checker_and_a_forgetful_one_fails_it() {
         "{:?}",
         result.anomaly_counts
     );
+}
+
+fn linearizability(kind: WorkloadKind, r: &Run) -> Verdict {
+    let model = build_workload(kind, &WorkloadConfig::default())
+        .unwrap()
+        .checker()
+        .model_kind();
+    let opts = CheckOptions {
+        threads: 1,
+        ..CheckOptions::default()
+    };
+    check_history(&r.history, &model.unwrap(), &opts)
+        .unwrap()
+        .verdict
+}
+
+#[test]
+fn register_and_kv_histories_of_a_correct_store_are_linearizable_and_stale_reads_are_not() {
+    for kind in [WorkloadKind::Register, WorkloadKind::Kv] {
+        let driver = DriverConfig {
+            info_probability: 0.05,
+            ..DriverConfig::default()
+        };
+        let good = run(kind, WorkloadConfig::default(), &driver, 15);
+        assert_eq!(linearizability(kind, &good), Verdict::Valid, "{kind}");
+        let stale = DriverConfig {
+            stale_read_probability: 0.2,
+            ..DriverConfig::default()
+        };
+        let bad = run(kind, WorkloadConfig::default(), &stale, 15);
+        assert_eq!(linearizability(kind, &bad), Verdict::Invalid, "{kind}");
+    }
 }

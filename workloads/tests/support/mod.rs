@@ -23,6 +23,9 @@ pub struct DriverConfig {
     pub fail_probability: f64,
     /// A buggy store: forget every add/append whose element is divisible by this.
     pub forget_every: Option<i64>,
+    /// A buggy store: a register read returns the value before the latest
+    /// write with this probability.
+    pub stale_read_probability: f64,
 }
 
 impl Default for DriverConfig {
@@ -32,6 +35,7 @@ impl Default for DriverConfig {
             info_probability: 0.0,
             fail_probability: 0.0,
             forget_every: None,
+            stale_read_probability: 0.0,
         }
     }
 }
@@ -40,29 +44,31 @@ impl Default for DriverConfig {
 #[derive(Debug, Default)]
 struct Store {
     registers: BTreeMap<String, Value>,
+    previous: BTreeMap<String, Value>,
     lists: BTreeMap<String, Vec<Value>>,
 }
 
 impl Store {
-    fn apply(&mut self, op: &Op, forget_every: Option<i64>) -> (bool, Value) {
+    fn apply(&mut self, op: &Op, forget_every: Option<i64>, stale: bool) -> (bool, Value) {
         let forget =
             |v: &Value| forget_every.is_some_and(|n| v.as_i64().is_some_and(|e| e % n == 0));
         match op.f {
             OpFn::Read => {
                 let value = match self.lists.get(&op.key) {
                     Some(list) => Value::Array(list.clone()),
+                    None if stale => self.previous.get(&op.key).cloned().unwrap_or(Value::Null),
                     None => self.registers.get(&op.key).cloned().unwrap_or(Value::Null),
                 };
                 (true, value)
             }
             OpFn::Write => {
-                self.registers.insert(op.key.clone(), op.value.clone());
+                self.set_register(&op.key, op.value.clone());
                 (true, op.value.clone())
             }
             OpFn::Cas => {
                 let current = self.registers.get(&op.key).cloned().unwrap_or(Value::Null);
                 if current == op.value[0] {
-                    self.registers.insert(op.key.clone(), op.value[1].clone());
+                    self.set_register(&op.key, op.value[1].clone());
                     (true, op.value.clone())
                 } else {
                     (false, Value::Null)
@@ -78,6 +84,16 @@ impl Store {
                 (true, op.value.clone())
             }
         }
+    }
+}
+
+impl Store {
+    fn set_register(&mut self, key: &str, value: Value) {
+        let old = self
+            .registers
+            .insert(key.to_string(), value)
+            .unwrap_or(Value::Null);
+        self.previous.insert(key.to_string(), old);
     }
 }
 
@@ -125,15 +141,16 @@ pub fn drive(generator: &mut Generator, config: &DriverConfig, seed: u64) -> Run
                 Next::Op(op) => {
                     recorder.invoke_op(t, &op).expect("invoke");
                     let roll: f64 = rng.gen();
+                    let stale = rng.gen_bool(config.stale_read_probability);
                     let (kind, value) = if roll < config.fail_probability {
                         (EventType::Fail, Value::Null)
                     } else if roll < config.fail_probability + config.info_probability {
                         if rng.gen_bool(0.5) {
-                            store.apply(&op, config.forget_every);
+                            store.apply(&op, config.forget_every, stale);
                         }
                         (EventType::Info, Value::Null)
                     } else {
-                        let (ok, value) = store.apply(&op, config.forget_every);
+                        let (ok, value) = store.apply(&op, config.forget_every, stale);
                         if ok {
                             (EventType::Ok, value)
                         } else {
