@@ -5,12 +5,13 @@
 //! kind among the enabled ones, a random target among the enabled targets
 //! unless the kind fixes one), then stop it one interval later. At the time
 //! limit it heals everything, whatever is still active. An executor (written
-//! against turmoil elsewhere) walks the steps in order; for each start it
-//! applies [`Step::fault`], or re-resolves the plan with the current leader
-//! when [`FaultKind::needs_leader`] says so, and records the action in the
-//! history under the nemesis process with [`Step::f`].
+//! against turmoil elsewhere) walks the steps in order, asks a
+//! [`FaultLedger`] for each step's [`Effect`]s (it re-resolves leader-based
+//! kinds with the current leader and remembers what was really applied, so
+//! the stop undoes exactly that), carries them out, and records the action
+//! in the history under the nemesis process with [`Step::f`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_raft::NodeId;
 use rand::seq::SliceRandom;
@@ -125,6 +126,9 @@ impl Step {
 pub struct Schedule {
     /// The nodes it was planned for.
     pub nodes: Vec<NodeId>,
+    /// The magnitudes its faults were drawn with (leader-based kinds are
+    /// re-resolved with them).
+    pub magnitudes: Magnitudes,
     /// The steps, ordered by time.
     pub steps: Vec<Step>,
 }
@@ -187,6 +191,7 @@ impl Schedule {
         }
         Ok(Schedule {
             nodes: nodes.to_vec(),
+            magnitudes: config.magnitudes.clone(),
             steps,
         })
     }
@@ -218,4 +223,75 @@ fn validate(config: &ScheduleConfig, nodes: &[NodeId]) -> Result<(), ScheduleErr
         }
     }
     Ok(())
+}
+
+/// What an executor must do for one step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "effect", rename_all = "kebab-case")]
+pub enum Effect {
+    /// Inflict this fault.
+    Apply {
+        /// The fault, with the nodes actually chosen.
+        fault: Fault,
+    },
+    /// Undo this fault (exactly what was applied).
+    Undo {
+        /// The fault.
+        fault: Fault,
+    },
+    /// Restore everything to normal, whatever may still be in effect.
+    RestoreEverything,
+}
+
+/// The executor's bookkeeping: which faults are in effect, as actually
+/// applied. Leader-based kinds are resolved against the leader at the
+/// moment they start, so a stop must undo what was applied, not what was
+/// planned; the ledger remembers it by fault id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FaultLedger {
+    active: BTreeMap<u64, Fault>,
+}
+
+impl FaultLedger {
+    /// An empty ledger.
+    pub fn new() -> Self {
+        FaultLedger::default()
+    }
+
+    /// The faults in effect, by id.
+    pub fn active(&self) -> &BTreeMap<u64, Fault> {
+        &self.active
+    }
+
+    /// The effects of `step` given the current `leader` (if known).
+    pub fn effects(
+        &mut self,
+        schedule: &Schedule,
+        step: &Step,
+        leader: Option<NodeId>,
+    ) -> Result<Vec<Effect>, FaultError> {
+        Ok(match &step.action {
+            Action::Start { id, plan, fault } => {
+                let applied = if plan.kind.needs_leader() {
+                    plan.resolve(&schedule.nodes, leader, &schedule.magnitudes)?
+                } else {
+                    fault.clone()
+                };
+                self.active.insert(*id, applied.clone());
+                vec![Effect::Apply { fault: applied }]
+            }
+            Action::Stop { id, .. } => match self.active.remove(id) {
+                Some(fault) => vec![Effect::Undo { fault }],
+                None => Vec::new(),
+            },
+            Action::HealAll => {
+                let mut effects: Vec<Effect> = std::mem::take(&mut self.active)
+                    .into_values()
+                    .map(|fault| Effect::Undo { fault })
+                    .collect();
+                effects.push(Effect::RestoreEverything);
+                effects
+            }
+        })
+    }
 }

@@ -9,7 +9,9 @@ use faultline_nemesis::fault::{
     Fault, FaultError, FaultKind, FaultPlan, Magnitudes, ParseFaultError, Target,
 };
 use faultline_nemesis::grudge::{self, majority, minority_third_size, Grudge};
-use faultline_nemesis::schedule::{Action, Schedule, ScheduleConfig, ScheduleError};
+use faultline_nemesis::schedule::{
+    Action, Effect, FaultLedger, Schedule, ScheduleConfig, ScheduleError,
+};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -413,4 +415,52 @@ fn bad_schedule_configs_are_errors() {
             ..
         }))
     ));
+}
+
+#[test]
+fn ledger_resolves_leader_kinds_at_start_and_undoes_what_was_applied() {
+    let c = config("kill-leader", 100_000);
+    let s = Schedule::plan(5, &c, &nodes(5)).unwrap();
+    let mut ledger = FaultLedger::new();
+    let mut leader = 1;
+    for step in &s.steps {
+        let effects = ledger.effects(&s, step, Some(leader)).unwrap();
+        match &step.action {
+            Action::Start { .. } => {
+                let expected = Fault::Kill {
+                    nodes: BTreeSet::from([leader]),
+                };
+                assert_eq!(effects, vec![Effect::Apply { fault: expected }]);
+            }
+            Action::Stop { .. } => {
+                // The leader changed meanwhile; the stop restarts the killed node.
+                let expected = Fault::Kill {
+                    nodes: BTreeSet::from([leader]),
+                };
+                assert_eq!(effects, vec![Effect::Undo { fault: expected }]);
+                leader = leader % 5 + 1;
+            }
+            Action::HealAll => assert_eq!(effects.last(), Some(&Effect::RestoreEverything)),
+        }
+    }
+    assert!(ledger.active().is_empty());
+}
+
+#[test]
+fn heal_all_undoes_every_fault_still_in_effect() {
+    // 35 s limit with a 10 s interval: the fault started at 30 s is still on.
+    let s = Schedule::plan(3, &config("pause", 35_000), &nodes(3)).unwrap();
+    let mut ledger = FaultLedger::new();
+    let mut last = Vec::new();
+    for step in &s.steps {
+        last = ledger.effects(&s, step, None).unwrap();
+    }
+    assert_eq!(last.len(), 2, "{last:?}");
+    assert!(matches!(
+        &last[0],
+        Effect::Undo {
+            fault: Fault::Pause { .. }
+        }
+    ));
+    assert_eq!(last[1], Effect::RestoreEverything);
 }
