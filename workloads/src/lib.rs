@@ -11,6 +11,8 @@
 //! * [`workload`] and its implementations [`register`], [`kv`], [`set`] and
 //!   [`append`]: operation mixes in the checker's `(f, key, value)` vocabulary
 //!   (DESIGN §3), each naming the checker it needs.
+//! * [`encoding`]: ops as requests to a string KV store, and replies back
+//!   as history values.
 //! * [`recorder`]: turns invocations, completions and nemesis actions into a
 //!   [`faultline_checker::history::History`], enforcing the history contract.
 //!
@@ -18,6 +20,7 @@
 //! `ChaCha8Rng` passed in, so one seed always yields one op stream.
 
 pub mod append;
+pub mod encoding;
 pub mod error;
 pub mod generator;
 pub mod kv;
@@ -30,6 +33,7 @@ pub mod rotation;
 pub mod set;
 pub mod workload;
 
+pub use encoding::{EncodingError, KvRequest};
 pub use error::{GeneratorError, RecordError, WorkloadError};
 pub use generator::{Generator, GeneratorConfig, Next, Phase};
 pub use op::{Op, OpFn, OpSpec};
