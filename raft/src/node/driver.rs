@@ -310,8 +310,11 @@ struct Driver<S: LogStorage> {
     next_request_id: u64,
     /// Proposals fed to the core, waiting for its outcome.
     proposing: BTreeMap<u64, Waiter>,
-    /// Appended proposals by log index, with the term they were appended in.
-    appended: BTreeMap<LogIndex, (Term, Waiter)>,
+    /// Appended proposals by log index, with the term they were appended
+    /// in. Several waiters can share an index: an entry truncated from this
+    /// node's log may still be committed elsewhere, so its waiter stays
+    /// until the index is applied and the terms are compared.
+    appended: BTreeMap<LogIndex, Vec<(Term, Waiter)>>,
     /// Reads fed to the core, waiting for a read index.
     reading: BTreeMap<u64, (String, Waiter)>,
     /// Confirmed reads waiting for the state machine to reach their index.
@@ -389,7 +392,7 @@ impl<S: LogStorage> Driver<S> {
 
     fn pending_requests(&self) -> usize {
         self.proposing.len()
-            + self.appended.len()
+            + self.appended.values().map(Vec::len).sum::<usize>()
             + self.reading.len()
             + self.ready_reads.values().map(Vec::len).sum::<usize>()
     }
@@ -472,10 +475,7 @@ impl<S: LogStorage> Driver<S> {
                 };
                 match p.outcome {
                     ProposalOutcome::Appended { index, term } => {
-                        if let Some((_, old)) = self.appended.insert(index, (term, waiter)) {
-                            // Our own earlier entry at this index was replaced.
-                            old.answer(ResponseBody::Dropped, &self.stats);
-                        }
+                        self.appended.entry(index).or_default().push((term, waiter));
                     }
                     ProposalOutcome::NotLeader { leader_hint } => {
                         waiter.answer(ResponseBody::NotLeader { leader_hint }, &self.stats)
@@ -513,9 +513,11 @@ impl<S: LogStorage> Driver<S> {
                 let reply = self.kv.apply_entry(entry)?;
                 NodeStats::bump(&self.stats.entries_applied);
                 self.observation.lock().record_applied(entry);
-                if let Some((term, waiter)) = self.appended.remove(&entry.index) {
-                    let body = match reply {
-                        Some(reply) if term == entry.term => ResponseBody::Reply(reply),
+                // The committed entry at this index is unique: a waiter whose
+                // entry had another term certainly lost its place.
+                for (term, waiter) in self.appended.remove(&entry.index).unwrap_or_default() {
+                    let body = match &reply {
+                        Some(reply) if term == entry.term => ResponseBody::Reply(reply.clone()),
                         _ => ResponseBody::Dropped,
                     };
                     waiter.answer(body, &self.stats);
@@ -538,8 +540,10 @@ impl<S: LogStorage> Driver<S> {
         self.last_snapshot_index = snapshot.meta.last_index;
         // Proposals inside the snapshot may or may not have committed.
         let later = self.appended.split_off(&(snapshot.meta.last_index + 1));
-        for (_, (_, waiter)) in std::mem::replace(&mut self.appended, later) {
-            waiter.answer(ResponseBody::Unknown, &self.stats);
+        for (_, waiters) in std::mem::replace(&mut self.appended, later) {
+            for (_, waiter) in waiters {
+                waiter.answer(ResponseBody::Unknown, &self.stats);
+            }
         }
         Ok(())
     }
