@@ -194,7 +194,8 @@ fn url_segment(s: &str) -> String {
 
 const INDEX_CSS: &str = "body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI','DejaVu Sans',sans-serif;color:#1d2330;background:#f6f7f9}\
 main{max-width:1300px;margin:0 auto;padding:10px 20px 40px}h1{font-size:22px}h2{font-size:17px;margin:22px 0 8px}\
-table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #e3e6eb}th,td{text-align:left;padding:5px 10px;border-bottom:1px solid #e3e6eb;vertical-align:top}\
+table{border-collapse:collapse;width:100%;table-layout:fixed;background:#fff;border:1px solid #e3e6eb}\
+th:nth-child(1){width:22%}th:nth-child(2){width:16%}th:nth-child(3){width:8%}th:nth-child(4){width:20%}th:nth-child(5){width:20%}th:nth-child(6){width:14%}td{overflow-wrap:anywhere}th,td{text-align:left;padding:5px 10px;border-bottom:1px solid #e3e6eb;vertical-align:top}\
 tr.invalid td:first-child{border-left:5px solid #c62828}tr.valid td:first-child{border-left:5px solid #4caf50}tr.unknown td:first-child{border-left:5px solid #ef8f00}tr.unreadable td:first-child{border-left:5px solid #9ca3af}\
 .badge{display:inline-block;padding:1px 9px;border-radius:999px;color:#fff;font-weight:700;text-transform:uppercase;font-size:11px}\
 .badge.valid{background:#4caf50}.badge.invalid{background:#c62828}.badge.unknown{background:#ef8f00}.badge.unreadable{background:#9ca3af}\

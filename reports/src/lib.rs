@@ -14,6 +14,25 @@
 //! faultline_reports::render_index(Path::new("store"))?; // store/index.html
 //! # Ok(()) }
 //! ```
+//!
+//! * [`render_run`] writes `report.html` and the three PNGs into a run
+//!   directory; the page links the PNGs by relative name.
+//! * [`render_standalone`] writes one HTML file with the PNGs embedded as
+//!   `data:` URIs (for `faultline check --html OUT.html`).
+//! * [`render_index`] rewrites `store/index.html` from every run's
+//!   `results.json`; unreadable runs are listed as such.
+//! * [`load_run`] reads a stored run back ([`ReportInput`] documents the
+//!   `results.json` layout); [`operations_from_history`] and
+//!   [`faults_from_history`] build the timeline's data from a checker
+//!   `History` when a caller has one in memory.
+//!
+//! The page needs no network: CSS and JavaScript are inline, the timeline's
+//! data is embedded as JSON, and the plots' text uses an embedded font.
+//! The timeline is a canvas (one lane per process, only visible lanes are
+//! drawn), tested with 100,000 operations. `tests/browser.rs` loads pages in
+//! headless Chromium (Debian package `chromium`) and reads the result from
+//! attributes the page sets: `data-op-bars` on `#timeline`, and
+//! `data-console-error-count` / `data-console-errors` on `<html>`.
 
 pub mod error;
 pub mod font;

@@ -3,7 +3,8 @@
 //! drew one bar per operation, and nothing logged an error.
 //!
 //! Needs Debian's `chromium` package. Without it every test here prints
-//! `SKIPPED: chromium not installed` and returns; CI installs it.
+//! `SKIPPED: chromium not installed` and returns (or fails, when
+//! `FAULTLINE_REQUIRE_BROWSER` is set); CI installs it.
 //! Set `FAULTLINE_REPORTS_OUT=/some/dir` to keep the rendered pages and a
 //! screenshot of the invalid report for a look.
 
@@ -34,8 +35,13 @@ macro_rules! chromium_or_skip {
         match chromium() {
             Some(path) => path,
             None => {
-                println!("SKIPPED: chromium not installed (apt-get install chromium)");
-                eprintln!("SKIPPED: chromium not installed (apt-get install chromium)");
+                let message = "SKIPPED: chromium not installed (apt-get install chromium)";
+                assert!(
+                    std::env::var_os("FAULTLINE_REQUIRE_BROWSER").is_none(),
+                    "FAULTLINE_REQUIRE_BROWSER is set but {message}"
+                );
+                println!("{message}");
+                eprintln!("{message}");
                 return;
             }
         }
