@@ -135,7 +135,7 @@ impl Raft {
             payload: EntryPayload::Noop,
         };
         self.log.push(noop.clone());
-        self.emit_entries(std::slice::from_ref(&noop));
+        self.emit_entries(vec![noop]);
         self.maybe_commit();
         self.broadcast_append();
     }

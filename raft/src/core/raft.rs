@@ -425,7 +425,7 @@ impl Raft {
 
     /// Queues entries to persist. Entries at or after the first new index
     /// that were queued earlier in this output are replaced (a truncation).
-    pub(crate) fn emit_entries(&mut self, entries: &[Entry]) {
+    pub(crate) fn emit_entries(&mut self, entries: Vec<Entry>) {
         let Some(first) = entries.first() else {
             return;
         };
@@ -438,7 +438,7 @@ impl Raft {
         if !appends {
             self.output.entries.retain(|e| e.index < first_index);
         }
-        self.output.entries.extend_from_slice(entries);
+        self.output.entries.extend(entries);
     }
 
     /// Hands out newly committed entries for applying.

@@ -66,7 +66,7 @@ impl Raft {
             };
             let index = entry.index;
             self.log.push(entry.clone());
-            self.emit_entries(std::slice::from_ref(&entry));
+            self.emit_entries(vec![entry]);
             self.broadcast_append();
             ProposalOutcome::Appended {
                 index,
@@ -292,7 +292,7 @@ impl Raft {
                 for e in &new {
                     self.log.push(e.clone());
                 }
-                self.emit_entries(&new);
+                self.emit_entries(new);
                 if truncated || has_membership {
                     self.refresh_membership();
                 }
