@@ -1,2 +1,23 @@
-//! faultline CLI.
-fn main() {}
+//! faultline: Jepsen-style fault injection and linearizability testing.
+//!
+//! `main` only parses, runs and maps the outcome to an exit code (DESIGN §3:
+//! 0 valid, 1 invalid, 2 unknown, 254 bad arguments or unreadable input,
+//! 255 internal error). A panic anywhere is an internal error.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let outcome = std::panic::catch_unwind(|| cli::run(std::env::args_os()));
+    let exit = match outcome {
+        Ok(Ok(exit)) => exit,
+        Ok(Err(err)) => {
+            eprintln!("faultline: error: {:#}", err.error());
+            err.exit()
+        }
+        // The panic hook already printed the message and location.
+        Err(_) => cli::Exit::Internal,
+    };
+    ExitCode::from(exit.code())
+}

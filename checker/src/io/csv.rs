@@ -41,22 +41,32 @@ pub fn write<W: Write>(history: &History, writer: W) -> std::io::Result<()> {
 
 /// Reads and validates a CSV history from `reader`; `source` names the input
 /// in errors.
-pub fn read<R: Read>(reader: R, source: &str) -> Result<SourcedHistory, HistoryError> {
+pub fn read<R: Read>(mut reader: R, source: &str) -> Result<SourcedHistory, HistoryError> {
+    // The csv crate's line counter skips blank lines, so lines are computed
+    // from byte offsets over the whole input instead.
+    let mut data = Vec::new();
+    reader
+        .read_to_end(&mut data)
+        .map_err(|error| HistoryError::Io {
+            source_name: source.to_owned(),
+            error,
+        })?;
+    let lines = LineIndex::new(&data);
     let mut input = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(data.as_slice());
     let mut record = ::csv::StringRecord::new();
     let mut builder = HistoryBuilder::new(source);
     let mut header_seen = false;
     loop {
         let more = input
             .read_record(&mut record)
-            .map_err(|err| csv_error(err, source))?;
+            .map_err(|err| csv_error(err, source, &lines))?;
         if !more {
             break;
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(1, |p| lines.line_of(p.byte()));
         if !header_seen {
             check_header(&record, source, line)?;
             header_seen = true;
@@ -75,8 +85,39 @@ pub fn read<R: Read>(reader: R, source: &str) -> Result<SourcedHistory, HistoryE
     Ok(builder.finish())
 }
 
-fn csv_error(err: ::csv::Error, source: &str) -> HistoryError {
-    let line = err.position().map_or(0, |p| p.line());
+/// The 1-based line of every byte offset of a text, skipping blank lines
+/// forward the way the csv reader does.
+struct LineIndex<'a> {
+    data: &'a [u8],
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            data.iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { data, starts }
+    }
+
+    /// The line of the first non-blank-line byte at or after `offset`.
+    fn line_of(&self, offset: u64) -> u64 {
+        let mut at = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.data.len());
+        while at < self.data.len() && matches!(self.data[at], b'\n' | b'\r') {
+            at += 1;
+        }
+        self.starts.partition_point(|start| *start <= at) as u64
+    }
+}
+
+fn csv_error(err: ::csv::Error, source: &str, lines: &LineIndex<'_>) -> HistoryError {
+    let line = err.position().map_or(1, |p| lines.line_of(p.byte()));
     match err.into_kind() {
         ::csv::ErrorKind::Io(error) => HistoryError::Io {
             source_name: source.to_owned(),

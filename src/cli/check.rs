@@ -1,0 +1,229 @@
+//! `faultline check FILE... --model M`: import each history (any supported
+//! format), check it for linearizability, print the verdict and its
+//! explanation, and exit with the worst status over all files.
+//!
+//! Raw clap arguments ([`CheckArgs`]) are validated into a [`CheckConfig`]
+//! first, so every bad flag is reported by name before any file is read.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use faultline_checker::history::SourcedHistory;
+use faultline_checker::import::{self, Format};
+use faultline_checker::linearizability::CheckError;
+use faultline_checker::{check_operations, CheckOptions, CheckReport, ModelKind};
+use serde_json::Value;
+
+use super::check_output::{self, FileResult};
+use super::exit::{CliError, Exit};
+
+/// The raw arguments of `faultline check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// History files to check (CSV, JSON Lines, Jepsen EDN, Porcupine logs).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The model: register, cas-register, kv, append-kv or set.
+    #[arg(long, value_name = "MODEL")]
+    pub model: String,
+    /// The input format: auto, csv, jsonl, jepsen-edn, porcupine-etcd or
+    /// porcupine-kv. `auto` detects it from the content, then the extension.
+    #[arg(long, value_name = "FORMAT", default_value = "auto")]
+    pub format: String,
+    /// A register's starting value, as JSON (default `null`).
+    #[arg(long, value_name = "JSON")]
+    pub initial: Option<String>,
+    /// Give up (verdict `unknown`) after this many seconds per file.
+    #[arg(long, value_name = "SECS")]
+    pub time_limit: Option<String>,
+    /// Print machine-readable results (one JSON document) on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Validated settings of `faultline check`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckConfig {
+    /// The files, in the order given.
+    pub files: Vec<PathBuf>,
+    /// The model, with its initial value.
+    pub model: ModelKind,
+    /// The forced format, or `None` to detect it per file.
+    pub format: Option<Format>,
+    /// Budgets for the search.
+    pub options: CheckOptions,
+    /// Print JSON instead of text.
+    pub json: bool,
+}
+
+impl CheckArgs {
+    /// Validates the raw arguments; errors name the flag.
+    pub fn into_config(self) -> Result<CheckConfig, CliError> {
+        let mut model: ModelKind = self
+            .model
+            .parse()
+            .map_err(|err| CliError::bad_input(format_args!("--model: {err}")))?;
+        if let Some(text) = &self.initial {
+            let initial: Value = serde_json::from_str(text).map_err(|err| {
+                CliError::bad_input(format_args!(
+                    "--initial: not a JSON value ({err}): {text:?}"
+                ))
+            })?;
+            model = model
+                .with_initial(initial)
+                .map_err(|err| CliError::bad_input(format_args!("--initial: {err}")))?;
+        }
+        let format =
+            match self.format.as_str() {
+                "auto" => None,
+                name => Some(name.parse::<Format>().map_err(|err| {
+                    CliError::bad_input(format_args!("--format: {err} (or auto)"))
+                })?),
+            };
+        let time_limit = match &self.time_limit {
+            None => None,
+            Some(text) => Some(parse_seconds(text).map_err(|reason| {
+                CliError::bad_input(format_args!("--time-limit: {reason}: {text:?}"))
+            })?),
+        };
+        Ok(CheckConfig {
+            files: self.files,
+            model,
+            format,
+            options: CheckOptions {
+                time_limit,
+                ..CheckOptions::default()
+            },
+            json: self.json,
+        })
+    }
+}
+
+/// Parses a positive, finite number of seconds.
+fn parse_seconds(text: &str) -> Result<Duration, &'static str> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "expected a number of seconds")?;
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err("expected a positive number of seconds");
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| "too large")
+}
+
+/// Runs `faultline check` with raw arguments.
+pub fn run(args: CheckArgs) -> Result<Exit, CliError> {
+    let config = args.into_config()?;
+    let results: Vec<FileResult> = config
+        .files
+        .iter()
+        .map(|path| check_file(path, &config))
+        .collect();
+    let exit = results
+        .iter()
+        .fold(Exit::Valid, |worst, result| worst.worst(result.exit));
+    if config.json {
+        check_output::print_json(&results, &config.model, exit)?;
+    } else {
+        check_output::print_text(&results)?;
+    }
+    Ok(exit)
+}
+
+/// Imports and checks one file; problems become a failed [`FileResult`].
+fn check_file(path: &std::path::Path, config: &CheckConfig) -> FileResult {
+    let file = path.display().to_string();
+    let imported = match import::load(path, config.format) {
+        Ok(imported) => imported,
+        Err(err) => return FileResult::failed(file, None, Exit::BadInput, err.to_string()),
+    };
+    let format = imported.format;
+    let events = imported.history.history.events.len();
+    match check_history(&imported.history, config) {
+        Ok(report) => FileResult::checked(file, format, events, report),
+        Err((exit, message)) => FileResult::failed(file, Some(format), exit, message),
+    }
+}
+
+fn check_history(
+    history: &SourcedHistory,
+    config: &CheckConfig,
+) -> Result<CheckReport, (Exit, String)> {
+    let operations = history
+        .operations()
+        .map_err(|err| (Exit::BadInput, err.to_string()))?;
+    check_operations(&operations, &config.model, &config.options).map_err(|err| match err {
+        CheckError::Model(err) => {
+            let at = match history.line_of_index(err.invoke_index) {
+                Some(line) => format!("{}:{line}", history.source),
+                None => format!("{}: event {}", history.source, err.invoke_index),
+            };
+            let message = format!(
+                "{at}: f: operation {:?} of process {} does not fit the {} model: {}",
+                err.f, err.process, config.model, err.reason
+            );
+            (Exit::BadInput, message)
+        }
+        CheckError::History(err) => (Exit::BadInput, err.with_source(&history.source).to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(model: &str) -> CheckArgs {
+        CheckArgs {
+            files: vec![PathBuf::from("h.csv")],
+            model: model.to_owned(),
+            format: "auto".to_owned(),
+            initial: None,
+            time_limit: None,
+            json: false,
+        }
+    }
+
+    #[test]
+    fn valid_arguments_become_a_config() {
+        let mut raw = args("cas-register");
+        raw.initial = Some("0".into());
+        raw.time_limit = Some("1.5".into());
+        raw.format = "porcupine-etcd".into();
+        let config = raw.into_config().unwrap();
+        assert_eq!(
+            config.model,
+            ModelKind::CasRegister {
+                initial: serde_json::json!(0)
+            }
+        );
+        assert_eq!(config.format, Some(Format::PorcupineEtcd));
+        assert_eq!(config.options.time_limit, Some(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn each_bad_flag_is_named() {
+        let cases: [(&str, fn(&mut CheckArgs)); 6] = [
+            ("--model", |a| a.model = "stack".into()),
+            ("--initial", |a| a.initial = Some("{nope".into())),
+            ("--initial", |a| {
+                a.model = "set".into();
+                a.initial = Some("1".into())
+            }),
+            ("--format", |a| a.format = "xml".into()),
+            ("--time-limit", |a| a.time_limit = Some("-1".into())),
+            ("--time-limit", |a| a.time_limit = Some("1e400".into())),
+        ];
+        for (flag, edit) in cases {
+            let mut raw = args("register");
+            edit(&mut raw);
+            let err = raw.into_config().unwrap_err();
+            assert_eq!(err.exit(), Exit::BadInput);
+            assert!(
+                err.error().to_string().starts_with(flag),
+                "{flag}: {}",
+                err.error()
+            );
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! How `faultline check` prints its results: text for people (the verdict
+//! and the checker's explanation per file) or one JSON document.
+
+use std::io::Write;
+
+use faultline_checker::import::Format;
+use faultline_checker::{CheckReport, ModelKind, Verdict};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::exit::{CliError, Exit};
+
+/// The outcome for one file.
+#[derive(Debug, Serialize)]
+pub struct FileResult {
+    /// The file as given.
+    pub file: String,
+    /// The format it was read as, if it got that far.
+    pub format: Option<&'static str>,
+    /// `valid`, `invalid`, `unknown` or `error`.
+    pub verdict: &'static str,
+    /// This file's exit status.
+    #[serde(rename = "exit_code", serialize_with = "serialize_exit")]
+    pub exit: Exit,
+    /// Events read, if the file was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<usize>,
+    /// The checker's report, if it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<CheckReport>,
+    /// What went wrong, if the file could not be checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+fn serialize_exit<S: serde::Serializer>(exit: &Exit, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u8(exit.code())
+}
+
+impl FileResult {
+    /// A file that was checked.
+    pub fn checked(file: String, format: Format, events: usize, report: CheckReport) -> Self {
+        FileResult {
+            file,
+            format: Some(format.name()),
+            verdict: report.verdict.as_str(),
+            exit: Exit::of_verdict(report.verdict),
+            events: Some(events),
+            report: Some(report),
+            error: None,
+        }
+    }
+
+    /// A file that could not be checked.
+    pub fn failed(file: String, format: Option<Format>, exit: Exit, error: String) -> Self {
+        FileResult {
+            file,
+            format: format.map(Format::name),
+            verdict: "error",
+            exit,
+            events: None,
+            report: None,
+            error: Some(error),
+        }
+    }
+}
+
+fn output_error(err: std::io::Error) -> CliError {
+    CliError::Internal(anyhow::Error::new(err).context("cannot write the results"))
+}
+
+/// Prints each file's verdict and explanation; errors go to stderr.
+pub fn print_text(results: &[FileResult]) -> Result<(), CliError> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for result in results {
+        match (&result.report, &result.error) {
+            (Some(report), _) => {
+                let text = report.to_string();
+                let mut lines = text.lines();
+                let first = lines.next().unwrap_or_default();
+                let format = result.format.unwrap_or("?");
+                writeln!(out, "{} ({format}): {first}", result.file).map_err(output_error)?;
+                for line in lines {
+                    writeln!(out, "  {line}").map_err(output_error)?;
+                }
+            }
+            (None, Some(error)) => {
+                writeln!(out, "{}: error", result.file).map_err(output_error)?;
+                eprintln!("faultline: error: {error}");
+            }
+            (None, None) => {}
+        }
+    }
+    out.flush().map_err(output_error)
+}
+
+/// Prints one JSON document: the combined `valid` field (`true`, `false`
+/// or `"unknown"`, as Jepsen writes it), the exit code, and every file's
+/// result. Errors are also repeated on stderr.
+pub fn print_json(results: &[FileResult], model: &ModelKind, exit: Exit) -> Result<(), CliError> {
+    for result in results {
+        if let Some(error) = &result.error {
+            eprintln!("faultline: error: {error}");
+        }
+    }
+    let checked = results
+        .iter()
+        .filter_map(|r| r.report.as_ref().map(|report| report.verdict));
+    let mut verdict = Verdict::combine_all(checked);
+    if results.iter().any(|r| r.error.is_some()) {
+        verdict = verdict.combine(Verdict::Unknown);
+    }
+    let valid = match verdict {
+        Verdict::Valid => Value::Bool(true),
+        Verdict::Invalid => Value::Bool(false),
+        Verdict::Unknown => Value::String("unknown".into()),
+    };
+    let document = json!({
+        "valid": valid,
+        "verdict": verdict.as_str(),
+        "exit_code": exit.code(),
+        "model": model.name(),
+        "files": results,
+    });
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    serde_json::to_writer_pretty(&mut out, &document)
+        .map_err(|err| output_error(std::io::Error::other(err)))?;
+    writeln!(out).map_err(output_error)?;
+    out.flush().map_err(output_error)
+}
