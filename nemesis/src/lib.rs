@@ -1,6 +1,7 @@
 //! faultline nemesis crate (under construction).
 
 pub mod clock;
+pub mod disk;
 pub mod net;
 pub mod fault;
 pub mod grudge;
