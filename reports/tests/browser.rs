@@ -19,7 +19,13 @@ use faultline_reports::{render_run, ReportInput};
 /// How long one browser invocation may take before the test fails.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// The browser: `FAULTLINE_CHROMIUM` if set (and present), else
+/// `/usr/bin/chromium`, else `chromium` / `chromium-browser` on `PATH`.
 fn chromium() -> Option<PathBuf> {
+    if let Some(chosen) = std::env::var_os("FAULTLINE_CHROMIUM") {
+        let chosen = PathBuf::from(chosen);
+        return chosen.exists().then_some(chosen);
+    }
     let fixed = Path::new("/usr/bin/chromium");
     if fixed.exists() {
         return Some(fixed.to_path_buf());
@@ -48,9 +54,12 @@ macro_rules! chromium_or_skip {
     };
 }
 
-/// Runs headless Chromium with `extra` arguments on `page`; returns stdout.
+/// Runs headless Chromium with `extra` arguments on `url`; returns stdout.
+/// Fails with the tail of Chromium's stderr if it exits unsuccessfully.
 fn run_browser(browser: &Path, url: &str, extra: &[&str]) -> String {
     let profile = tempfile::tempdir().unwrap();
+    let log_path = profile.path().join("stderr.log");
+    let log = std::fs::File::create(&log_path).unwrap();
     let mut child = Command::new(browser)
         .args([
             "--headless",
@@ -66,7 +75,7 @@ fn run_browser(browser: &Path, url: &str, extra: &[&str]) -> String {
         .args(extra)
         .arg(url)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::from(log))
         .spawn()
         .expect("chromium starts");
     let mut stdout = child.stdout.take().unwrap();
@@ -76,7 +85,19 @@ fn run_browser(browser: &Path, url: &str, extra: &[&str]) -> String {
     });
     let started = Instant::now();
     loop {
-        if child.try_wait().unwrap().is_some() {
+        if let Some(status) = child.try_wait().unwrap() {
+            if !status.success() {
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                let tail: String = log
+                    .chars()
+                    .rev()
+                    .take(2000)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                panic!("chromium exited with {status} on {url}:\n{tail}");
+            }
             break;
         }
         if started.elapsed() > BROWSER_TIMEOUT {
