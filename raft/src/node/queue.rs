@@ -67,6 +67,16 @@ impl<T> DropOldestQueue<T> {
         }
     }
 
+    /// Waits until at least one item is queued (without taking it).
+    pub async fn wait_nonempty(&self) {
+        loop {
+            if !self.is_empty() {
+                return;
+            }
+            self.notify.notified().await;
+        }
+    }
+
     /// Discards every queued item (not counted as drops).
     pub fn clear(&self) {
         self.lock().clear();

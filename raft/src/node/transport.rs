@@ -1,6 +1,7 @@
 //! The TCP transport between nodes, and the node's inbound listener.
 //!
-//! **Outbound**: one link task per peer owns one connection at a time. Raft
+//! **Outbound**: one link task per peer owns one connection at a time,
+//! opened when there is something to send. Raft
 //! messages wait in a bounded drop-oldest queue ([`PeerLinks::send`] never
 //! blocks the driver). The link connects with a timeout, retries with
 //! bounded, jittered exponential backoff, writes every frame with a timeout,
@@ -205,6 +206,9 @@ impl<N: Network> Link<N> {
     async fn run(mut self) {
         let mut backoff = self.config.backoff_min;
         loop {
+            // Connect lazily: an idle link (closed by the peer's idle
+            // timeout) stays down until there is something to send.
+            self.queue.wait_nonempty().await;
             match timeout(self.config.connect_timeout, self.net.connect(&self.addr)).await {
                 Ok(Ok((read, write))) => {
                     NodeStats::bump(&self.stats.connects);
