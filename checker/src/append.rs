@@ -33,10 +33,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::elements::{group_by_key, Elem};
+use crate::elements::{group_by_key, list, Elem};
 use crate::error::HistoryError;
 use crate::history::{History, Operation, Outcome};
-use crate::set::list;
 use crate::verdict::Verdict;
 
 /// One anomaly found in one key's list.

@@ -1,8 +1,10 @@
 //! Shared plumbing for the set and append checkers: grouping operations by
-//! key, and an ordered wrapper for JSON elements.
+//! key, an ordered wrapper for JSON elements, and bounded anomaly lists in
+//! explanations.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde_json::Value;
 
@@ -69,5 +71,28 @@ impl Ord for Elem {
             (None, Some(_)) => Ordering::Greater,
             (None, None) => self.text.cmp(&other.text),
         }
+    }
+}
+
+/// How many anomalies of one kind the plain-text explanation lists before
+/// summarising the rest as a count (the serde result always holds them all).
+const EXPLAIN_LIMIT: usize = 20;
+
+/// Appends up to [`EXPLAIN_LIMIT`] described items under a heading.
+pub(crate) fn list<T>(
+    out: &mut String,
+    heading: &str,
+    items: &[T],
+    describe: impl Fn(&T) -> String,
+) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  {heading} ({}):", items.len());
+    for item in items.iter().take(EXPLAIN_LIMIT) {
+        let _ = writeln!(out, "    {}", describe(item));
+    }
+    if items.len() > EXPLAIN_LIMIT {
+        let _ = writeln!(out, "    ... and {} more", items.len() - EXPLAIN_LIMIT);
     }
 }

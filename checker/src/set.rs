@@ -28,14 +28,10 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::elements::{group_by_key, Elem};
+use crate::elements::{group_by_key, list, Elem};
 use crate::error::HistoryError;
 use crate::history::{History, Operation, Outcome};
 use crate::verdict::Verdict;
-
-/// How many anomalies of one kind the plain-text explanation lists before
-/// summarising the rest as a count (the serde result always holds them all).
-const EXPLAIN_LIMIT: usize = 20;
 
 /// An element that an acknowledged add put in the set, missing from a final read.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -308,23 +304,4 @@ fn explain(verdict: Verdict, keys: &[SetKeyResult]) -> String {
         });
     }
     out
-}
-
-/// Appends up to [`EXPLAIN_LIMIT`] described items under a heading.
-pub(crate) fn list<T>(
-    out: &mut String,
-    heading: &str,
-    items: &[T],
-    describe: impl Fn(&T) -> String,
-) {
-    if items.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, "  {heading} ({}):", items.len());
-    for item in items.iter().take(EXPLAIN_LIMIT) {
-        let _ = writeln!(out, "    {}", describe(item));
-    }
-    if items.len() > EXPLAIN_LIMIT {
-        let _ = writeln!(out, "    ... and {} more", items.len() - EXPLAIN_LIMIT);
-    }
 }

@@ -530,6 +530,92 @@ impl Fault {
         }
     }
 
+    /// A one-line description a person can read in a history or report,
+    /// e.g. `partition-majority: 1 drops 4,5; 2 drops 4,5; ...` or
+    /// `kill 2,5`.
+    pub fn describe(&self) -> String {
+        let list = |nodes: &BTreeSet<NodeId>| {
+            nodes
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let per_node = |entries: Vec<(NodeId, String)>| {
+            entries
+                .into_iter()
+                .map(|(n, v)| format!("{n}: {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Fault::Partition { kind, grudge } => {
+                let cuts: Vec<String> = grudge
+                    .drops
+                    .iter()
+                    .filter(|(_, d)| !d.is_empty())
+                    .map(|(n, d)| format!("{n} drops {}", list(d)))
+                    .collect();
+                format!("{kind}: {}", cuts.join("; "))
+            }
+            Fault::Kill { nodes } => format!("kill {}", list(nodes)),
+            Fault::Pause { nodes } => format!("pause {}", list(nodes)),
+            Fault::ClockBump { deltas_ms } => format!(
+                "clock bump (ms) {}",
+                per_node(
+                    deltas_ms
+                        .iter()
+                        .map(|(n, d)| (*n, format!("{d:+}")))
+                        .collect()
+                )
+            ),
+            Fault::ClockStrobe {
+                nodes,
+                delta_ms,
+                period_ms,
+                duration_ms,
+            } => format!(
+                "clock strobe {} by {delta_ms:+} ms every {period_ms} ms for {duration_ms} ms",
+                list(nodes)
+            ),
+            Fault::ClockSkew { rates_ppm } => format!(
+                "clock rate (ppm) {}",
+                per_node(rates_ppm.iter().map(|(n, r)| (*n, r.to_string())).collect())
+            ),
+            Fault::PacketLoss { nodes, probability } => {
+                format!("packet loss {probability:.3} on links of {}", list(nodes))
+            }
+            Fault::PacketDelay {
+                nodes,
+                delay_ms,
+                jitter_ms,
+            } => format!(
+                "packet delay {delay_ms} ms + jitter {jitter_ms} ms on links of {}",
+                list(nodes)
+            ),
+            Fault::PacketDuplicate { nodes, probability } => {
+                format!(
+                    "packet duplication {probability:.3} on links of {}",
+                    list(nodes)
+                )
+            }
+            Fault::PacketReorder {
+                nodes,
+                probability,
+                delay_ms_max,
+            } => format!(
+                "packet reordering {probability:.3} (holds up to {delay_ms_max} ms) on links of {}",
+                list(nodes)
+            ),
+            Fault::DiskCorruption { nodes, probability } => {
+                format!("disk corruption {probability:.4} on {}", list(nodes))
+            }
+            Fault::DiskIoError { nodes, probability } => {
+                format!("disk I/O errors {probability:.3} on {}", list(nodes))
+            }
+        }
+    }
+
     /// Every node the fault touches, ascending.
     pub fn nodes(&self) -> BTreeSet<NodeId> {
         match self {

@@ -464,3 +464,36 @@ fn heal_all_undoes_every_fault_still_in_effect() {
     ));
     assert_eq!(last[1], Effect::RestoreEverything);
 }
+
+#[test]
+fn faults_describe_themselves_in_one_line() {
+    let ns = nodes(3);
+    let m = Magnitudes::default();
+    let kill = FaultPlan {
+        kind: FaultKind::KillLeader,
+        target: Some(Target::Leader),
+        seed: 1,
+        hold_ms: 1,
+    };
+    assert_eq!(kill.resolve(&ns, Some(2), &m).unwrap().describe(), "kill 2");
+    let iso = FaultPlan {
+        kind: FaultKind::PartitionIsolateLeader,
+        target: None,
+        seed: 1,
+        hold_ms: 1,
+    };
+    assert_eq!(
+        iso.resolve(&ns, Some(2), &m).unwrap().describe(),
+        "partition-isolate-leader: 1 drops 2; 2 drops 1,3; 3 drops 2"
+    );
+    for kind in FaultKind::ALL {
+        let plan = FaultPlan {
+            kind: *kind,
+            target: Some(Target::All),
+            seed: 4,
+            hold_ms: 1000,
+        };
+        let text = plan.resolve(&ns, None, &m).unwrap().describe();
+        assert!(!text.is_empty() && !text.contains('\n'), "{kind}: {text}");
+    }
+}
