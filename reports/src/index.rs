@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::ReportError;
-use crate::html::escape::html;
+use crate::html::escape::{html, url_segment};
 use crate::html::summary::badge;
 use crate::input::Verdict;
 use crate::load::{read_json, HISTORY_CSV, RESULTS_JSON};
@@ -179,19 +179,6 @@ fn entry(test: &str, run: &str, dir: &Path, latest: bool) -> RunEntry {
     e
 }
 
-/// Percent-encodes one path segment for a relative link.
-fn url_segment(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 const INDEX_CSS: &str = "body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI','DejaVu Sans',sans-serif;color:#1d2330;background:#f6f7f9}\
 main{max-width:1300px;margin:0 auto;padding:10px 20px 40px}h1{font-size:22px}h2{font-size:17px;margin:22px 0 8px}\
 table{border-collapse:collapse;width:100%;table-layout:fixed;background:#fff;border:1px solid #e3e6eb}\
@@ -319,11 +306,5 @@ mod tests {
             ("weird-name".to_string(), None)
         );
         assert_eq!(parse_run_name("t-sx"), ("t-sx".to_string(), None));
-    }
-
-    #[test]
-    fn url_segments_escape_everything_but_unreserved() {
-        assert_eq!(url_segment("a b/c?&"), "a%20b%2Fc%3F%26");
-        assert_eq!(url_segment("2026-11-23T10.41_x~"), "2026-11-23T10.41_x~");
     }
 }

@@ -4,7 +4,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::ReportError;
-use crate::html::{render_page, Images};
+use std::borrow::Cow;
+
+use crate::html::{render_page, Images, PageExtras};
 use crate::input::ReportInput;
 use crate::plot::render_plots;
 use crate::style::Colours;
@@ -17,12 +19,14 @@ pub const REPORT_HTML: &str = "report.html";
 /// refers to the plots by relative name. Returns the page's path.
 pub fn render_run(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportError> {
     fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
-    let colours = Colours::for_input(input);
-    let plots = render_plots(input, &colours)?;
+    let (input, mut extras) = rebased(input);
+    extras.node_logs = node_logs(dir);
+    let colours = Colours::for_input(&input);
+    let plots = render_plots(&input, &colours)?;
     for (name, bytes) in plots.files() {
         write_atomically(&dir.join(name), bytes)?;
     }
-    let page = render_page(input, &colours, Images::Linked);
+    let page = render_page(&input, &colours, Images::Linked, &extras);
     let path = dir.join(REPORT_HTML);
     write_atomically(&path, page.as_bytes())?;
     Ok(path)
@@ -31,13 +35,63 @@ pub fn render_run(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportErro
 /// Writes one self-contained HTML file at `path` with the plots embedded as
 /// `data:` URIs (for `faultline check --html OUT.html` on a foreign history).
 pub fn render_standalone(path: &Path, input: &ReportInput) -> Result<(), ReportError> {
-    let colours = Colours::for_input(input);
-    let plots = render_plots(input, &colours)?;
-    let page = render_page(input, &colours, Images::Embedded(&plots));
+    let (input, extras) = rebased(input);
+    let colours = Colours::for_input(&input);
+    let plots = render_plots(&input, &colours)?;
+    let page = render_page(&input, &colours, Images::Embedded(&plots), &extras);
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(|e| ReportError::io(parent, e))?;
     }
     write_atomically(path, page.as_bytes())
+}
+
+/// Histories stamped with wall-clock nanoseconds (a foreign history) would
+/// lose precision in the page's JavaScript numbers and make unreadable axis
+/// labels; times at or above this are shown relative to a base instead.
+pub const ABSOLUTE_TIME_NS_MIN: u64 = 1_000_000_000_000_000;
+
+/// The input with times made relative to the first second of the history,
+/// when its timestamps look absolute (see [`ABSOLUTE_TIME_NS_MIN`]).
+fn rebased(input: &ReportInput) -> (Cow<'_, ReportInput>, PageExtras) {
+    let first = input
+        .operations
+        .iter()
+        .map(|o| o.call_ns)
+        .chain(input.faults.iter().map(|f| f.start_ns))
+        .min()
+        .unwrap_or(0);
+    if first < ABSOLUTE_TIME_NS_MIN {
+        return (Cow::Borrowed(input), PageExtras::default());
+    }
+    let base = first - first % 1_000_000_000;
+    let mut shifted = input.clone();
+    for op in &mut shifted.operations {
+        op.call_ns = op.call_ns.saturating_sub(base);
+        op.return_ns = op.return_ns.map(|r| r.saturating_sub(base));
+    }
+    for f in &mut shifted.faults {
+        f.start_ns = f.start_ns.saturating_sub(base);
+        f.end_ns = f.end_ns.map(|e| e.saturating_sub(base));
+    }
+    let extras = PageExtras {
+        time_base_ns: base,
+        ..PageExtras::default()
+    };
+    (Cow::Owned(shifted), extras)
+}
+
+/// The node log files (`nodes/*.log`) in a run directory, sorted.
+fn node_logs(dir: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(dir.join("nodes")) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".log"))
+        .collect();
+    names.sort();
+    names
 }
 
 /// Writes via a temporary file and a rename, so a reader never sees half a

@@ -269,3 +269,37 @@ fn many_failing_keys_show_five_in_full_and_list_the_rest() {
         9
     );
 }
+
+#[test]
+fn wall_clock_timestamps_are_shown_relative_to_their_first_second() {
+    let mut input = common::invalid_input(100);
+    let base = 1_763_900_000_000_000_000u64;
+    for op in &mut input.operations {
+        op.call_ns += base;
+        op.return_ns = op.return_ns.map(|r| r + base);
+    }
+    for f in &mut input.faults {
+        f.start_ns += base;
+        f.end_ns = f.end_ns.map(|e| e + base);
+    }
+    let (_dir, html) = render(&input);
+    assert!(html.contains(&format!("Times are relative to {base} ns")));
+    assert!(html.contains("partition 10.000 s – 20.000 s"));
+    let data = embedded_data(&html);
+    assert!(data["t1"].as_u64().unwrap() < 60_000_000_000);
+}
+
+#[test]
+fn node_logs_next_to_the_report_are_linked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("nodes")).unwrap();
+    for name in ["n2.log", "n1.log", "notes.txt"] {
+        std::fs::write(dir.path().join("nodes").join(name), "x").unwrap();
+    }
+    let page = render_run(dir.path(), &common::valid_input(20)).unwrap();
+    let html = std::fs::read_to_string(page).unwrap();
+    assert!(
+        html.contains("<a href=\"nodes/n1.log\">n1.log</a> · <a href=\"nodes/n2.log\">n2.log</a>")
+    );
+    assert!(!html.contains("notes.txt"));
+}

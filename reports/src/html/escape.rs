@@ -1,5 +1,7 @@
 //! Escaping for everything that reaches the page from a history or a run.
 
+use std::fmt::Write;
+
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -29,6 +31,19 @@ pub fn json_in_script(json: &str) -> String {
             '\u{2028}' => out.push_str("\\u2028"),
             '\u{2029}' => out.push_str("\\u2029"),
             _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes one path segment for a relative link.
+pub fn url_segment(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -75,6 +90,12 @@ mod tests {
         assert!(!safe.contains('<') && !safe.contains('>'));
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
         assert_eq!(back["v"], "</script><!--&");
+    }
+
+    #[test]
+    fn url_segments_escape_everything_but_unreserved() {
+        assert_eq!(url_segment("a b/c?&"), "a%20b%2Fc%3F%26");
+        assert_eq!(url_segment("2026-11-23T10.41_x~"), "2026-11-23T10.41_x~");
     }
 
     #[test]

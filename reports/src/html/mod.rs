@@ -6,4 +6,4 @@ pub mod page;
 pub mod summary;
 pub mod timeline_data;
 
-pub use page::{render_page, Images};
+pub use page::{render_page, Images, PageExtras};

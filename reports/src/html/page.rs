@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::escape::{base64, html, json_in_script};
+use super::escape::{base64, html, json_in_script, url_segment};
 use super::{explain, summary, timeline_data};
 use crate::input::{OpView, ReportInput};
 use crate::plot::Plots;
@@ -25,8 +25,23 @@ pub enum Images<'a> {
     Embedded(&'a Plots),
 }
 
+/// What the page shows beyond the [`ReportInput`].
+#[derive(Debug, Clone, Default)]
+pub struct PageExtras {
+    /// Subtracted from every time in the input before rendering (0: none);
+    /// stated on the page.
+    pub time_base_ns: u64,
+    /// Node log files under `nodes/` next to the page, by file name.
+    pub node_logs: Vec<String>,
+}
+
 /// Renders the whole page.
-pub fn render_page(input: &ReportInput, colours: &Colours, images: Images<'_>) -> String {
+pub fn render_page(
+    input: &ReportInput,
+    colours: &Colours,
+    images: Images<'_>,
+    extras: &PageExtras,
+) -> String {
     let ops: BTreeMap<u64, &OpView> = input.operations.iter().map(|o| (o.id, o)).collect();
     let title = if input.title.is_empty() {
         "faultline run"
@@ -44,6 +59,14 @@ pub fn render_page(input: &ReportInput, colours: &Colours, images: Images<'_>) -
     );
     out.push_str(&summary::header(input));
     out.push_str("<main>");
+    if extras.time_base_ns > 0 {
+        let _ = write!(
+            out,
+            "<p class=\"muted\">Times are relative to {} ns, the history's first \
+             timestamp rounded down to a second.</p>",
+            extras.time_base_ns
+        );
+    }
     out.push_str(&explain::callout(input, &ops, colours));
     timeline(&mut out, input);
     let shown = explain::FAILURES_SHOWN_MAX;
@@ -66,6 +89,24 @@ pub fn render_page(input: &ReportInput, colours: &Colours, images: Images<'_>) -
         "<section class=\"card\" id=\"config\"><h2>Configuration</h2>{}</section>",
         summary::config(input)
     );
+    if !extras.node_logs.is_empty() {
+        let links: Vec<String> = extras
+            .node_logs
+            .iter()
+            .map(|name| {
+                format!(
+                    "<a href=\"nodes/{}\">{}</a>",
+                    html(&url_segment(name)),
+                    html(name)
+                )
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "<section class=\"card\" id=\"logs\"><h2>Node logs</h2><p>{}</p></section>",
+            links.join(" · ")
+        );
+    }
     out.push_str("<footer>Rendered by faultline-reports. The page works offline: no scripts, fonts or styles are fetched.</footer></main>");
     let data = timeline_data::timeline_json(input, colours).to_string();
     let _ = writeln!(
