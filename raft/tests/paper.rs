@@ -1538,3 +1538,26 @@ fn s7_a_newer_snapshot_restarts_a_transfer_in_progress() {
     assert_eq!(n3.raft.last_index(), net.raft(1).last_index());
     assert_eq!(n3.raft.commit_index(), net.raft(1).commit_index());
 }
+
+#[test]
+fn s5_2_candidate_rejected_by_a_majority_returns_to_follower() {
+    // Node 1 has the shortest log: both peers refuse it.
+    let mut net = Net::new(3, no_prevote);
+    let long = vec![cmd(1, 1, b"a"), cmd(2, 1, b"b")];
+    net.node(1).raft = restored(1, 3, vec![cmd(1, 1, b"a")], 1, no_prevote);
+    net.node(2).raft = restored(2, 3, long.clone(), 1, no_prevote);
+    net.node(3).raft = restored(3, 3, long, 1, no_prevote);
+    net.campaign(1);
+    assert_eq!(net.raft(1).role(), Role::Follower);
+    assert_eq!(net.raft(1).term(), 2);
+    assert_eq!(net.raft(1).status().counters.elections_won, 0);
+    // One of the up-to-date nodes then wins and repairs node 1's log.
+    net.tick_all(40);
+    let leader = net
+        .ids()
+        .into_iter()
+        .find(|&id| net.raft(id).role() == Role::Leader)
+        .expect("a leader");
+    assert_ne!(leader, 1);
+    assert_eq!(net.raft(1).term_at(2), Some(1));
+}
