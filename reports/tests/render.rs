@@ -78,6 +78,8 @@ fn invalid_report_names_the_failing_op_and_the_fault_it_ran_in() {
     assert!(during[..during.find("</p>").unwrap()].contains("partition 10.000 s – 20.000 s"));
     assert!(html.contains("Raft invariant violations") && html.contains("Liveness findings"));
     assert!(html.contains("term 4: two leaders &lt;n1&gt; &amp; &lt;n3&gt;"));
+    assert!(html.contains("<h2>Faults (2 periods)</h2>"));
+    assert!(html.contains("<td>10.000 s</td><td>20.000 s</td><td>n1, n2, n3, n4, n5</td>"));
 }
 
 #[test]

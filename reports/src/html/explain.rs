@@ -258,3 +258,46 @@ pub fn detail(failure: &FailureView, ops: &BTreeMap<u64, &OpView>) -> String {
     out.push_str("</section>");
     out
 }
+
+/// Fault periods listed in full; a longer list is collapsed.
+const FAULTS_OPEN_MAX: usize = 20;
+
+/// The table of every fault period: kind (in its colour), start, end,
+/// nodes and description.
+pub fn fault_table(input: &ReportInput, colours: &Colours) -> String {
+    let mut out = String::new();
+    let n = input.faults.len();
+    let open = if n <= FAULTS_OPEN_MAX { " open" } else { "" };
+    let _ = write!(
+        out,
+        "<section class=\"card\" id=\"faults\"><h2>Faults ({n} period{s})</h2>",
+        s = if n == 1 { "" } else { "s" }
+    );
+    if n == 0 {
+        out.push_str("<p class=\"muted\">No faults were injected.</p></section>");
+        return out;
+    }
+    let _ = write!(
+        out,
+        "<details{open}><summary>all fault periods</summary><table class=\"faults\"><thead><tr>\
+         <th>fault</th><th>start</th><th>end</th><th>nodes</th><th>detail</th></tr></thead><tbody>"
+    );
+    for f in &input.faults {
+        let _ = write!(
+            out,
+            "<tr><td><span class=\"fault-chip\" style=\"background:{c}\">{k}</span></td>\
+             <td>{start}</td><td>{end}</td><td>{nodes}</td><td>{d}</td></tr>",
+            c = colours.fault(&f.kind).hex(),
+            k = html(&f.kind),
+            start = fmt_s(f.start_ns),
+            end = f
+                .end_ns
+                .map(fmt_s)
+                .unwrap_or_else(|| "end of run".to_string()),
+            nodes = html(&f.nodes.join(", ")),
+            d = html(&f.description),
+        );
+    }
+    out.push_str("</tbody></table></details></section>");
+    out
+}

@@ -78,6 +78,7 @@ pub fn render_page(
         "<section class=\"card\" id=\"checkers\"><h2>Checkers</h2>{}</section>",
         summary::checkers(input)
     );
+    out.push_str(&explain::fault_table(input, colours));
     plots(&mut out, images);
     let _ = write!(
         out,
