@@ -1,8 +1,10 @@
 //! faultline nemesis crate (under construction).
 
 pub mod clock;
+pub mod cluster;
 pub mod disk;
-pub mod net;
 pub mod fault;
 pub mod grudge;
+pub mod net;
+pub mod observer;
 pub mod schedule;
