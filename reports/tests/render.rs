@@ -305,3 +305,20 @@ fn node_logs_next_to_the_report_are_linked() {
     );
     assert!(!html.contains("notes.txt"));
 }
+
+#[test]
+fn rendering_the_same_run_twice_gives_identical_files() {
+    let input = common::invalid_input(150);
+    let (a, _) = render(&input);
+    let (b, _) = render(&input);
+    for name in [
+        "report.html",
+        "latency-raw.png",
+        "latency-quantiles.png",
+        "rate.png",
+    ] {
+        let left = std::fs::read(a.path().join(name)).unwrap();
+        let right = std::fs::read(b.path().join(name)).unwrap();
+        assert!(left == right, "{name} differs between two renders");
+    }
+}
