@@ -170,8 +170,17 @@ fn render_and_check(browser: &Path, dir: &Path, name: &str, input: &ReportInput)
 fn invalid_report_loads_without_errors_and_draws_every_op() {
     let browser = chromium_or_skip!();
     let (_keep, dir) = output_dir();
-    let input = common::invalid_input(400);
+    let mut input = common::invalid_input(400);
+    // A second failing key: the button then steps through both.
+    let mut second = input.linearizability_failures[0].clone();
+    second.key = Some("k9".to_string());
+    second.failing_op_id = input.operations[5].id;
+    input.linearizability_failures.push(second);
     let dom = render_and_check(&browser, &dir, "invalid", &input);
+    assert!(
+        dom.contains(">show failing op 2/2</button>"),
+        "the failure button steps on"
+    );
     // The page opened zoomed onto the failing op, so only part is drawn.
     let drawn: usize = attribute(&dom, "id=\"timeline\"", "data-drawn-bars")
         .unwrap()

@@ -125,7 +125,7 @@ fn timeline(out: &mut String, input: &ReportInput) {
          <div class=\"toolbar\"><button id=\"tl-fail\" class=\"primary\">show failing op</button>\
          <button id=\"tl-fit\">fit all</button><button id=\"tl-in\">zoom in</button><button id=\"tl-out\">zoom out</button>\
          <label>key <select id=\"tl-key\"></select></label>\
-         <span class=\"hint\">drag to pan · Ctrl+wheel or double-click to zoom (Shift+double-click out) · wheel scrolls processes · hover for details</span></div>\
+         <span class=\"hint\">drag or ←/→ to pan · Ctrl+wheel, double-click or +/− to zoom (Shift+double-click, 0 to fit) · wheel scrolls processes · hover for details</span></div>\
          <div class=\"legend\" id=\"tl-legend\"></div>\
          <canvas id=\"tl-overview\" title=\"the whole run: click to move the view\"></canvas><div id=\"tl-scroll\"><canvas id=\"tl-canvas\"></canvas><div id=\"tl-spacer\"></div></div>\
          <noscript><p>The timeline needs JavaScript.</p></noscript></section>",

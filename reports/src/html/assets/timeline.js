@@ -386,8 +386,20 @@
   document.getElementById('tl-out').addEventListener('click', function () { zoom(2, (view.a + view.b) / 2); });
   document.getElementById('tl-fit').addEventListener('click', function () { setView(t0, t1); });
   var failBtn = document.getElementById('tl-fail');
+  var failureShown = 0;
+  function labelFailButton() {
+    failBtn.textContent = data.failures.length > 1
+      ? 'show failing op ' + (failureShown + 1) + '/' + data.failures.length
+      : 'show failing op';
+  }
   if (data.failures.length) {
-    failBtn.addEventListener('click', function () { goToFailure(0); });
+    labelFailButton();
+    // Each click shows the next failing key's op.
+    failBtn.addEventListener('click', function () {
+      goToFailure(failureShown);
+      failureShown = (failureShown + 1) % data.failures.length;
+      labelFailButton();
+    });
   } else {
     failBtn.style.display = 'none';
   }
@@ -444,6 +456,17 @@
     zoom(e.shiftKey ? 2 : 0.5, tAt(Math.max(GUTTER, e.clientX - rect.left)));
   });
   scroll.addEventListener('scroll', redraw);
+  // Keys while the pointer is over the timeline: + / - zoom, 0 fits,
+  // arrows pan.
+  var pointerIn = false;
+  root.addEventListener('mouseenter', function () { pointerIn = true; });
+  root.addEventListener('mouseleave', function () { pointerIn = false; });
+  document.addEventListener('keydown', function (e) {
+    if (!pointerIn || e.ctrlKey || e.metaKey || e.altKey) { return; }
+    var mid = (view.a + view.b) / 2, span = view.b - view.a;
+    if (e.key === '+' || e.key === '=') { zoom(0.5, mid); } else if (e.key === '-') { zoom(2, mid); } else if (e.key === '0') { setView(t0, t1); } else if (e.key === 'ArrowLeft') { setView(view.a - span / 4, view.b - span / 4); } else if (e.key === 'ArrowRight') { setView(view.a + span / 4, view.b + span / 4); } else { return; }
+    e.preventDefault();
+  });
   var overviewDrag = false;
   function centreOn(e) {
     var rect = overview.getBoundingClientRect();
@@ -528,7 +551,7 @@
   }
 
   resize();
-  if (data.failures.length) { goToFailure(0); }
+  if (data.failures.length) { goToFailure(0); failureShown = 1 % data.failures.length; labelFailButton(); }
   draw();
   if (window.location.hash === '#fl-selftest') { selfTest(); }
   root.setAttribute('data-lanes', String(lanes.length));
