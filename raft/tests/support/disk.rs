@@ -6,6 +6,7 @@
 //! A driver (or core) that reported something as persisted without it being
 //! synced would therefore be caught by the invariants after the restart.
 
+use super::invariants::durability::DurableView;
 use faultline_raft::storage::MemStorage;
 use faultline_raft::{
     Entry, HardState, LogIndex, LogStorage, RecoveredState, Snapshot, StorageError, Term,
@@ -64,5 +65,17 @@ impl SimDisk {
     /// The stored snapshot's last index (0 without one).
     pub fn snapshot_index(&self) -> LogIndex {
         self.storage.first_index().saturating_sub(1)
+    }
+}
+
+impl DurableView for SimDisk {
+    fn hard_state(&self) -> HardState {
+        *self.storage.durable_state().hard_state()
+    }
+    fn last_index(&self) -> LogIndex {
+        self.storage.durable_state().last_index()
+    }
+    fn term(&self, index: LogIndex) -> Option<Term> {
+        self.storage.durable_state().term(index)
     }
 }

@@ -3,6 +3,7 @@
 //! answer. Crashes, restarts and application snapshots live here too, since
 //! they are the other ways a node's durable state changes.
 
+use super::invariants::durability::check_promise;
 use super::invariants::Violation;
 use super::node::{CoreView, CrashPoint};
 use super::sim::Simulation;
@@ -145,7 +146,13 @@ impl Simulation {
             self.trace.record(summarize(id, &output));
         }
         let node = self.nodes.get_mut(&id).expect("node exists");
-        let armed = node.armed.take();
+        let armed = match node.armed {
+            Some(crash) if crash.trigger.fires_on(&output) => {
+                node.armed = None;
+                Some(crash.point)
+            }
+            _ => None,
+        };
 
         // 1. Persist: snapshot, entries, hard state; then sync.
         if let Some(snapshot) = &output.snapshot {
@@ -185,6 +192,11 @@ impl Simulation {
         }
 
         // 2. Send.
+        let node = self.nodes.get_mut(&id).expect("node exists");
+        let raft = node.raft.as_ref().expect("node is up");
+        for message in &output.messages {
+            check_promise(message, &node.disk, &|index| raft.term_at(index))?;
+        }
         for message in output.messages {
             if message.from != id || message.to == id || !self.membership.contains(message.to) {
                 return Err(Violation::new(
@@ -241,7 +253,14 @@ impl Simulation {
 
     /// Node `id` loses its core, its application state and its unsynced writes.
     pub(super) fn crash(&mut self, id: NodeId, why: &str) -> Result<(), Violation> {
-        let (low, high) = self.profile.down_ticks;
+        // Some crashes are bounces (an immediate or quick process restart),
+        // so that a node comes back while the election or replication round
+        // it took part in is still going on; the others keep it down a while.
+        let (low, high) = match self.rng.gen_range(0..10) {
+            0..=2 => (0, 0),
+            3..=5 => (1, 2),
+            _ => self.profile.down_ticks,
+        };
         let restart_at_tick = self.now_tick + self.rng.gen_range(low..=high);
         let node = self.nodes.get_mut(&id).expect("node exists");
         node.raft = None;
@@ -257,6 +276,9 @@ impl Simulation {
                 "t{} n{id} CRASH ({why}); restarts at t{restart_at_tick}",
                 self.now_tick
             ));
+        }
+        if restart_at_tick == self.now_tick {
+            return self.restart(id);
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 use super::disk::SimDisk;
 use super::invariants::NodeView;
 use super::state_machine::HashChain;
-use faultline_raft::{Config, Entry, LogIndex, NodeId, Raft, Role, Term};
+use faultline_raft::{Config, Entry, LogIndex, MessageBody, NodeId, Output, Raft, Role, Term};
 
 /// Where, inside the handling of one output, an armed crash strikes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +29,52 @@ impl CrashPoint {
     }
 }
 
+/// Which output an armed crash waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashTrigger {
+    /// The node's next output, whatever it holds.
+    NextOutput,
+    /// An output that grants a (real) vote: the crash then tests that the
+    /// vote was durable before it was sent.
+    VoteGranted,
+    /// An output that acknowledges AppendEntries: tests that the entries
+    /// were durable before the acknowledgement.
+    AppendAcked,
+}
+
+impl CrashTrigger {
+    /// Whether `output` fires this trigger.
+    pub fn fires_on(self, output: &Output) -> bool {
+        match self {
+            CrashTrigger::NextOutput => true,
+            CrashTrigger::VoteGranted => output.messages.iter().any(|m| {
+                matches!(
+                    m.body,
+                    MessageBody::RequestVoteResponse {
+                        pre_vote: false,
+                        granted: true
+                    }
+                )
+            }),
+            CrashTrigger::AppendAcked => output.messages.iter().any(|m| {
+                matches!(
+                    m.body,
+                    MessageBody::AppendEntriesResponse { success: true, .. }
+                )
+            }),
+        }
+    }
+}
+
+/// A crash waiting to strike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArmedCrash {
+    /// Which output it waits for.
+    pub trigger: CrashTrigger,
+    /// Where in that output's handling it strikes.
+    pub point: CrashPoint,
+}
+
 /// One node of the simulated cluster.
 #[derive(Debug)]
 pub struct SimNode {
@@ -40,8 +86,8 @@ pub struct SimNode {
     pub disk: SimDisk,
     /// The application (volatile: rebuilt from the disk's snapshot on restart).
     pub app: HashChain,
-    /// A crash waiting for the node's next output.
-    pub armed: Option<CrashPoint>,
+    /// A crash waiting for one of the node's outputs.
+    pub armed: Option<ArmedCrash>,
     /// While down: the tick at which it restarts.
     pub restart_at_tick: u64,
 }

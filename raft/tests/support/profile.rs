@@ -61,8 +61,16 @@ impl RunProfile {
     pub fn draw(rng: &mut ChaCha8Rng) -> Self {
         let node_count = rng.gen_range(3..=5u64);
         let mut config = Config::new(1);
-        config.election_ticks = rng.gen_range(8..=16);
-        config.heartbeat_ticks = rng.gen_range(1..=3);
+        // A quarter of the runs use tight timing (election timeouts close to
+        // the message delay): elections are frequent and often split, which
+        // is where vote-handling bugs show.
+        let tight = rng.gen_bool(0.25);
+        config.election_ticks = if tight {
+            rng.gen_range(3..=6)
+        } else {
+            rng.gen_range(8..=16)
+        };
+        config.heartbeat_ticks = if tight { 1 } else { rng.gen_range(1..=3) };
         config.pre_vote = rng.gen_bool(0.75);
         config.check_quorum = rng.gen_bool(0.75);
         config.max_entries_per_msg = rng.gen_range(1..=8);

@@ -7,7 +7,7 @@ use super::client::Client;
 use super::driver::describe;
 use super::invariants::{Invariants, Violation};
 use super::network::{NetFaults, NetStats, SimNetwork};
-use super::node::{CrashPoint, SimNode};
+use super::node::{ArmedCrash, CrashPoint, CrashTrigger, SimNode};
 use super::profile::RunProfile;
 use super::trace::Trace;
 use faultline_raft::{Input, LogIndex, Membership, NodeId, ProposalOutcome, Raft, Term};
@@ -351,26 +351,27 @@ impl Simulation {
             return Ok(());
         }
         let id = live[self.rng.gen_range(0..live.len())];
-        let point = match self.rng.gen_range(0..4) {
-            0 => None,
-            1 => Some(CrashPoint::BeforeSync),
-            2 => Some(CrashPoint::AfterSync),
-            _ => Some(CrashPoint::AfterSend),
+        let point = match self.rng.gen_range(0..3) {
+            0 => CrashPoint::BeforeSync,
+            1 => CrashPoint::AfterSync,
+            _ => CrashPoint::AfterSend,
         };
-        match point {
-            None => self.crash(id, "between steps"),
-            Some(point) => {
-                if self.trace.enabled() {
-                    self.trace.record(format!(
-                        "t{} n{id} crash armed ({})",
-                        self.now_tick,
-                        point.as_str()
-                    ));
-                }
-                self.nodes.get_mut(&id).expect("node exists").armed = Some(point);
-                Ok(())
-            }
+        let trigger = match self.rng.gen_range(0..6) {
+            0 => return self.crash(id, "between steps"),
+            1 | 2 => CrashTrigger::NextOutput,
+            3 => CrashTrigger::VoteGranted,
+            _ => CrashTrigger::AppendAcked,
+        };
+        if self.trace.enabled() {
+            self.trace.record(format!(
+                "t{} n{id} crash armed ({:?}, {})",
+                self.now_tick,
+                trigger,
+                point.as_str()
+            ));
         }
+        self.nodes.get_mut(&id).expect("node exists").armed = Some(ArmedCrash { trigger, point });
+        Ok(())
     }
 
     fn partition(&mut self) {

@@ -4,6 +4,7 @@
 //! `*_flags_*` tests in `randomized.rs`) to prove that it can fail.
 
 pub mod commit;
+pub mod durability;
 pub mod election;
 pub mod leader_completeness;
 pub mod log_matching;
