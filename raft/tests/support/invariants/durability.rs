@@ -55,16 +55,14 @@ pub fn check_promise(
         MessageBody::RequestVoteResponse {
             pre_vote: false,
             granted: true,
-        } => {
-            if hard_state.term == message.term && hard_state.voted_for != Some(message.to) {
-                return Err(Violation::new(
-                    NAME,
-                    format!(
-                        "node {id} granted its term-{} vote to {} while its durable vote is {:?}",
-                        message.term, message.to, hard_state.voted_for
-                    ),
-                ));
-            }
+        } if hard_state.term == message.term && hard_state.voted_for != Some(message.to) => {
+            return Err(Violation::new(
+                NAME,
+                format!(
+                    "node {id} granted its term-{} vote to {} while its durable vote is {:?}",
+                    message.term, message.to, hard_state.voted_for
+                ),
+            ));
         }
         MessageBody::AppendEntriesResponse {
             success: true,
