@@ -76,6 +76,11 @@ fn a_stale_read_exits_1_with_an_explanation() {
         text.contains("read null"),
         "the explanation names the read: {text}"
     );
+    assert!(
+        text.contains("(cannot be linearized): ")
+            && text.contains("stale.csv:4 (invoke), line 5 (completion)"),
+        "the read is located in the file: {text}"
+    );
 }
 
 #[test]
@@ -130,6 +135,8 @@ fn json_output_is_machine_readable() {
     assert_eq!(doc["files"][0]["verdict"], "invalid");
     assert_eq!(doc["files"][0]["format"], "csv");
     assert_eq!(doc["files"][0]["report"]["verdict"], "invalid");
+    assert_eq!(doc["files"][0]["locations"][0]["invoke_line"], 4);
+    assert_eq!(doc["files"][0]["locations"][0]["failed"], true);
     assert_eq!(doc["files"][1]["verdict"], "valid");
     assert_eq!(doc["files"][1]["format"], "jsonl");
 }

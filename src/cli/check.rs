@@ -9,13 +9,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use faultline_checker::history::SourcedHistory;
+use faultline_checker::history::{Operation, SourcedHistory};
 use faultline_checker::import::{self, Format};
 use faultline_checker::linearizability::CheckError;
 use faultline_checker::{check_operations, CheckOptions, CheckReport, ModelKind};
 use serde_json::Value;
 
-use super::check_output::{self, FileResult};
+use super::check_output::{self, FileResult, OpLocation};
 use super::exit::{CliError, Exit};
 
 /// The raw arguments of `faultline check`.
@@ -141,32 +141,71 @@ fn check_file(path: &std::path::Path, config: &CheckConfig) -> FileResult {
     let format = imported.format;
     let events = imported.history.history.events.len();
     match check_history(&imported.history, config) {
-        Ok(report) => FileResult::checked(file, format, events, report),
+        Ok((report, locations)) => FileResult::checked(file, format, events, report, locations),
         Err((exit, message)) => FileResult::failed(file, Some(format), exit, message),
     }
 }
 
+/// The most operations of one explanation that are located in the file.
+const LOCATED_PER_EXPLANATION_MAX: usize = 8;
+
 fn check_history(
     history: &SourcedHistory,
     config: &CheckConfig,
-) -> Result<CheckReport, (Exit, String)> {
+) -> Result<(CheckReport, Vec<OpLocation>), (Exit, String)> {
     let operations = history
         .operations()
         .map_err(|err| (Exit::BadInput, err.to_string()))?;
-    check_operations(&operations, &config.model, &config.options).map_err(|err| match err {
-        CheckError::Model(err) => {
-            let at = match history.line_of_index(err.invoke_index) {
-                Some(line) => format!("{}:{line}", history.source),
-                None => format!("{}: event {}", history.source, err.invoke_index),
+    let report =
+        check_operations(&operations, &config.model, &config.options).map_err(|err| match err {
+            CheckError::Model(err) => {
+                let at = match history.line_of_index(err.invoke_index) {
+                    Some(line) => format!("{}:{line}", history.source),
+                    None => format!("{}: event {}", history.source, err.invoke_index),
+                };
+                let message = format!(
+                    "{at}: f: operation {:?} of process {} does not fit the {} model: {}",
+                    err.f, err.process, config.model, err.reason
+                );
+                (Exit::BadInput, message)
+            }
+            CheckError::History(err) => {
+                (Exit::BadInput, err.with_source(&history.source).to_string())
+            }
+        })?;
+    let locations = locate(&report, &operations, history);
+    Ok((report, locations))
+}
+
+/// The file lines of the operations each explanation names: the one that
+/// cannot be linearized first, then (a few of) those concurrent with it.
+fn locate(
+    report: &CheckReport,
+    operations: &[Operation],
+    history: &SourcedHistory,
+) -> Vec<OpLocation> {
+    let mut located = Vec::new();
+    for explanation in report
+        .partitions
+        .iter()
+        .filter_map(|p| p.explanation.as_ref())
+    {
+        let ids = std::iter::once(explanation.failed.id)
+            .chain(explanation.concurrent.iter().map(|op| op.id))
+            .take(LOCATED_PER_EXPLANATION_MAX);
+        for id in ids {
+            let Some(op) = operations.get(id).filter(|op| op.id == id) else {
+                continue;
             };
-            let message = format!(
-                "{at}: f: operation {:?} of process {} does not fit the {} model: {}",
-                err.f, err.process, config.model, err.reason
-            );
-            (Exit::BadInput, message)
+            located.push(OpLocation {
+                op: id,
+                failed: id == explanation.failed.id,
+                invoke_line: history.line_of_index(op.invoke_index),
+                complete_line: op.complete_index.and_then(|i| history.line_of_index(i)),
+            });
         }
-        CheckError::History(err) => (Exit::BadInput, err.with_source(&history.source).to_string()),
-    })
+    }
+    located
 }
 
 #[cfg(test)]

@@ -31,6 +31,47 @@ pub struct FileResult {
     /// What went wrong, if the file could not be checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Where the operations the explanations name are in the file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<OpLocation>,
+}
+
+/// The lines of one operation an explanation names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpLocation {
+    /// The operation's id (as the explanation shows it).
+    pub op: usize,
+    /// Whether it is the operation that could not be linearized.
+    pub failed: bool,
+    /// The line of its invoke event.
+    pub invoke_line: Option<u64>,
+    /// The line of its completion event, if it completed.
+    pub complete_line: Option<u64>,
+}
+
+impl OpLocation {
+    /// `op 43 (cannot be linearized): lines 170-172`.
+    fn text(&self, file: &str) -> String {
+        let role = if self.failed {
+            " (cannot be linearized)"
+        } else {
+            ""
+        };
+        let line = |l: Option<u64>| l.map_or("?".to_owned(), |l| l.to_string());
+        match self.complete_line {
+            Some(_) => format!(
+                "op {}{role}: {file}:{} (invoke), line {} (completion)",
+                self.op,
+                line(self.invoke_line),
+                line(self.complete_line)
+            ),
+            None => format!(
+                "op {}{role}: {file}:{} (invoke, never completed)",
+                self.op,
+                line(self.invoke_line)
+            ),
+        }
+    }
 }
 
 fn serialize_exit<S: serde::Serializer>(exit: &Exit, serializer: S) -> Result<S::Ok, S::Error> {
@@ -39,8 +80,15 @@ fn serialize_exit<S: serde::Serializer>(exit: &Exit, serializer: S) -> Result<S:
 
 impl FileResult {
     /// A file that was checked.
-    pub fn checked(file: String, format: Format, events: usize, report: CheckReport) -> Self {
+    pub fn checked(
+        file: String,
+        format: Format,
+        events: usize,
+        report: CheckReport,
+        locations: Vec<OpLocation>,
+    ) -> Self {
         FileResult {
+            locations,
             file,
             format: Some(format.name()),
             verdict: report.verdict.as_str(),
@@ -61,6 +109,7 @@ impl FileResult {
             events: None,
             report: None,
             error: Some(error),
+            locations: Vec::new(),
         }
     }
 }
@@ -83,6 +132,12 @@ pub fn print_text(results: &[FileResult]) -> Result<(), CliError> {
                 writeln!(out, "{} ({format}): {first}", result.file).map_err(output_error)?;
                 for line in lines {
                     writeln!(out, "  {line}").map_err(output_error)?;
+                }
+                if !result.locations.is_empty() {
+                    writeln!(out, "  Where to look:").map_err(output_error)?;
+                }
+                for location in &result.locations {
+                    writeln!(out, "    {}", location.text(&result.file)).map_err(output_error)?;
                 }
             }
             (None, Some(error)) => {
