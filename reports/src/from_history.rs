@@ -12,7 +12,22 @@ use std::collections::BTreeMap;
 use faultline_checker::history::{Event, EventType, History, Operation, Outcome, Process};
 use serde_json::Value;
 
-use crate::input::{FaultPeriod, OpOutcome, OpView};
+use crate::input::{FaultPeriod, OpOutcome, OpView, ReportInput, Verdict};
+
+impl ReportInput {
+    /// A report of `history` with the given overall verdict: its operations
+    /// and fault periods filled in, everything else empty for the caller to
+    /// set (checkers, failures, config, seed, stats).
+    pub fn from_history(title: &str, verdict: Verdict, history: &History) -> ReportInput {
+        ReportInput {
+            verdict,
+            title: title.to_string(),
+            operations: operations_from_history(history),
+            faults: faults_from_history(history),
+            ..ReportInput::default()
+        }
+    }
+}
 
 /// The history's client operations, numbered densely from 0 in invocation
 /// order (the checker's operation ids), from [`History::operations`].

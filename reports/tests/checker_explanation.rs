@@ -183,13 +183,10 @@ fn checker_explanation_ids_match_the_report_operations() {
         concurrent_op_ids: explanation.concurrent.iter().map(|o| o.id as u64).collect(),
         text: explanation.to_string(),
     };
-    let input = ReportInput {
-        verdict: Verdict::Invalid,
-        operations: operations_from_history(&history),
-        faults: faults_from_history(&history),
-        linearizability_failures: vec![failure.clone()],
-        ..ReportInput::default()
-    };
+    let mut input = ReportInput::from_history("kv", Verdict::Invalid, &history);
+    input.linearizability_failures = vec![failure.clone()];
+    assert_eq!(input.operations, operations_from_history(&history));
+    assert_eq!(input.faults, faults_from_history(&history));
     let failed = input
         .operations
         .iter()
