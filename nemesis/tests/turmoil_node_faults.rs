@@ -9,7 +9,7 @@ use faultline_raft::node::{
     run_node, ClientConfig, KvClient, NodeConfig, NodeHandles, SharedStorage,
 };
 use faultline_raft::storage::MemStorage;
-use faultline_raft::{NodeId, Role};
+use faultline_raft::{NodeId, ReadMode, Role};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -30,6 +30,10 @@ struct Cluster {
 
 /// Three nodes, each with a clock, handles and a disk that survive crashes.
 fn cluster(seed: u64, snapshot_every_entries: u64) -> Cluster {
+    cluster_with(seed, snapshot_every_entries, ReadMode::ReadIndex)
+}
+
+fn cluster_with(seed: u64, snapshot_every_entries: u64, read_mode: ReadMode) -> Cluster {
     let mut sim = turmoil::Builder::new()
         .epoch(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
         .simulation_duration(Duration::from_secs(300))
@@ -48,6 +52,7 @@ fn cluster(seed: u64, snapshot_every_entries: u64) -> Cluster {
         let disk = SharedStorage::new(MemStorage::new());
         let mut config = NodeConfig::new(id, peers.clone(), format!("0.0.0.0:{PORT}"));
         config.snapshot_every_entries = snapshot_every_entries;
+        config.raft.read_mode = read_mode;
         config.seed = seed * 31 + id;
         handles.insert(id, h.clone());
         clocks.insert(id, clock);
@@ -264,4 +269,26 @@ fn the_same_seed_gives_the_same_trace_twice() {
     let second = trace_of_run(17);
     assert_eq!(first.len(), 43);
     assert_eq!(first, second);
+}
+
+#[test]
+fn lease_reads_see_every_acknowledged_write() {
+    let mut c = cluster_with(14, 0, ReadMode::Lease);
+    let (observed, peers) = (c.handles.clone(), c.peers.clone());
+    c.sim.client("client", async move {
+        let mut client = KvClient::new(TurmoilNetwork, ClientConfig::new(peers), 4);
+        for i in 0..20 {
+            assert!(client.write("k", &i.to_string()).await.is_ok());
+            let read = client.read("k").await;
+            assert_eq!(
+                read,
+                faultline_raft::node::Outcome::Ok(faultline_raft::kv::KvReply::Read {
+                    value: Some(i.to_string())
+                })
+            );
+        }
+        assert!(leader(&observed).is_some());
+        Ok(())
+    });
+    c.sim.run().expect("simulation");
 }
