@@ -446,3 +446,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn jepsen_edn_ignores_rich_error_fields_of_real_histories() {
+    let text = r#"{:type :invoke, :f :write, :value 3, :process 0, :time 100, :index 0}
+{:type :info, :f :start-partition, :value :majority, :process :nemesis, :time 120, :index 1}
+{:type :info, :f :start-partition, :value [:isolated {"n1" #{"n2" "n3"}}], :process :nemesis, :time 130, :index 2}
+{:type :info, :f :write, :value 3, :process 0, :time 250, :index 3, :error [:timeout], :exception {:via [{:type java.net.SocketTimeoutException, :message "Read timed out", :at [java.net.SocketInputStream socketRead0 "SocketInputStream.java" -2]}], :trace [[java.lang.Thread run "Thread.java" 829]], :cause "Read timed out", :data #object[clojure.lang.Atom 0x1f2e {:status :ready, :val 1/2}]}}
+{:type :invoke, :f :read, :value nil, :process 5, :time 300, :index 4}
+{:type :ok, :f :read, :value 3, :process 5, :time 310, :index 5}
+"#;
+    let h = import::read_str(text, "history.edn", Format::JepsenEdn).unwrap();
+    assert_eq!(h.lines, vec![1, 4, 5, 6]);
+    let ops = h.operations().unwrap();
+    assert_eq!(ops.len(), 2);
+    assert_eq!((ops[0].outcome, ops[0].return_ns), (Outcome::Info, None));
+    assert_eq!(ops[1].output, serde_json::json!(3));
+}

@@ -283,6 +283,21 @@ impl<'a> Reader<'a> {
                     }),
                 }
             }
+            Some('#') => {
+                // Symbolic values: ##Inf, ##-Inf, ##NaN (kept as symbols; they
+                // have no JSON form).
+                self.bump();
+                let name = self.token();
+                match name {
+                    "Inf" | "-Inf" | "NaN" => Ok(Some(Edn::Symbol(format!("##{name}")))),
+                    other => self.error(format!("unknown symbolic value ##{other}")),
+                }
+            }
+            Some('"') => {
+                // A regular expression: kept as its source text.
+                self.bump();
+                Ok(Some(Edn::Str(self.string()?)))
+            }
             Some(c) => self.error(format!("unsupported dispatch #{c}")),
             None => self.error("unexpected end of input after #"),
         }
@@ -440,6 +455,19 @@ impl<'a> Reader<'a> {
     }
 
     fn number(&self, token: &str) -> Result<Edn, EdnError> {
+        let unsigned = token.trim_start_matches(['+', '-']);
+        if let Some(hex) = unsigned
+            .strip_prefix("0x")
+            .or_else(|| unsigned.strip_prefix("0X"))
+        {
+            let negative = token.starts_with('-');
+            return match i64::from_str_radix(hex, 16) {
+                Ok(n) if hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    Ok(Edn::Int(if negative { -n } else { n }))
+                }
+                _ => self.error(format!("malformed number {token:?}")),
+            };
+        }
         let is_float = token.contains(['.', 'e', 'E']) || token.ends_with('M');
         if is_float {
             let digits = token.strip_suffix('M').unwrap_or(token);
@@ -448,6 +476,16 @@ impl<'a> Reader<'a> {
                     Ok(Edn::Float(x))
                 }
                 _ => self.error(format!("malformed number {token:?}")),
+            };
+        }
+        if let Some((numerator, denominator)) = token.split_once('/') {
+            let ratio = match (numerator.parse::<i64>(), denominator.parse::<i64>()) {
+                (Ok(n), Ok(d)) if d > 0 => Some(n as f64 / d as f64),
+                _ => None,
+            };
+            return match ratio {
+                Some(x) => Ok(Edn::Float(x)),
+                None => self.error(format!("malformed ratio {token:?}")),
             };
         }
         let digits = token.strip_suffix('N').unwrap_or(token);
@@ -505,6 +543,20 @@ mod tests {
         assert_eq!(one(r"\x"), Edn::Char('x'));
         assert_eq!(one("foo/bar"), Edn::Symbol("foo/bar".into()));
         assert_eq!(one("-"), Edn::Symbol("-".into()));
+        assert_eq!(one("1/4"), Edn::Float(0.25));
+        assert_eq!(one("##Inf"), Edn::Symbol("##Inf".into()));
+        assert_eq!(one(r#"#"a.*b""#), Edn::Str("a.*b".into()));
+        assert_eq!(
+            one("#object[java.lang.Thread 0x5F \"main\"]"),
+            Edn::Tagged(
+                "object".into(),
+                Box::new(Edn::Vector(vec![
+                    Edn::Symbol("java.lang.Thread".into()),
+                    Edn::Int(0x5f),
+                    Edn::Str("main".into())
+                ]))
+            )
+        );
     }
 
     #[test]
@@ -546,6 +598,11 @@ mod tests {
             "\"\\q\"",
             "\"\\u12\"",
             "1.2.3",
+            "1/0",
+            "1/x",
+            "##Foo",
+            "0xZ",
+            "-0x",
             "#_",
             "#tag",
         ] {
