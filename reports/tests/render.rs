@@ -322,3 +322,25 @@ fn rendering_the_same_run_twice_gives_identical_files() {
         assert!(left == right, "{name} differs between two renders");
     }
 }
+
+#[test]
+fn raw_latency_plot_draws_each_function_in_its_own_colour() {
+    let input = common::valid_input(200);
+    let colours = faultline_reports::style::Colours::for_input(&input);
+    assert_eq!(colours.ops.len(), 3);
+    let (dir, _) = render(&input);
+    let decoder =
+        png::Decoder::new(std::fs::File::open(dir.path().join("latency-raw.png")).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let pixels: Vec<&[u8]> = buf[..info.buffer_size()].chunks(3).collect();
+    for (f, c) in &colours.ops {
+        let exact = pixels
+            .iter()
+            .filter(|p| p[0] == c.0 && p[1] == c.1 && p[2] == c.2)
+            .count();
+        // Markers plus the legend swatch: far more than the swatch alone (~150 px).
+        assert!(exact > 300, "{f}: {exact} pixels in its colour");
+    }
+}
