@@ -32,6 +32,28 @@ pub enum CrashMode {
 struct Inode {
     live: Vec<u8>,
     durable: Vec<u8>,
+    /// `live[..synced_prefix] == durable[..synced_prefix]`: a sync copies
+    /// only from here on.
+    synced_prefix: usize,
+}
+
+impl Inode {
+    fn changed_from(&mut self, offset: usize) {
+        self.synced_prefix = self.synced_prefix.min(offset);
+    }
+
+    fn sync(&mut self) {
+        self.durable.truncate(self.synced_prefix);
+        self.durable
+            .extend_from_slice(&self.live[self.synced_prefix..]);
+        self.synced_prefix = self.live.len();
+    }
+
+    fn reset_to(&mut self, content: Vec<u8>) {
+        self.synced_prefix = content.len();
+        self.live = content.clone();
+        self.durable = content;
+    }
 }
 
 /// An in-memory filesystem with crash and fault injection.
@@ -97,13 +119,15 @@ impl MemDisk {
             CrashMode::LoseUnsynced => {
                 self.names = self.durable_names.clone();
                 for inode in self.inodes.values_mut() {
-                    inode.live = inode.durable.clone();
+                    let durable = std::mem::take(&mut inode.durable);
+                    inode.reset_to(durable);
                 }
             }
             CrashMode::KeepUnsynced => {
                 self.durable_names = self.names.clone();
                 for inode in self.inodes.values_mut() {
-                    inode.durable = inode.live.clone();
+                    let live = std::mem::take(&mut inode.live);
+                    inode.reset_to(live);
                 }
             }
         }
@@ -218,6 +242,7 @@ impl Disk for MemDisk {
         if let Some(&id) = self.names.get(path) {
             if let Some(inode) = self.inodes.get_mut(&id) {
                 inode.live.clear();
+                inode.changed_from(0);
             }
             return Ok(());
         }
@@ -237,9 +262,9 @@ impl Disk for MemDisk {
             Some(left) if (data.len() as u64) > left => (left as usize, true),
             _ => (data.len(), false),
         };
-        self.inode_mut(path)?
-            .live
-            .extend_from_slice(&data[..written]);
+        let inode = self.inode_mut(path)?;
+        inode.changed_from(inode.live.len());
+        inode.live.extend_from_slice(&data[..written]);
         self.bytes_appended += written as u64;
         if cut {
             self.failed = true;
@@ -256,6 +281,7 @@ impl Disk for MemDisk {
         self.begin("truncate", path)?;
         let inode = self.inode_mut(path)?;
         let len = usize::try_from(len).unwrap_or(usize::MAX);
+        inode.changed_from(len.min(inode.live.len()));
         if len <= inode.live.len() {
             inode.live.truncate(len);
         } else {
@@ -266,8 +292,7 @@ impl Disk for MemDisk {
 
     fn sync(&mut self, path: &Path) -> io::Result<()> {
         self.begin("sync", path)?;
-        let inode = self.inode_mut(path)?;
-        inode.durable = inode.live.clone();
+        self.inode_mut(path)?.sync();
         Ok(())
     }
 
