@@ -81,6 +81,7 @@ fn add_stats(total: &mut RunStats, run: &RunStats) {
     total.snapshots_taken += run.snapshots_taken;
     total.snapshots_installed += run.snapshots_installed;
     total.transfers += run.transfers;
+    total.garbage_rejected += run.garbage_rejected;
     total.leader_terms += run.leader_terms;
     total.max_committed += run.max_committed;
     total.acknowledged += run.acknowledged;
@@ -150,6 +151,8 @@ fn random_seeds_keep_every_safety_invariant_and_recover_liveness() {
             "no crashes: {totals:?}"
         );
         assert!(totals.partitions > 0, "no partitions: {totals:?}");
+        assert!(totals.garbage_rejected > 0, "no bad input: {totals:?}");
+        assert!(totals.transfers > 0, "no leadership transfer: {totals:?}");
         assert!(
             totals.snapshots_installed > 0,
             "no InstallSnapshot: {totals:?}"

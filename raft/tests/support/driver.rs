@@ -140,6 +140,14 @@ impl Simulation {
         self.invariants.after_step(&CoreView { id, raft })
     }
 
+    /// Carries out an output already taken from node `id`, then drains it.
+    pub(super) fn execute_output(&mut self, id: NodeId, output: Output) -> Result<(), Violation> {
+        if !output.is_empty() {
+            self.execute(id, output)?;
+        }
+        self.drain(id)
+    }
+
     /// Carries out one output of node `id`.
     fn execute(&mut self, id: NodeId, output: Output) -> Result<(), Violation> {
         if self.trace.enabled() {

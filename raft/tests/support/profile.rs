@@ -25,6 +25,8 @@ pub struct ActionWeights {
     pub crash: u32,
     /// The network is partitioned.
     pub partition: u32,
+    /// A node receives a message from outside the cluster (or misaddressed).
+    pub garbage: u32,
 }
 
 /// The parameters of one run.
@@ -108,6 +110,7 @@ impl RunProfile {
             transfer: rng.gen_range(0..=2),
             crash: if calm { 0 } else { rng.gen_range(0..=3) },
             partition: if calm { 0 } else { rng.gen_range(0..=3) },
+            garbage: rng.gen_range(0..=2),
         };
         RunProfile {
             nodes: (1..=node_count).collect(),

@@ -10,7 +10,10 @@ use super::network::{NetFaults, NetStats, SimNetwork};
 use super::node::{ArmedCrash, CrashPoint, CrashTrigger, SimNode};
 use super::profile::RunProfile;
 use super::trace::Trace;
-use faultline_raft::{Input, LogIndex, Membership, NodeId, ProposalOutcome, Raft, Term};
+use faultline_raft::{
+    Input, LogIndex, Membership, Message, MessageBody, NodeId, ProposalOutcome, Raft, SnapshotMeta,
+    Term,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
@@ -41,6 +44,8 @@ pub struct RunStats {
     pub snapshots_installed: u64,
     /// Leadership transfers requested.
     pub transfers: u64,
+    /// Foreign or misaddressed messages the cores correctly refused.
+    pub garbage_rejected: u64,
     /// Terms that had a leader.
     pub leader_terms: u64,
     /// The highest committed index.
@@ -84,11 +89,27 @@ impl Simulation {
     /// Runs seed `seed` to completion, recording a trace when `traced`.
     pub fn run(seed: u64, traced: bool) -> RunOutcome {
         let mut sim = Simulation::new(seed, traced);
-        let violation = sim
-            .start()
-            .and_then(|()| sim.fault_phase())
-            .and_then(|()| sim.liveness_phase())
-            .err();
+        // A panic inside a core is a failure of this seed like any other:
+        // catch it so that the seed, the message and the trace are reported.
+        let phases = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            sim.start()
+                .and_then(|()| sim.fault_phase())
+                .and_then(|()| sim.liveness_phase())
+        }));
+        let violation = match phases {
+            Ok(result) => result.err(),
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "non-string panic payload".to_string());
+                Some(Violation::new(
+                    "no panic",
+                    format!("panicked at tick {}: {message}", sim.now_tick),
+                ))
+            }
+        };
         if let Some(violation) = &violation {
             if sim.trace.enabled() {
                 sim.trace.record(format!("VIOLATION: {violation}"));
@@ -194,6 +215,7 @@ impl Simulation {
                 weights.transfer,
                 weights.crash,
                 weights.partition,
+                weights.garbage,
             ];
             let total: u32 = options.iter().sum();
             let mut pick = self.rng.gen_range(0..total);
@@ -213,7 +235,8 @@ impl Simulation {
                 }
                 4 => self.transfer()?,
                 5 => self.crash_random()?,
-                _ => self.partition(),
+                6 => self.partition(),
+                _ => self.garbage()?,
             }
         }
         Ok(())
@@ -372,6 +395,62 @@ impl Simulation {
         }
         self.nodes.get_mut(&id).expect("node exists").armed = Some(ArmedCrash { trigger, point });
         Ok(())
+    }
+
+    /// Feeds a live node a message it must refuse without effect: from a
+    /// node outside the cluster, or addressed to another node. Its body is
+    /// random, so this also checks that no field value makes a core panic.
+    fn garbage(&mut self) -> Result<(), Violation> {
+        let Some(id) = self.random_live_node() else {
+            return Ok(());
+        };
+        let mut message = garbage_message(&mut self.rng);
+        if self.rng.gen_bool(0.5) {
+            message.from = self.rng.gen_range(100..200);
+            message.to = id;
+        } else {
+            message.from = self.profile.nodes[self.rng.gen_range(0..self.profile.nodes.len())];
+            message.to = self.rng.gen_range(100..200);
+        }
+        if self.trace.enabled() {
+            self.trace.record(format!(
+                "t{} n{id} garbage {}",
+                self.now_tick,
+                describe(&message)
+            ));
+        }
+        let raft = self.nodes.get_mut(&id).and_then(|n| n.raft.as_mut());
+        let Some(raft) = raft else {
+            return Ok(());
+        };
+        let before = (
+            raft.term(),
+            raft.commit_index(),
+            raft.last_index(),
+            raft.role(),
+        );
+        let result = raft.step(Input::Message(message.clone()));
+        let after = (
+            raft.term(),
+            raft.commit_index(),
+            raft.last_index(),
+            raft.role(),
+        );
+        let output = raft.take_output();
+        if result.is_ok() || before != after || !output.messages.is_empty() {
+            return Err(Violation::new(
+                "bad input rejected",
+                format!(
+                    "node {id} accepted or acted on {} (result {result:?}, state {before:?} -> \
+                     {after:?}, {} messages out)",
+                    describe(&message),
+                    output.messages.len()
+                ),
+            ));
+        }
+        self.stats.garbage_rejected += 1;
+        // Whatever else the output holds (nothing is expected) is carried out.
+        self.execute_output(id, output)
     }
 
     fn partition(&mut self) {
@@ -534,5 +613,65 @@ impl Simulation {
             Some(ProposalOutcome::Appended { index, term }) => Some((leader, *index, *term)),
             _ => None,
         })
+    }
+}
+
+/// A message with a random body and random field values.
+fn garbage_message(rng: &mut ChaCha8Rng) -> Message {
+    let small = |rng: &mut ChaCha8Rng| -> u64 {
+        if rng.gen_bool(0.1) {
+            rng.gen()
+        } else {
+            rng.gen_range(0..64)
+        }
+    };
+    let body = match rng.gen_range(0..7) {
+        0 => MessageBody::RequestVote {
+            pre_vote: rng.gen(),
+            last_log_index: small(rng),
+            last_log_term: small(rng),
+            transfer: rng.gen(),
+        },
+        1 => MessageBody::RequestVoteResponse {
+            pre_vote: rng.gen(),
+            granted: rng.gen(),
+        },
+        2 => MessageBody::AppendEntries {
+            prev_log_index: small(rng),
+            prev_log_term: small(rng),
+            entries: Vec::new(),
+            leader_commit: small(rng),
+            read_round: small(rng),
+        },
+        3 => MessageBody::AppendEntriesResponse {
+            success: rng.gen(),
+            match_index: small(rng),
+            conflict_term: rng.gen::<bool>().then(|| small(rng)),
+            conflict_index: small(rng),
+            read_round: small(rng),
+        },
+        4 => MessageBody::InstallSnapshot {
+            meta: SnapshotMeta {
+                last_index: small(rng),
+                last_term: small(rng),
+                membership: Membership::new([1, 2, 3]),
+            },
+            offset: small(rng),
+            data: vec![0xee; rng.gen_range(0..32)],
+            done: rng.gen(),
+        },
+        5 => MessageBody::InstallSnapshotResponse {
+            last_index: small(rng),
+            next_offset: small(rng),
+            done: rng.gen(),
+            rejected: rng.gen(),
+        },
+        _ => MessageBody::TimeoutNow,
+    };
+    Message {
+        from: 0,
+        to: 0,
+        term: small(rng),
+        body,
     }
 }
