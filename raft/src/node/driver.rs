@@ -369,6 +369,7 @@ impl<S: LogStorage> Driver<S> {
             ready_reads: BTreeMap::new(),
         };
         driver.observe();
+        driver.observation.lock().status = Some(driver.raft.status());
         Ok(driver)
     }
 
@@ -378,7 +379,11 @@ impl<S: LogStorage> Driver<S> {
 
     fn tick(&mut self) -> Result<(), NodeError> {
         NodeStats::bump(&self.stats.ticks);
-        self.step(Input::Tick)
+        self.step(Input::Tick)?;
+        // The full status (counters of messages by kind, peer progress) is
+        // refreshed once per tick, not per step: it clones a few maps.
+        self.observation.lock().status = Some(self.raft.status());
+        Ok(())
     }
 
     /// Feeds one input and carries out everything it caused.
@@ -464,6 +469,7 @@ impl<S: LogStorage> Driver<S> {
             // 2. Send.
             if let Some(links) = &self.links {
                 for msg in out.messages {
+                    NodeStats::bump(&self.stats.raft_messages_sent);
                     links.send(msg);
                 }
             }

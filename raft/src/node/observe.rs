@@ -6,7 +6,7 @@
 //! the durable log's terms are mirrored incrementally, and applied entries
 //! are appended to a bounded queue the observer drains.
 
-use crate::core::Role;
+use crate::core::{Role, Status};
 use crate::types::{Entry, HardState, LogIndex, NodeId, Snapshot, Term};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -63,6 +63,9 @@ pub struct NodeObservation {
     pub fatal_error: Option<String>,
     /// Steps fed to the core since the last start.
     pub steps: u64,
+    /// The core's full status (counters of messages by kind, elections,
+    /// rejections, peer progress), refreshed on every tick.
+    pub status: Option<Status>,
 }
 
 /// The bound of [`NodeObservation::applied`].
@@ -90,6 +93,7 @@ impl NodeObservation {
             recovery_note: None,
             fatal_error: None,
             steps: 0,
+            status: None,
         }
     }
 

@@ -32,8 +32,12 @@ macro_rules! counters {
 }
 
 counters! {
+    /// Raft messages the core emitted and the driver handed to the transport.
+    raft_messages_sent,
     /// Raft messages written to a peer connection.
     peer_frames_sent,
+    /// Bytes of Raft message frames written to peer connections.
+    peer_bytes_sent,
     /// Raft messages received from peers and handed to the driver.
     peer_frames_received,
     /// Outbound peer messages dropped because the peer's queue was full.

@@ -289,6 +289,9 @@ impl<N: Network> Link<N> {
                     }
                     sent += 1;
                     NodeStats::bump(&self.stats.peer_frames_sent);
+                    self.stats
+                        .peer_bytes_sent
+                        .fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
                     if waiting_since.is_none() {
                         waiting_since = Some(Instant::now());
                     }
