@@ -3,12 +3,14 @@
 //! where the first failed, so it is pruned.
 //!
 //! Pairs live in flat arrays (one row of bitset words per entry) chained per
-//! bitset hash; only lookups go through the hash map, never iteration.
+//! hash of the pair (the bitset's Zobrist hash mixed with an Fx-style hash of
+//! the state, so the many states that share one linearized set do not share
+//! one chain); only lookups go through the hash map, never iteration.
 
 use super::bitset::LinearizedSet;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 const NONE: u32 = u32::MAX;
 
@@ -32,6 +34,56 @@ impl Hasher for PassThrough {
     }
 }
 
+/// A fast, deterministic hasher for model states (the multiply-rotate
+/// scheme of rustc's FxHasher).
+#[derive(Default)]
+struct StateHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Hasher for StateHasher {
+    fn finish(&self) -> u64 {
+        // A final avalanche so low bits depend on every input bit.
+        let mut z = self.0;
+        z = (z ^ (z >> 33)).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+        z ^ (z >> 33)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().expect("8-byte chunk"));
+            self.write_u64(word);
+        }
+        for b in chunks.remainder() {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(SEED);
+    }
+}
+
+/// The hash of a state, identical on every run and platform word size.
+pub(crate) fn state_hash<S: Hash>(state: &S) -> u64 {
+    let mut hasher = StateHasher::default();
+    state.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// The set of explored (linearized set, state) pairs.
 pub(crate) struct Memo<S> {
     words_per_entry: usize,
@@ -41,7 +93,7 @@ pub(crate) struct Memo<S> {
     next: Vec<u32>,
 }
 
-impl<S: Eq + Clone> Memo<S> {
+impl<S: Eq + Clone + Hash> Memo<S> {
     /// An empty memo for bitsets of `ops` operations.
     pub(crate) fn new(ops: usize) -> Self {
         Self {
@@ -66,7 +118,8 @@ impl<S: Eq + Clone> Memo<S> {
     /// Records (`set`, `state`) and returns true if it is new; returns false,
     /// changing nothing, if it was recorded before.
     pub(crate) fn insert(&mut self, set: &LinearizedSet, state: &S) -> bool {
-        let head = match self.heads.entry(set.hash()) {
+        let key = set.hash() ^ state_hash(state);
+        let head = match self.heads.entry(key) {
             Entry::Vacant(slot) => {
                 slot.insert(self.states.len() as u32);
                 NONE

@@ -4,7 +4,7 @@
 //! count or scheduling).
 
 use super::report::{explain, CheckReport, PartitionResult};
-use super::search::{search, Budget, Exhausted, Outcome, SearchOp};
+use super::search::{Budget, Exhausted, Outcome, Search, SearchOp};
 use super::CheckOptions;
 use crate::history::{Operation, Outcome as OpOutcome};
 use crate::model::{Model, ModelError, Translation, ValueTable};
@@ -72,8 +72,20 @@ fn prepare<'a, M: Model>(
     })
 }
 
-fn solve<M: Model>(prepared: &Prepared<'_, M>, model: &M, budget: Budget) -> PartitionResult {
-    let (outcome, stats) = search(&prepared.search_ops, prepared.initial.clone(), budget);
+/// The first round's step bound per partition; each further round allows
+/// four times as many.
+const FIRST_ROUND_STEPS: u64 = 1 << 12;
+
+/// Searches one partition. Returns `None` if the round's step bound ran out
+/// before the search decided.
+fn solve<M: Model>(
+    prepared: &Prepared<'_, M>,
+    search: &mut Search<'_, M::Spec>,
+    model: &M,
+    budget: Budget,
+) -> Option<PartitionResult> {
+    let outcome = search.run(budget);
+    let stats = search.stats();
     let mut result = PartitionResult {
         key: prepared.key.clone(),
         verdict: Verdict::Valid,
@@ -104,21 +116,70 @@ fn solve<M: Model>(prepared: &Prepared<'_, M>, model: &M, budget: Budget) -> Par
                 state_after,
             ));
         }
+        Outcome::GaveUp(Exhausted::Steps) => return None,
         Outcome::GaveUp(why) => {
             result.verdict = Verdict::Unknown;
             result.note = Some(match why {
-                Exhausted::Time => format!(
-                    "the time limit ran out after {} search steps and {} memoized states",
-                    stats.steps, stats.memo_entries
-                ),
                 Exhausted::Memory => format!(
                     "the search memoized its limit of {} states after {} steps",
                     stats.memo_entries, stats.steps
                 ),
+                _ => format!(
+                    "the time limit ran out after {} search steps and {} memoized states",
+                    stats.steps, stats.memo_entries
+                ),
             });
         }
     }
-    result
+    Some(result)
+}
+
+/// A partition's search in progress, and its result once decided.
+struct Slot<'p, S: crate::model::LinearizableSpec> {
+    search: Option<Search<'p, S>>,
+    result: Option<PartitionResult>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Continues the `pending` partitions' searches up to one step bound, on at
+/// most `threads` threads; a decided partition's slot receives its result.
+fn run_round<'p, M: Model>(
+    prepared: &'p [Prepared<'_, M>],
+    pending: &[usize],
+    model: &M,
+    budget: Budget,
+    threads: usize,
+    slots: &[Mutex<Slot<'p, M::Spec>>],
+) {
+    let cursor = AtomicUsize::new(0);
+    let work = || {
+        while let Some(&i) = pending.get(cursor.fetch_add(1, Ordering::Relaxed)) {
+            let part = &prepared[i];
+            let mut slot = lock(&slots[i]);
+            let search = slot
+                .search
+                .get_or_insert_with(|| Search::new(&part.search_ops, part.initial.clone()));
+            if let Some(result) = solve(part, search, model, budget) {
+                slot.result = Some(result);
+                slot.search = None; // free the memo
+            }
+        }
+    };
+    let threads = threads.clamp(1, pending.len().max(1));
+    if threads == 1 {
+        work();
+    } else {
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(work);
+            }
+        });
+    }
 }
 
 /// Checks `ops` against any [`Model`]: partitions by
@@ -144,6 +205,7 @@ pub fn check_with_model<M: Model>(
     let budget = Budget {
         deadline: opts.time_limit.map(|limit| started + limit),
         max_memo_entries: opts.max_cache_entries.max(1),
+        max_steps: u64::MAX,
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = if opts.threads == 0 {
@@ -151,30 +213,65 @@ pub fn check_with_model<M: Model>(
     } else {
         opts.threads.min(cores)
     };
-    let threads = threads.clamp(1, prepared.len().max(1));
 
+    // Rounds of growing step bounds: every undecided partition gets the same
+    // deterministic bound, so once one is found invalid the others can be
+    // stopped and the output is still the same on every run and machine.
     // Largest partitions first, so one big partition does not start last.
-    let mut order: Vec<usize> = (0..prepared.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(prepared[i].search_ops.len()));
-    let slots: Vec<Mutex<Option<PartitionResult>>> =
-        prepared.iter().map(|_| Mutex::new(None)).collect();
-    let cursor = AtomicUsize::new(0);
-    let work = || {
-        while let Some(&i) = order.get(cursor.fetch_add(1, Ordering::Relaxed)) {
-            let result = solve(&prepared[i], model, budget);
-            *slots[i]
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(result);
-        }
-    };
-    if threads == 1 {
-        work();
-    } else {
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(work);
-            }
+    let mut pending: Vec<usize> = (0..prepared.len()).collect();
+    pending.sort_by_key(|&i| std::cmp::Reverse(prepared[i].search_ops.len()));
+    let slots: Vec<Mutex<Slot<'_, M::Spec>>> = prepared
+        .iter()
+        .map(|_| {
+            Mutex::new(Slot {
+                search: None,
+                result: None,
+            })
+        })
+        .collect();
+    let mut max_steps = FIRST_ROUND_STEPS;
+    while !pending.is_empty() {
+        run_round(
+            &prepared,
+            &pending,
+            model,
+            Budget {
+                max_steps,
+                ..budget
+            },
+            threads,
+            &slots,
+        );
+        pending.retain(|&i| lock(&slots[i]).result.is_none());
+        let invalid_key = prepared.iter().zip(&slots).find_map(|(p, slot)| {
+            let slot = lock(slot);
+            slot.result
+                .as_ref()
+                .filter(|r| r.verdict == Verdict::Invalid)
+                .map(|_| p.key.clone())
         });
+        if let Some(key) = invalid_key.filter(|_| !pending.is_empty()) {
+            for &i in &pending {
+                let note = format!(
+                    "not decided: the search stopped after {max_steps} steps because key {} is not linearizable",
+                    key.as_deref().map_or("(none)".to_string(), |k| format!("{k:?}"))
+                );
+                let mut slot = lock(&slots[i]);
+                slot.search = None;
+                slot.result = Some(PartitionResult {
+                    key: prepared[i].key.clone(),
+                    verdict: Verdict::Unknown,
+                    operations: prepared[i].search_ops.len(),
+                    dropped: prepared[i].dropped,
+                    steps: max_steps,
+                    memo_entries: 0,
+                    note: Some(note),
+                    explanation: None,
+                });
+            }
+            pending.clear();
+        }
+        max_steps = max_steps.saturating_mul(4);
     }
 
     let partitions: Vec<PartitionResult> = slots
@@ -182,7 +279,8 @@ pub fn check_with_model<M: Model>(
         .map(|slot| {
             slot.into_inner()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .expect("every partition is solved before the scope ends")
+                .result
+                .expect("every partition is decided or stopped before the rounds end")
         })
         .collect();
     Ok(CheckReport {

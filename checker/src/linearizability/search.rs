@@ -43,6 +43,8 @@ pub(crate) struct Budget {
     pub deadline: Option<Instant>,
     /// Give up once the memo holds this many pairs.
     pub max_memo_entries: usize,
+    /// Give up after this many loop iterations (a deterministic bound).
+    pub max_steps: u64,
 }
 
 /// Why a search gave up.
@@ -52,6 +54,8 @@ pub(crate) enum Exhausted {
     Time,
     /// The memo reached its cap.
     Memory,
+    /// The step bound was reached.
+    Steps,
 }
 
 /// How a search ended.
@@ -196,104 +200,156 @@ impl<S: Clone> Longest<S> {
     }
 }
 
+/// A search in progress. It can be run in slices of steps ([`Search::run`])
+/// and resumed, so partitions can share a deterministic step bound.
+pub(crate) struct Search<'a, S: LinearizableSpec> {
+    ops: &'a [SearchOp<S>],
+    entries: Entries,
+    linearized: LinearizedSet,
+    memo: Memo<S>,
+    /// Operations that returned and are not linearized yet.
+    remaining: usize,
+    stack: Vec<Frame<S>>,
+    longest: Longest<S>,
+    state: S,
+    steps: u64,
+    cur: u32,
+}
+
+impl<'a, S: LinearizableSpec> Search<'a, S> {
+    /// A search of `ops` from `initial`, not yet started.
+    pub(crate) fn new(ops: &'a [SearchOp<S>], initial: S) -> Self {
+        let entries = Entries::new(ops);
+        let cur = entries.next[entries.head() as usize];
+        Self {
+            ops,
+            linearized: LinearizedSet::new(ops.len()),
+            memo: Memo::new(ops.len()),
+            remaining: ops.iter().filter(|op| op.ret.is_some()).count(),
+            stack: Vec::new(),
+            longest: Longest {
+                best: Vec::new(),
+                state: None,
+                stuck: None,
+                low_water: 0,
+            },
+            state: initial,
+            steps: 0,
+            cur,
+            entries,
+        }
+    }
+
+    /// What the search has done so far.
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            steps: self.steps,
+            memo_entries: self.memo.len(),
+        }
+    }
+
+    /// Continues the search until it decides or exhausts `budget`
+    /// (`max_steps` counts all steps since the search began). After
+    /// `GaveUp(Steps)` it may be run again with a larger bound.
+    pub(crate) fn run(&mut self, budget: Budget) -> Outcome<S> {
+        let max_memo_entries = budget.max_memo_entries.min(u32::MAX as usize - 1);
+        let head = self.entries.head();
+        loop {
+            if self.remaining == 0 {
+                return Outcome::Linearizable;
+            }
+            if self.steps >= budget.max_steps {
+                return Outcome::GaveUp(Exhausted::Steps);
+            }
+            self.steps += 1;
+            if self.steps.is_multiple_of(STEPS_PER_CLOCK_READ)
+                && budget.deadline.is_some_and(|d| Instant::now() >= d)
+            {
+                return Outcome::GaveUp(Exhausted::Time);
+            }
+            let cur = self.cur;
+            if cur != NIL && cur < self.entries.n {
+                // A call: try to linearize this operation now.
+                let i = cur as usize;
+                let op = &self.ops[i];
+                let next_state = match self.state.step(&op.op, op.expected.as_ref()) {
+                    Step::Reject => {
+                        self.cur = self.entries.next[i];
+                        continue;
+                    }
+                    Step::Same => None,
+                    Step::Next(s) => Some(s),
+                };
+                if self.memo.len() >= max_memo_entries {
+                    self.steps -= 1;
+                    return Outcome::GaveUp(Exhausted::Memory);
+                }
+                self.linearized.insert(i);
+                if !self
+                    .memo
+                    .insert(&self.linearized, next_state.as_ref().unwrap_or(&self.state))
+                {
+                    self.linearized.remove(i);
+                    self.cur = self.entries.next[i];
+                    continue;
+                }
+                let saved = next_state.map(|s| std::mem::replace(&mut self.state, s));
+                self.stack.push(Frame { op: cur, saved });
+                let returned = op.ret.is_some();
+                self.entries.lift(cur, returned);
+                self.remaining -= usize::from(returned);
+                self.cur = self.entries.next[head as usize];
+            } else {
+                // A return (or, defensively, the end of the list): the
+                // operations linearized so far cannot be extended past it.
+                if cur != NIL {
+                    self.longest
+                        .observe(&self.stack, &self.state, cur - self.entries.n);
+                }
+                let Some(frame) = self.stack.pop() else {
+                    return self.not_linearizable();
+                };
+                self.longest.low_water = self.longest.low_water.min(self.stack.len());
+                if let Some(prev) = frame.saved {
+                    self.state = prev;
+                }
+                let i = frame.op as usize;
+                self.linearized.remove(i);
+                let returned = self.ops[i].ret.is_some();
+                self.entries.unlift(frame.op, returned);
+                self.remaining += usize::from(returned);
+                self.cur = self.entries.next[i];
+            }
+        }
+    }
+
+    fn not_linearizable(&self) -> Outcome<S> {
+        let stuck = self.longest.stuck.unwrap_or(0) as usize;
+        let concurrent = pending_before(&self.entries, self.ops, &self.longest.best, stuck);
+        Outcome::NotLinearizable {
+            prefix: self.longest.best.iter().map(|&i| i as usize).collect(),
+            state: self
+                .longest
+                .state
+                .clone()
+                .unwrap_or_else(|| self.state.clone()),
+            stuck,
+            concurrent,
+        }
+    }
+}
+
 /// Decides whether `ops` are linearizable with respect to a model starting at
-/// `initial`.
+/// `initial`, in one go.
+#[cfg(test)]
 pub(crate) fn search<S: LinearizableSpec>(
     ops: &[SearchOp<S>],
     initial: S,
     budget: Budget,
 ) -> (Outcome<S>, Stats) {
-    let n = ops.len();
-    let mut entries = Entries::new(ops);
-    let mut linearized = LinearizedSet::new(n);
-    let mut memo: Memo<S> = Memo::new(n);
-    let max_memo_entries = budget.max_memo_entries.min(u32::MAX as usize - 1);
-    let mut remaining = ops.iter().filter(|op| op.ret.is_some()).count();
-    let mut stack: Vec<Frame<S>> = Vec::new();
-    let mut longest = Longest {
-        best: Vec::new(),
-        state: None,
-        stuck: None,
-        low_water: 0,
-    };
-    let mut state = initial;
-    let mut steps: u64 = 0;
-    let head = entries.head();
-    let mut cur = entries.next[head as usize];
-    let stats = |steps, memo: &Memo<S>| Stats {
-        steps,
-        memo_entries: memo.len(),
-    };
-
-    loop {
-        if remaining == 0 {
-            return (Outcome::Linearizable, stats(steps, &memo));
-        }
-        steps += 1;
-        if steps.is_multiple_of(STEPS_PER_CLOCK_READ)
-            && budget.deadline.is_some_and(|d| Instant::now() >= d)
-        {
-            return (Outcome::GaveUp(Exhausted::Time), stats(steps, &memo));
-        }
-        if cur != NIL && cur < entries.n {
-            // A call: try to linearize this operation now.
-            let i = cur as usize;
-            let next_state = match state.step(&ops[i].op, ops[i].expected.as_ref()) {
-                Step::Reject => {
-                    cur = entries.next[cur as usize];
-                    continue;
-                }
-                Step::Same => None,
-                Step::Next(s) => Some(s),
-            };
-            if memo.len() >= max_memo_entries {
-                return (Outcome::GaveUp(Exhausted::Memory), stats(steps, &memo));
-            }
-            linearized.insert(i);
-            if !memo.insert(&linearized, next_state.as_ref().unwrap_or(&state)) {
-                linearized.remove(i);
-                cur = entries.next[cur as usize];
-                continue;
-            }
-            let saved = next_state.map(|s| std::mem::replace(&mut state, s));
-            stack.push(Frame { op: cur, saved });
-            let returned = ops[i].ret.is_some();
-            entries.lift(cur, returned);
-            remaining -= usize::from(returned);
-            cur = entries.next[head as usize];
-        } else {
-            // A return (or, defensively, the end of the list): the operations
-            // linearized so far cannot be extended past this point.
-            if cur != NIL {
-                longest.observe(&stack, &state, cur - entries.n);
-            }
-            let Some(frame) = stack.pop() else {
-                let stuck = longest.stuck.unwrap_or(0) as usize;
-                let concurrent = pending_before(&entries, ops, &longest.best, stuck);
-                let prefix = longest.best.iter().map(|&i| i as usize).collect();
-                let state = longest.state.unwrap_or(state);
-                return (
-                    Outcome::NotLinearizable {
-                        prefix,
-                        state,
-                        stuck,
-                        concurrent,
-                    },
-                    stats(steps, &memo),
-                );
-            };
-            longest.low_water = longest.low_water.min(stack.len());
-            if let Some(prev) = frame.saved {
-                state = prev;
-            }
-            let i = frame.op as usize;
-            linearized.remove(i);
-            let returned = ops[i].ret.is_some();
-            entries.unlift(frame.op, returned);
-            remaining += usize::from(returned);
-            cur = entries.next[frame.op as usize];
-        }
-    }
+    let mut search = Search::new(ops, initial);
+    let outcome = search.run(budget);
+    (outcome, search.stats())
 }
 
 /// The operations outside `prefix` (other than `stuck`) that were invoked
@@ -346,6 +402,7 @@ mod tests {
         let budget = Budget {
             deadline: None,
             max_memo_entries: 1 << 20,
+            max_steps: u64::MAX,
         };
         search(ops, RegisterSpec { value: Atom(0) }, budget).0
     }
@@ -415,6 +472,7 @@ mod tests {
         let budget = Budget {
             deadline: None,
             max_memo_entries: 1,
+            max_steps: u64::MAX,
         };
         let (outcome, _) = search(&ops, RegisterSpec { value: Atom(0) }, budget);
         assert!(matches!(outcome, Outcome::GaveUp(Exhausted::Memory)));

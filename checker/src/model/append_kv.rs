@@ -6,14 +6,52 @@ use super::{known, LinearizableSpec, Model, ModelError, Step, Translation, Value
 use crate::history::{Operation, Outcome};
 use serde_json::Value;
 use stateright::semantics::SequentialSpec;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// The string one key holds. Shared (`Arc`) so that memoizing a state does
-/// not copy the string.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// not copy the string, and carrying its own hash so that memoizing does not
+/// rehash it.
+#[derive(Debug, Clone, Eq)]
 pub struct AppendKvSpec {
-    /// The current string.
-    pub value: Arc<str>,
+    value: Arc<str>,
+    hash: u64,
+}
+
+impl AppendKvSpec {
+    /// A key holding `value`.
+    pub fn new(value: &str) -> Self {
+        Self {
+            value: value.into(),
+            hash: extend_hash(0, value),
+        }
+    }
+
+    /// The string the key holds.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+}
+
+/// A polynomial rolling hash: `extend_hash(extend_hash(0, a), b)` equals
+/// `extend_hash(0, a + b)`, so an append rehashes only the suffix.
+fn extend_hash(hash: u64, text: &str) -> u64 {
+    const BASE: u64 = 0x0000_0100_0000_01B3;
+    text.bytes().fold(hash, |h, b| {
+        h.wrapping_mul(BASE).wrapping_add(u64::from(b) + 1)
+    })
+}
+
+impl PartialEq for AppendKvSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.value == other.value
+    }
+}
+
+impl Hash for AppendKvSpec {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.hash.hash(state);
+    }
 }
 
 /// An operation on an [`AppendKvSpec`].
@@ -41,7 +79,10 @@ impl AppendKvSpec {
         let mut text = String::with_capacity(self.value.len() + suffix.len());
         text.push_str(&self.value);
         text.push_str(suffix);
-        AppendKvSpec { value: text.into() }
+        AppendKvSpec {
+            value: text.into(),
+            hash: extend_hash(self.hash, suffix),
+        }
     }
 }
 
@@ -53,7 +94,7 @@ impl SequentialSpec for AppendKvSpec {
         match op {
             AppendKvOp::Get => AppendKvRet::Value(self.value.to_string()),
             AppendKvOp::Put(v) => {
-                self.value = v.as_str().into();
+                *self = AppendKvSpec::new(v);
                 AppendKvRet::Done
             }
             AppendKvOp::Append(v) => {
@@ -73,9 +114,7 @@ impl LinearizableSpec for AppendKvSpec {
                 if **v == *self.value {
                     Step::Same
                 } else {
-                    Step::Next(AppendKvSpec {
-                        value: v.as_str().into(),
-                    })
+                    Step::Next(AppendKvSpec::new(v))
                 }
             }
             (AppendKvOp::Append(v), None | Some(AppendKvRet::Done)) => {
@@ -112,7 +151,7 @@ impl Model for AppendKvModel {
     }
 
     fn initial(&self, _values: &mut ValueTable) -> AppendKvSpec {
-        AppendKvSpec { value: "".into() }
+        AppendKvSpec::new("")
     }
 
     fn translate(
@@ -163,11 +202,16 @@ mod tests {
 
     #[test]
     fn append_concatenates_and_get_must_match_exactly() {
-        let empty = AppendKvSpec { value: "".into() };
+        let empty = AppendKvSpec::new("");
         let Step::Next(one) = empty.step(&AppendKvOp::Append("x 0 y".into()), None) else {
             panic!("append must change the state");
         };
-        assert_eq!(&*one.value, "x 0 y");
+        assert_eq!(one.value(), "x 0 y");
+        assert_eq!(
+            one,
+            AppendKvSpec::new("x 0 y"),
+            "an append hashes like the whole string"
+        );
         let got = AppendKvRet::Value("x 0 y".into());
         assert_eq!(one.step(&AppendKvOp::Get, Some(&got)), Step::Same);
         assert_eq!(empty.step(&AppendKvOp::Get, Some(&got)), Step::Reject);
@@ -176,6 +220,6 @@ mod tests {
             invoked.invoke(&AppendKvOp::Put("z".into())),
             AppendKvRet::Done
         );
-        assert_eq!(&*invoked.value, "z");
+        assert_eq!(invoked.value(), "z");
     }
 }
