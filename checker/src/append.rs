@@ -301,7 +301,7 @@ fn check_elements(
             *counts.entry(elem).or_default() += 1;
         }
         for (elem, &count) in &counts {
-            let element = elem.value().clone();
+            let element = elem.value();
             let read_op = read.op.id;
             if count > 1 {
                 anomalies.push(AppendAnomaly::Duplicate {
@@ -350,8 +350,8 @@ fn check_prefixes<'r, 'a>(
                 read_op_a: a.op.id,
                 read_op_b: b.op.id,
                 position,
-                element_a: a.list[position].value().clone(),
-                element_b: b.list[position].value().clone(),
+                element_a: a.list[position].value(),
+                element_b: b.list[position].value(),
             });
         }
     }
@@ -383,7 +383,7 @@ fn check_stale_reads(reads: &[Read<'_>], anomalies: &mut Vec<AppendAnomaly>) {
                 anomalies.push(AppendAnomaly::StaleRead {
                     earlier_read_op: earlier.op.id,
                     later_read_op: later.op.id,
-                    missing: earlier.list[later.list.len()].value().clone(),
+                    missing: earlier.list[later.list.len()].value(),
                 });
             }
         }
@@ -428,7 +428,7 @@ fn check_lost(
         for (elem, op) in never_read.drain(..) {
             if reported.insert(op.id) {
                 anomalies.push(AppendAnomaly::Lost {
-                    element: elem.value().clone(),
+                    element: elem.value(),
                     append_op: op.id,
                     read_op: read.op.id,
                 });
@@ -437,7 +437,7 @@ fn check_lost(
         if let Some((pos, elem, op)) = furthest {
             if pos >= read.list.len() && reported.insert(op.id) {
                 anomalies.push(AppendAnomaly::Lost {
-                    element: elem.value().clone(),
+                    element: elem.value(),
                     append_op: op.id,
                     read_op: read.op.id,
                 });
@@ -478,10 +478,10 @@ fn check_reordered(
             if earlier_pos > pos {
                 anomalies.push(AppendAnomaly::Reordered {
                     earlier_append_op: earlier_op.id,
-                    earlier_element: earlier.value().clone(),
+                    earlier_element: earlier.value(),
                     earlier_position: earlier_pos,
                     later_append_op: op.id,
-                    later_element: elem.value().clone(),
+                    later_element: elem.value(),
                     later_position: pos,
                 });
             }

@@ -2,7 +2,6 @@
 //! key, an ordered wrapper for JSON elements, and bounded anomaly lists in
 //! explanations.
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -21,55 +20,36 @@ pub(crate) fn group_by_key(ops: Vec<&Operation>) -> BTreeMap<Option<String>, Vec
 }
 
 /// A JSON element with a total order: integers by value first, then every
-/// other value by its JSON text.
-#[derive(Debug, Clone)]
-pub(crate) struct Elem {
-    int: Option<i128>,
-    text: String,
-    value: Value,
+/// other value by its JSON text. Integers (the common case) allocate nothing.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Elem {
+    /// An integer element.
+    Int(i128),
+    /// Any other element, as JSON text.
+    Other(String),
 }
 
 impl Elem {
     /// Wraps a value.
     pub(crate) fn new(value: &Value) -> Self {
-        let int = value
+        match value
             .as_i64()
             .map(i128::from)
-            .or_else(|| value.as_u64().map(i128::from));
-        Elem {
-            int,
-            text: value.to_string(),
-            value: value.clone(),
+            .or_else(|| value.as_u64().map(i128::from))
+        {
+            Some(n) => Elem::Int(n),
+            None => Elem::Other(value.to_string()),
         }
     }
 
-    /// The wrapped value.
-    pub(crate) fn value(&self) -> &Value {
-        &self.value
-    }
-}
-
-impl PartialEq for Elem {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Elem {}
-
-impl PartialOrd for Elem {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Elem {
-    fn cmp(&self, other: &Self) -> Ordering {
-        match (self.int, other.int) {
-            (Some(a), Some(b)) => a.cmp(&b),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => self.text.cmp(&other.text),
+    /// The element as a JSON value again.
+    pub(crate) fn value(&self) -> Value {
+        match self {
+            Elem::Int(n) => i64::try_from(*n)
+                .map(Value::from)
+                .or_else(|_| u64::try_from(*n).map(Value::from))
+                .unwrap_or(Value::Null),
+            Elem::Other(text) => serde_json::from_str(text).unwrap_or(Value::Null),
         }
     }
 }

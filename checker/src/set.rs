@@ -22,7 +22,7 @@
 //! `unknown`, never `valid`. Duplicates, unexpected and resurrected elements
 //! are detected in every `ok` read, final or not.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -181,7 +181,8 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
         .filter(|op| op.f == "read" && op.outcome == Outcome::Ok)
         .copied()
         .collect();
-    let mut final_sets: Vec<(usize, BTreeSet<Elem>)> = Vec::new();
+    // Final reads as sorted, de-duplicated element lists.
+    let mut final_sets: Vec<(usize, Vec<Elem>)> = Vec::new();
     let mut malformed_read = false;
     for read in &reads {
         let items: &[Value] = match &read.output {
@@ -193,43 +194,54 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
                 continue;
             }
         };
-        let mut counts: BTreeMap<Elem, usize> = BTreeMap::new();
-        for item in items {
-            *counts.entry(Elem::new(item)).or_default() += 1;
-        }
-        for (elem, &n) in &counts {
-            let found = ElementInRead {
-                element: elem.value().clone(),
+        // Sorted, then counted in runs: reads of a whole set can be large.
+        let mut elems: Vec<Elem> = items.iter().map(Elem::new).collect();
+        elems.sort_unstable();
+        let mut distinct: Vec<Elem> = Vec::with_capacity(elems.len());
+        let mut i = 0;
+        while i < elems.len() {
+            let n = elems[i..].iter().take_while(|e| **e == elems[i]).count();
+            let elem = &elems[i];
+            let found = |count| ElementInRead {
+                element: elem.value(),
                 read_op: read.id,
-                count: n,
+                count,
             };
             if n > 1 {
-                result.duplicated.push(found.clone());
+                result.duplicated.push(found(n));
             }
             match adds.by_elem.get(elem) {
-                None => result.unexpected.push(found),
-                Some(add) if add.outcome == Outcome::Fail => result.resurrected.push(found),
+                None => result.unexpected.push(found(n)),
+                Some(add) if add.outcome == Outcome::Fail => result.resurrected.push(found(n)),
                 Some(_) => {}
             }
+            distinct.push(elem.clone());
+            i += n;
         }
         if read.call_ns > adds.fence_ns || adds.fence_ns == 0 {
-            final_sets.push((read.id, counts.into_keys().collect()));
+            final_sets.push((read.id, distinct));
         }
     }
     result.final_read_count = final_sets.len();
     for (elem, add) in &adds.by_elem {
         match add.outcome {
             Outcome::Ok => {
-                if let Some((read_op, _)) = final_sets.iter().find(|(_, set)| !set.contains(elem)) {
+                if let Some((read_op, _)) = final_sets
+                    .iter()
+                    .find(|(_, set)| set.binary_search(elem).is_err())
+                {
                     result.lost.push(LostElement {
-                        element: elem.value().clone(),
+                        element: elem.value(),
                         add_op: add.id,
                         read_op: *read_op,
                     });
                 }
             }
             Outcome::Info => {
-                if final_sets.iter().any(|(_, set)| set.contains(elem)) {
+                if final_sets
+                    .iter()
+                    .any(|(_, set)| set.binary_search(elem).is_ok())
+                {
                     result.recovered_count += 1;
                 } else {
                     result.unknown_count += 1;
