@@ -337,6 +337,21 @@ impl<'a> Lab<'a> {
         }
     }
 
+    /// Transport counters summed over the nodes, for a test's log line.
+    pub fn transport_summary(&self) -> String {
+        let (mut sent, mut stalls, mut connects, mut failures) = (0, 0, 0, 0);
+        for h in self.c.handles().values() {
+            let s = h.stats.snapshot();
+            sent += s.peer_frames_sent;
+            stalls += s.stalls_detected;
+            connects += s.connects;
+            failures += s.connect_failures;
+        }
+        format!(
+            "{sent} raft messages, {connects} connects, {failures} failed connects, {stalls} stalled links"
+        )
+    }
+
     /// Asserts the observer found nothing, then drops the cluster.
     pub fn finish(mut self) {
         assert_no_violations(&mut self.c);
