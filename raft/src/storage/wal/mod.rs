@@ -87,7 +87,13 @@ pub struct WalStats {
     pub damaged_recoveries: u64,
     /// Records replayed by recoveries.
     pub records_replayed: u64,
+    /// Reads that ended at a torn or corrupt record (each is retried up to
+    /// [`READ_ATTEMPTS_MAX`] reads in all).
+    pub corrupt_rereads: u64,
 }
+
+/// How many times recovery reads a file whose scan stops early.
+pub const READ_ATTEMPTS_MAX: usize = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Segment {
@@ -383,8 +389,7 @@ impl<D: Disk> Wal<D> {
     ) -> Result<Snapshot, StorageError> {
         let name = snapshot_name(index, term);
         let path = self.path(&name);
-        let bytes = self.io("read snapshot", |d| d.read(&path))?;
-        let scanned = scan::<SnapshotFile>(&bytes);
+        let (_, scanned) = self.read_scanned::<SnapshotFile>(&path, "read snapshot")?;
         if let Some(stop) = scanned.stop {
             return Err(corrupt(name, stop.to_string()));
         }
@@ -407,6 +412,34 @@ impl<D: Disk> Wal<D> {
                 format!("{} records instead of 1", records.len()),
             )),
         }
+    }
+
+    /// Reads and scans a file. A scan that stops early may be a transient
+    /// read error rather than damage on the medium (a flipped length looks
+    /// like a torn tail), so the file is read again, up to
+    /// [`READ_ATTEMPTS_MAX`] times in all, and the longest valid scan wins.
+    fn read_scanned<T: serde::de::DeserializeOwned>(
+        &mut self,
+        path: &Path,
+        what: &str,
+    ) -> Result<(Vec<u8>, record::Scan<T>), StorageError> {
+        let mut best: Option<(Vec<u8>, record::Scan<T>)> = None;
+        for _ in 0..READ_ATTEMPTS_MAX {
+            let bytes = self.io(what, |d| d.read(path))?;
+            let scanned = scan::<T>(&bytes);
+            let damaged = scanned.stop.is_some();
+            let better = best
+                .as_ref()
+                .is_none_or(|(_, b)| scanned.valid_len > b.valid_len);
+            if better {
+                best = Some((bytes, scanned));
+            }
+            if !damaged {
+                break;
+            }
+            self.stats.corrupt_rereads += 1;
+        }
+        best.ok_or_else(|| StorageError::Invalid("no read attempted".into()))
     }
 
     /// The newest snapshot file that reads back intact, noting the others.
@@ -442,11 +475,13 @@ impl<D: Disk> Wal<D> {
         let mut notes = Vec::new();
 
         let mut contents = Vec::with_capacity(seqs.len());
+        let mut scans = Vec::with_capacity(seqs.len());
         for &seq in &seqs {
             let path = self.path(&segment_name(seq));
-            contents.push(self.io("read segment", |d| d.read(&path))?);
+            let (bytes, scanned) = self.read_scanned::<WalRecord>(&path, "read segment")?;
+            contents.push(bytes);
+            scans.push(scanned);
         }
-        let scans: Vec<_> = contents.iter().map(|c| scan::<WalRecord>(c)).collect();
         let start = (0..scans.len()).rev().find(|&i| {
             matches!(
                 scans[i].records.first(),
