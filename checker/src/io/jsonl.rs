@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::{HistoryError, Location};
@@ -51,8 +52,50 @@ pub fn read<R: Read>(reader: R, source: &str) -> Result<SourcedHistory, HistoryE
     Ok(builder.finish())
 }
 
+/// A well-formed row, read in one pass; anything it rejects is re-read by
+/// the field-by-field path, which names the field at fault.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Row {
+    index: u64,
+    time_ns: u64,
+    process: Process,
+    #[serde(rename = "type")]
+    kind: EventType,
+    f: String,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    value: Value,
+}
+
 /// Parses one JSON Lines row into an event (no contract checks).
 pub fn parse_line(row: &str, at: &Location) -> Result<Event, HistoryError> {
+    if let Ok(Row {
+        index,
+        time_ns,
+        process,
+        kind,
+        f,
+        key,
+        value,
+    }) = serde_json::from_str(row)
+    {
+        return Ok(Event {
+            index,
+            time_ns,
+            process,
+            kind,
+            f,
+            key,
+            value,
+        });
+    }
+    parse_line_fieldwise(row, at)
+}
+
+/// The slow path of [`parse_line`]: precise errors.
+fn parse_line_fieldwise(row: &str, at: &Location) -> Result<Event, HistoryError> {
     let err = |field: &str, reason: String| HistoryError::parse(at.clone(), field, reason);
     let value: Value =
         serde_json::from_str(row).map_err(|e| err("line", format!("not valid JSON: {e}")))?;
