@@ -202,6 +202,18 @@ fn a_paused_leader_is_replaced_and_rejoins_as_a_follower_when_resumed() {
             }
         }
         assert!(rejoined, "the resumed node did not step down");
+        let events: Vec<String> = frozen
+            .observation
+            .drain_events()
+            .into_iter()
+            .map(|e| e.text)
+            .collect();
+        for expected in ["started", "paused", "resumed", "leader"] {
+            assert!(
+                events.iter().any(|e| e.contains(expected)),
+                "no {expected:?} event in {events:?}"
+            );
+        }
         assert!(client.write("k", "after").await.is_ok());
         Ok(())
     });

@@ -212,11 +212,13 @@ pub async fn run_node_on<N: Network, S: LogStorage>(
     handles: NodeHandles,
 ) -> Result<(), NodeError> {
     let observation = handles.observation.clone();
+    let clock = handles.clock.clone();
     let result = run_inner(net, listener, storage, config, handles).await;
     let mut obs = observation.lock();
     obs.running = false;
     if let Err(e) = &result {
         obs.fatal_error = Some(e.to_string());
+        obs.record_event(clock.now(), format!("stopped: {e}"));
     }
     result
 }
@@ -304,6 +306,7 @@ struct Driver<S: LogStorage> {
     links: Option<PeerLinks>,
     stats: Arc<NodeStats>,
     observation: ObservationHandle,
+    clock: Arc<dyn Clock>,
     snapshot_every_entries: u64,
     last_snapshot_index: LogIndex,
     max_pending_requests: usize,
@@ -348,6 +351,15 @@ impl<S: LogStorage> Driver<S> {
             }
             obs.record_append(&recovered.entries);
             obs.applied_index = kv.applied_index();
+            let note = match &recovered.truncated_at {
+                Some(at) => format!(", recovery stopped early: {at}"),
+                None => String::new(),
+            };
+            let text = format!(
+                "started (start {}): term {}, snapshot {}, last index {}{note}",
+                obs.starts, recovered.hard_state.term, obs.snapshot_index, obs.last_index
+            );
+            obs.record_event(handles.clock.now(), text);
         }
         let last_snapshot_index = recovered.snapshot.as_ref().map_or(0, |s| s.meta.last_index);
         let raft = Raft::restore(config.raft.clone(), membership, recovered, config.seed)?;
@@ -359,6 +371,7 @@ impl<S: LogStorage> Driver<S> {
             links: None,
             stats: handles.stats.clone(),
             observation: handles.observation.clone(),
+            clock: handles.clock.clone(),
             snapshot_every_entries: config.snapshot_every_entries,
             last_snapshot_index,
             max_pending_requests: config.max_pending_requests.max(1),
@@ -374,7 +387,10 @@ impl<S: LogStorage> Driver<S> {
     }
 
     fn set_paused(&self, paused: bool) {
-        self.observation.lock().paused = paused;
+        let mut obs = self.observation.lock();
+        obs.paused = paused;
+        let text = if paused { "paused" } else { "resumed" };
+        obs.record_event(self.clock.now(), text.to_string());
     }
 
     fn tick(&mut self) -> Result<(), NodeError> {
@@ -544,6 +560,13 @@ impl<S: LogStorage> Driver<S> {
         }
         self.kv.restore(&snapshot.data)?;
         self.last_snapshot_index = snapshot.meta.last_index;
+        self.observation.lock().record_event(
+            self.clock.now(),
+            format!(
+                "installed the leader's snapshot at index {} (term {})",
+                snapshot.meta.last_index, snapshot.meta.last_term
+            ),
+        );
         // Proposals inside the snapshot may or may not have committed.
         let later = self.appended.split_off(&(snapshot.meta.last_index + 1));
         for (_, waiters) in std::mem::replace(&mut self.appended, later) {
@@ -586,6 +609,10 @@ impl<S: LogStorage> Driver<S> {
         self.observation.lock().record_snapshot(&snapshot);
         self.last_snapshot_index = applied;
         NodeStats::bump(&self.stats.snapshots_taken);
+        self.observation.lock().record_event(
+            self.clock.now(),
+            format!("took a snapshot at index {applied}"),
+        );
         if self.raft.step(Input::SnapshotTaken { snapshot }).is_err() {
             NodeStats::bump(&self.stats.step_errors);
         }
@@ -594,9 +621,20 @@ impl<S: LogStorage> Driver<S> {
 
     fn observe(&self) {
         let mut obs = self.observation.lock();
-        obs.role = self.raft.role();
-        obs.hard_state = self.raft.hard_state();
-        obs.leader = self.raft.leader();
+        let (role, hard_state, leader) =
+            (self.raft.role(), self.raft.hard_state(), self.raft.leader());
+        if role != obs.role || hard_state.term != obs.hard_state.term || leader != obs.leader {
+            let leader_text = leader.map_or("unknown".to_string(), |l| l.to_string());
+            let text = format!(
+                "term {}: {} (leader {leader_text})",
+                hard_state.term,
+                role.as_str()
+            );
+            obs.record_event(self.clock.now(), text);
+        }
+        obs.role = role;
+        obs.hard_state = hard_state;
+        obs.leader = leader;
         obs.commit_index = self.raft.commit_index();
         obs.applied_index = self.kv.applied_index();
         debug_assert_eq!(obs.id, self.id);
