@@ -2,6 +2,7 @@
 //! returns it, `write` (put) replaces it, `append` concatenates to it.
 //! Keys are independent partitions.
 
+use super::rope::Rope;
 use super::{known, LinearizableSpec, Model, ModelError, Step, Translation, ValueTable};
 use crate::history::{Operation, Outcome};
 use serde_json::Value;
@@ -9,48 +10,31 @@ use stateright::semantics::SequentialSpec;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-/// The string one key holds. Shared (`Arc`) so that memoizing a state does
-/// not copy the string, and carrying its own hash so that memoizing does not
-/// rehash it.
-#[derive(Debug, Clone, Eq)]
+/// The string one key holds, as a persistent [`Rope`]: an append shares the
+/// old string, so memoizing many long strings costs little memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppendKvSpec {
-    value: Arc<str>,
-    hash: u64,
+    text: Rope,
 }
 
 impl AppendKvSpec {
     /// A key holding `value`.
     pub fn new(value: &str) -> Self {
         Self {
-            value: value.into(),
-            hash: extend_hash(0, value),
+            text: Rope::from_piece(value.into()),
         }
     }
 
     /// The string the key holds.
-    pub fn value(&self) -> &str {
-        &self.value
-    }
-}
-
-/// A polynomial rolling hash: `extend_hash(extend_hash(0, a), b)` equals
-/// `extend_hash(0, a + b)`, so an append rehashes only the suffix.
-fn extend_hash(hash: u64, text: &str) -> u64 {
-    const BASE: u64 = 0x0000_0100_0000_01B3;
-    text.bytes().fold(hash, |h, b| {
-        h.wrapping_mul(BASE).wrapping_add(u64::from(b) + 1)
-    })
-}
-
-impl PartialEq for AppendKvSpec {
-    fn eq(&self, other: &Self) -> bool {
-        self.hash == other.hash && self.value == other.value
+    pub fn value(&self) -> String {
+        self.text.to_string()
     }
 }
 
 impl Hash for AppendKvSpec {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.hash.hash(state);
+        self.text.len().hash(state);
+        self.text.content_hash().hash(state);
     }
 }
 
@@ -60,9 +44,9 @@ pub enum AppendKvOp {
     /// Returns the string.
     Get,
     /// Replaces the string.
-    Put(String),
+    Put(Arc<str>),
     /// Appends to the string.
-    Append(String),
+    Append(Arc<str>),
 }
 
 /// What an [`AppendKvOp`] returns.
@@ -74,31 +58,19 @@ pub enum AppendKvRet {
     Done,
 }
 
-impl AppendKvSpec {
-    fn appended(&self, suffix: &str) -> AppendKvSpec {
-        let mut text = String::with_capacity(self.value.len() + suffix.len());
-        text.push_str(&self.value);
-        text.push_str(suffix);
-        AppendKvSpec {
-            value: text.into(),
-            hash: extend_hash(self.hash, suffix),
-        }
-    }
-}
-
 impl SequentialSpec for AppendKvSpec {
     type Op = AppendKvOp;
     type Ret = AppendKvRet;
 
     fn invoke(&mut self, op: &AppendKvOp) -> AppendKvRet {
         match op {
-            AppendKvOp::Get => AppendKvRet::Value(self.value.to_string()),
+            AppendKvOp::Get => AppendKvRet::Value(self.text.to_string()),
             AppendKvOp::Put(v) => {
-                *self = AppendKvSpec::new(v);
+                self.text = Rope::from_piece(Arc::clone(v));
                 AppendKvRet::Done
             }
             AppendKvOp::Append(v) => {
-                *self = self.appended(v);
+                self.text = self.text.append(v);
                 AppendKvRet::Done
             }
         }
@@ -109,19 +81,23 @@ impl LinearizableSpec for AppendKvSpec {
     fn step(&self, op: &AppendKvOp, expected: Option<&AppendKvRet>) -> Step<Self> {
         match (op, expected) {
             (AppendKvOp::Get, None) => Step::Same,
-            (AppendKvOp::Get, Some(AppendKvRet::Value(v))) if **v == *self.value => Step::Same,
+            (AppendKvOp::Get, Some(AppendKvRet::Value(v))) if self.text.eq_str(v) => Step::Same,
             (AppendKvOp::Put(v), None | Some(AppendKvRet::Done)) => {
-                if **v == *self.value {
+                if self.text.eq_str(v) {
                     Step::Same
                 } else {
-                    Step::Next(AppendKvSpec::new(v))
+                    Step::Next(AppendKvSpec {
+                        text: Rope::from_piece(Arc::clone(v)),
+                    })
                 }
             }
             (AppendKvOp::Append(v), None | Some(AppendKvRet::Done)) => {
                 if v.is_empty() {
                     Step::Same
                 } else {
-                    Step::Next(self.appended(v))
+                    Step::Next(AppendKvSpec {
+                        text: self.text.append(v),
+                    })
                 }
             }
             _ => Step::Reject,
@@ -173,11 +149,11 @@ impl Model for AppendKvModel {
             }
             "read" => Ok(Translation::Ignore),
             "write" => Ok(Translation::Apply {
-                op: AppendKvOp::Put(text(op, &op.input, "write value")?.to_string()),
+                op: AppendKvOp::Put(text(op, &op.input, "write value")?.into()),
                 expected: known(op, || AppendKvRet::Done),
             }),
             "append" => Ok(Translation::Apply {
-                op: AppendKvOp::Append(text(op, &op.input, "append value")?.to_string()),
+                op: AppendKvOp::Append(text(op, &op.input, "append value")?.into()),
                 expected: known(op, || AppendKvRet::Done),
             }),
             other => Err(ModelError::new(
@@ -188,7 +164,7 @@ impl Model for AppendKvModel {
     }
 
     fn describe_state(&self, state: &AppendKvSpec, _values: &ValueTable) -> String {
-        Value::String(state.value.to_string()).to_string()
+        Value::String(state.value()).to_string()
     }
 
     fn object_noun(&self) -> &'static str {

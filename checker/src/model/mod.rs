@@ -13,6 +13,7 @@
 mod append_kv;
 mod kind;
 mod register;
+mod rope;
 mod set;
 mod spec;
 mod values;
@@ -20,6 +21,7 @@ mod values;
 pub use append_kv::{AppendKvModel, AppendKvOp, AppendKvRet, AppendKvSpec};
 pub use kind::{ModelKind, ParseModelError};
 pub use register::{RegisterFlavor, RegisterModel, RegisterOp, RegisterRet, RegisterSpec};
+pub use rope::Rope;
 pub use set::{SetModel, SetOp, SetRet, SetSpec};
 pub use spec::{LinearizableSpec, Step};
 pub use values::{Atom, ValueTable};
