@@ -150,6 +150,60 @@ fn collect_adds<'a>(ops: &[&'a Operation]) -> Adds<'a> {
     Adds { by_elem, fence_ns }
 }
 
+/// Dense ids for the attempted elements, in element order, with a direct
+/// table for integer elements (the common case) so that reading a large set
+/// costs one array access per element.
+struct AddIndex<'a> {
+    adds: Vec<(Elem, &'a Operation)>,
+    /// For integer elements in a compact range: `table[n - base]` is the id + 1.
+    dense: Option<(i128, Vec<u32>)>,
+}
+
+impl<'a> AddIndex<'a> {
+    fn new(adds: &Adds<'a>) -> Self {
+        let adds: Vec<(Elem, &Operation)> = adds
+            .by_elem
+            .iter()
+            .map(|(e, op)| (e.clone(), *op))
+            .collect();
+        let ints: Option<Vec<i128>> = adds
+            .iter()
+            .map(|(e, _)| match e {
+                Elem::Int(n) => Some(*n),
+                Elem::Other(_) => None,
+            })
+            .collect();
+        let dense = ints.and_then(|ints| {
+            let (first, last) = (*ints.first()?, *ints.last()?);
+            let span = usize::try_from(last - first + 1).ok()?;
+            if span > 4 * ints.len() + 1024 {
+                return None;
+            }
+            let mut table = vec![0u32; span];
+            for (id, n) in ints.iter().enumerate() {
+                table[(n - first) as usize] = u32::try_from(id + 1).ok()?;
+            }
+            Some((first, table))
+        });
+        AddIndex { adds, dense }
+    }
+
+    fn len(&self) -> usize {
+        self.adds.len()
+    }
+
+    fn id_of(&self, elem: &Elem) -> Option<usize> {
+        match (&self.dense, elem) {
+            (Some((base, table)), Elem::Int(n)) => {
+                let slot = usize::try_from(n - base).ok()?;
+                let id = *table.get(slot)?;
+                (id > 0).then(|| id as usize - 1)
+            }
+            _ => self.adds.binary_search_by(|(e, _)| e.cmp(elem)).ok(),
+        }
+    }
+}
+
 fn rank(outcome: Outcome) -> u8 {
     match outcome {
         Outcome::Ok => 2,
@@ -181,10 +235,13 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
         .filter(|op| op.f == "read" && op.outcome == Outcome::Ok)
         .copied()
         .collect();
-    // Final reads as sorted, de-duplicated element lists.
-    let mut final_sets: Vec<(usize, Vec<Elem>)> = Vec::new();
+    let index = AddIndex::new(&adds);
+    // Per add id: the number (1-based) of the last read that held it.
+    let mut stamp: Vec<u32> = vec![0; index.len()];
+    // Final reads: which add ids each holds.
+    let mut final_sets: Vec<(usize, Vec<bool>)> = Vec::new();
     let mut malformed_read = false;
-    for read in &reads {
+    for (read_no, read) in reads.iter().enumerate() {
         let items: &[Value] = match &read.output {
             Value::Array(items) => items,
             // A set never added to reads as absent: the empty set.
@@ -194,42 +251,56 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
                 continue;
             }
         };
-        // Sorted, then counted in runs: reads of a whole set can be large.
-        let mut elems: Vec<Elem> = items.iter().map(Elem::new).collect();
-        elems.sort_unstable();
-        let mut distinct: Vec<Elem> = Vec::with_capacity(elems.len());
-        let mut i = 0;
-        while i < elems.len() {
-            let n = elems[i..].iter().take_while(|e| **e == elems[i]).count();
-            let elem = &elems[i];
-            let found = |count| ElementInRead {
-                element: elem.value(),
-                read_op: read.id,
-                count,
+        // One pass with stamps: reads of a whole set can be large.
+        let current = u32::try_from(read_no + 1).unwrap_or(u32::MAX);
+        let mut repeats: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut resurrected: Vec<usize> = Vec::new();
+        let mut strangers: Vec<Elem> = Vec::new();
+        for item in items {
+            let elem = Elem::new(item);
+            let Some(id) = index.id_of(&elem) else {
+                strangers.push(elem);
+                continue;
             };
-            if n > 1 {
-                result.duplicated.push(found(n));
+            if stamp[id] == current {
+                *repeats.entry(id).or_insert(1) += 1;
+            } else {
+                stamp[id] = current;
+                if index.adds[id].1.outcome == Outcome::Fail {
+                    resurrected.push(id);
+                }
             }
-            match adds.by_elem.get(elem) {
-                None => result.unexpected.push(found(n)),
-                Some(add) if add.outcome == Outcome::Fail => result.resurrected.push(found(n)),
-                Some(_) => {}
+        }
+        let found = |elem: &Elem, count| ElementInRead {
+            element: elem.value(),
+            read_op: read.id,
+            count,
+        };
+        for (&id, &n) in &repeats {
+            result.duplicated.push(found(&index.adds[id].0, n));
+        }
+        resurrected.sort_unstable();
+        for id in resurrected {
+            let n = repeats.get(&id).copied().unwrap_or(1);
+            result.resurrected.push(found(&index.adds[id].0, n));
+        }
+        strangers.sort_unstable();
+        for run in strangers.chunk_by(|a, b| a == b) {
+            if run.len() > 1 {
+                result.duplicated.push(found(&run[0], run.len()));
             }
-            distinct.push(elem.clone());
-            i += n;
+            result.unexpected.push(found(&run[0], run.len()));
         }
         if read.call_ns > adds.fence_ns || adds.fence_ns == 0 {
-            final_sets.push((read.id, distinct));
+            let held = stamp.iter().map(|&s| s == current).collect();
+            final_sets.push((read.id, held));
         }
     }
     result.final_read_count = final_sets.len();
-    for (elem, add) in &adds.by_elem {
+    for (id, (elem, add)) in index.adds.iter().enumerate() {
         match add.outcome {
             Outcome::Ok => {
-                if let Some((read_op, _)) = final_sets
-                    .iter()
-                    .find(|(_, set)| set.binary_search(elem).is_err())
-                {
+                if let Some((read_op, _)) = final_sets.iter().find(|(_, held)| !held[id]) {
                     result.lost.push(LostElement {
                         element: elem.value(),
                         add_op: add.id,
@@ -238,10 +309,7 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
                 }
             }
             Outcome::Info => {
-                if final_sets
-                    .iter()
-                    .any(|(_, set)| set.binary_search(elem).is_ok())
-                {
+                if final_sets.iter().any(|(_, held)| held[id]) {
                     result.recovered_count += 1;
                 } else {
                     result.unknown_count += 1;

@@ -342,3 +342,27 @@ fn null_reads_count_as_empty_so_lost_elements_are_still_caught() {
     let result = check_set(&b.build()).unwrap();
     assert_eq!(result.keys[0].lost.len(), 1);
 }
+
+#[test]
+fn set_checks_string_and_sparse_integer_elements_too() {
+    for (a, b, stranger) in [
+        (json!("a"), json!("b"), json!("c")),
+        (json!(1), json!(1_000_000_000_000i64), json!(5)),
+        (json!(-3), json!(2), json!(-4)),
+    ] {
+        let mut b_ = Builder::default();
+        b_.op((0, 1), 0, "add", "s", a.clone(), Value::Null);
+        b_.op((2, 3), 0, "add", "s", b.clone(), Value::Null);
+        b_.op((5, 6), 1, "read", "s", Value::Null, json!([a, a, stranger]));
+        let result = check_set(&b_.build()).unwrap();
+        let key = &result.keys[0];
+        assert_eq!(key.duplicated.len(), 1, "{}", result.explanation);
+        assert_eq!(
+            (key.duplicated[0].element.clone(), key.duplicated[0].count),
+            (a.clone(), 2)
+        );
+        assert_eq!(key.unexpected[0].element, stranger);
+        assert_eq!(key.lost.len(), 1);
+        assert_eq!(key.lost[0].element, b);
+    }
+}
