@@ -65,8 +65,8 @@ pub struct Explanation {
     pub object: String,
     /// The model state after the prefix.
     pub state_after: String,
-    /// The other operations that were pending (invoked, not yet linearized)
-    /// when the search got stuck, in invocation order.
+    /// The other operations whose execution overlapped the failed one in
+    /// real time, in invocation order.
     pub concurrent: Vec<OpSummary>,
 }
 
@@ -188,9 +188,9 @@ impl fmt::Display for Explanation {
             self.failed.long_text()
         )?;
         if self.concurrent.is_empty() {
-            write!(f, ", and no other operation was pending.")
+            write!(f, "; no operation was concurrent with it.")
         } else {
-            writeln!(f, ", and neither can any operation pending beside it:")?;
+            writeln!(f, "; operations concurrent with it:")?;
             let lines: Vec<String> = self
                 .concurrent
                 .iter()

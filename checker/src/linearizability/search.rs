@@ -66,7 +66,7 @@ pub(crate) enum Outcome<S> {
     /// No order does. `prefix` is the longest sequence of operations the
     /// search could linearize, `state` the model state after it, `stuck` the
     /// operation whose return the search could not get past, and
-    /// `concurrent` the other operations that were pending at that point (all
+    /// `concurrent` the operations that overlapped it in real time (all
     /// indices into the partition's operations).
     NotLinearizable {
         prefix: Vec<usize>,
@@ -325,7 +325,7 @@ impl<'a, S: LinearizableSpec> Search<'a, S> {
 
     fn not_linearizable(&self) -> Outcome<S> {
         let stuck = self.longest.stuck.unwrap_or(0) as usize;
-        let concurrent = pending_before(&self.entries, self.ops, &self.longest.best, stuck);
+        let concurrent = overlapping(&self.entries, self.ops, stuck);
         Outcome::NotLinearizable {
             prefix: self.longest.best.iter().map(|&i| i as usize).collect(),
             state: self
@@ -352,31 +352,29 @@ pub(crate) fn search<S: LinearizableSpec>(
     (outcome, search.stats())
 }
 
-/// The operations outside `prefix` (other than `stuck`) that were invoked
-/// before `stuck` returned: the ones that could have been linearized next.
-fn pending_before<S: LinearizableSpec>(
+/// The operations other than `stuck` whose execution overlapped it in real
+/// time (invoked before it returned, and returned after it was invoked, or
+/// never), in invocation order.
+fn overlapping<S: LinearizableSpec>(
     entries: &Entries,
     ops: &[SearchOp<S>],
-    prefix: &[u32],
     stuck: usize,
 ) -> Vec<usize> {
-    if ops.is_empty() {
+    if stuck >= ops.len() {
         return Vec::new();
     }
-    let mut in_prefix = vec![false; ops.len()];
-    for &i in prefix {
-        in_prefix[i as usize] = true;
-    }
-    let limit = if ops[stuck].ret.is_some() {
-        entries.position[entries.n as usize + stuck]
-    } else {
-        u32::MAX
-    };
-    let mut pending: Vec<usize> = (0..ops.len())
-        .filter(|&i| i != stuck && !in_prefix[i] && entries.position[i] < limit)
+    let n = entries.n as usize;
+    let call_of = |i: usize| entries.position[i];
+    let return_of = |i: usize| ops[i].ret.map(|_| entries.position[n + i]);
+    let stuck_call = call_of(stuck);
+    let stuck_return = return_of(stuck).unwrap_or(u32::MAX);
+    let mut overlapping: Vec<usize> = (0..ops.len())
+        .filter(|&i| {
+            i != stuck && call_of(i) < stuck_return && return_of(i).is_none_or(|r| r > stuck_call)
+        })
         .collect();
-    pending.sort_by_key(|&i| entries.position[i]);
-    pending
+    overlapping.sort_by_key(|&i| call_of(i));
+    overlapping
 }
 
 #[cfg(test)]
