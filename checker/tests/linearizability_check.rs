@@ -6,8 +6,8 @@ use faultline_checker::{check_operations, CheckError, CheckOptions, ModelKind, V
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// An operation on `key` from `process`, invoked at `call` seconds and
-/// completed at `ret` seconds (`None`: never completed).
+/// An operation on `key` from `process` with its outcome, invoked at
+/// `call_s` seconds and completed at `return_s` seconds (`None`: never).
 fn op(
     id: usize,
     process: u64,
@@ -15,8 +15,7 @@ fn op(
     f: &str,
     input: Value,
     output: Value,
-    outcome: Outcome,
-    span_s: (u64, Option<u64>),
+    (outcome, call_s, return_s): (Outcome, u64, Option<u64>),
 ) -> Operation {
     let ns = 1_000_000_000;
     Operation {
@@ -27,10 +26,10 @@ fn op(
         input,
         output,
         outcome,
-        call_ns: span_s.0 * ns,
-        return_ns: span_s.1.map(|r| r * ns),
+        call_ns: call_s * ns,
+        return_ns: return_s.map(|r| r * ns),
         invoke_index: 2 * id as u64,
-        complete_index: span_s.1.map(|_| 2 * id as u64 + 1),
+        complete_index: return_s.map(|_| 2 * id as u64 + 1),
     }
 }
 
@@ -50,8 +49,7 @@ fn stale_read() -> Vec<Operation> {
             "write",
             json!(1),
             Value::Null,
-            Outcome::Ok,
-            (1, Some(2)),
+            (Outcome::Ok, 1, Some(2)),
         ),
         op(
             1,
@@ -60,8 +58,7 @@ fn stale_read() -> Vec<Operation> {
             "read",
             Value::Null,
             json!(1),
-            Outcome::Ok,
-            (3, Some(4)),
+            (Outcome::Ok, 3, Some(4)),
         ),
         op(
             2,
@@ -70,8 +67,7 @@ fn stale_read() -> Vec<Operation> {
             "write",
             json!(5),
             Value::Null,
-            Outcome::Info,
-            (4, None),
+            (Outcome::Info, 4, None),
         ),
         op(
             3,
@@ -80,8 +76,7 @@ fn stale_read() -> Vec<Operation> {
             "read",
             Value::Null,
             json!(2),
-            Outcome::Ok,
-            (5, Some(6)),
+            (Outcome::Ok, 5, Some(6)),
         ),
     ]
 }
@@ -124,8 +119,7 @@ fn operations_pending_beside_the_failure_are_listed() {
             "write",
             json!(1),
             Value::Null,
-            Outcome::Ok,
-            (1, Some(2)),
+            (Outcome::Ok, 1, Some(2)),
         ),
         op(
             1,
@@ -134,8 +128,7 @@ fn operations_pending_beside_the_failure_are_listed() {
             "write",
             json!(3),
             Value::Null,
-            Outcome::Ok,
-            (3, Some(8)),
+            (Outcome::Ok, 3, Some(8)),
         ),
         op(
             2,
@@ -144,8 +137,7 @@ fn operations_pending_beside_the_failure_are_listed() {
             "read",
             Value::Null,
             json!(7),
-            Outcome::Ok,
-            (4, Some(5)),
+            (Outcome::Ok, 4, Some(5)),
         ),
     ];
     let report = check_operations(&ops, &cas_register(), &CheckOptions::default()).unwrap();
@@ -165,8 +157,7 @@ fn an_info_write_may_take_effect_after_its_process_gave_up() {
             "write",
             json!(1),
             Value::Null,
-            Outcome::Info,
-            (1, None),
+            (Outcome::Info, 1, None),
         ),
         op(
             1,
@@ -175,8 +166,7 @@ fn an_info_write_may_take_effect_after_its_process_gave_up() {
             "read",
             Value::Null,
             Value::Null,
-            Outcome::Ok,
-            (2, Some(3)),
+            (Outcome::Ok, 2, Some(3)),
         ),
         op(
             2,
@@ -185,8 +175,7 @@ fn an_info_write_may_take_effect_after_its_process_gave_up() {
             "read",
             Value::Null,
             json!(1),
-            Outcome::Ok,
-            (10, Some(11)),
+            (Outcome::Ok, 10, Some(11)),
         ),
     ];
     let report = check_operations(&ops, &cas_register(), &CheckOptions::default()).unwrap();
@@ -203,8 +192,7 @@ fn failed_operations_and_info_reads_are_dropped() {
             "write",
             json!(1),
             Value::Null,
-            Outcome::Fail,
-            (1, Some(2)),
+            (Outcome::Fail, 1, Some(2)),
         ),
         op(
             1,
@@ -213,8 +201,7 @@ fn failed_operations_and_info_reads_are_dropped() {
             "read",
             Value::Null,
             Value::Null,
-            Outcome::Info,
-            (3, None),
+            (Outcome::Info, 3, None),
         ),
         op(
             2,
@@ -223,8 +210,7 @@ fn failed_operations_and_info_reads_are_dropped() {
             "read",
             Value::Null,
             Value::Null,
-            Outcome::Ok,
-            (4, Some(5)),
+            (Outcome::Ok, 4, Some(5)),
         ),
     ];
     let report = check_operations(&ops, &cas_register(), &CheckOptions::default()).unwrap();
@@ -250,8 +236,7 @@ fn exhausted_budgets_give_unknown_never_valid() {
             "write",
             json!(i),
             Value::Null,
-            Outcome::Ok,
-            (1, Some(100)),
+            (Outcome::Ok, 1, Some(100)),
         ));
     }
     let tiny_memo = CheckOptions {
@@ -283,8 +268,7 @@ fn exhausted_budgets_give_unknown_never_valid() {
             f,
             input,
             output,
-            Outcome::Ok,
-            (1, Some(100)),
+            (Outcome::Ok, 1, Some(100)),
         ));
     }
     let report = check_operations(&many, &cas_register(), &no_time).unwrap();
@@ -301,8 +285,7 @@ fn partitions_are_checked_independently_and_reported_in_key_order() {
         "write",
         json!(9),
         Value::Null,
-        Outcome::Ok,
-        (1, Some(2)),
+        (Outcome::Ok, 1, Some(2)),
     ));
     ops.push(op(
         5,
@@ -311,8 +294,7 @@ fn partitions_are_checked_independently_and_reported_in_key_order() {
         "read",
         Value::Null,
         json!(9),
-        Outcome::Ok,
-        (3, Some(4)),
+        (Outcome::Ok, 3, Some(4)),
     ));
     let one = CheckOptions {
         threads: 1,
@@ -344,8 +326,7 @@ fn operations_the_model_cannot_read_are_errors_naming_the_operation() {
         "cas",
         json!(5),
         Value::Null,
-        Outcome::Ok,
-        (1, Some(2)),
+        (Outcome::Ok, 1, Some(2)),
     )];
     let err = check_operations(&ops, &cas_register(), &CheckOptions::default()).unwrap_err();
     assert!(matches!(err, CheckError::Model(_)));
@@ -363,8 +344,7 @@ fn operations_the_model_cannot_read_are_errors_naming_the_operation() {
         "cas",
         json!([1, 2]),
         Value::Null,
-        Outcome::Ok,
-        (1, Some(2)),
+        (Outcome::Ok, 1, Some(2)),
     )];
     assert!(check_operations(&ops, &plain, &CheckOptions::default()).is_err());
     let mut keyless = stale_read();
@@ -382,8 +362,7 @@ fn set_and_append_models_check_whole_reads() {
             "add",
             json!(1),
             Value::Null,
-            Outcome::Ok,
-            (1, Some(2)),
+            (Outcome::Ok, 1, Some(2)),
         ),
         op(
             1,
@@ -392,8 +371,7 @@ fn set_and_append_models_check_whole_reads() {
             "add",
             json!(2),
             Value::Null,
-            Outcome::Info,
-            (3, None),
+            (Outcome::Info, 3, None),
         ),
         op(
             2,
@@ -402,8 +380,7 @@ fn set_and_append_models_check_whole_reads() {
             "read",
             Value::Null,
             json!([2, 1]),
-            Outcome::Ok,
-            (4, Some(5)),
+            (Outcome::Ok, 4, Some(5)),
         ),
         op(
             3,
@@ -412,8 +389,7 @@ fn set_and_append_models_check_whole_reads() {
             "read",
             Value::Null,
             json!([1]),
-            Outcome::Ok,
-            (6, Some(7)),
+            (Outcome::Ok, 6, Some(7)),
         ),
     ];
     let report = check_operations(&set_ops, &ModelKind::Set, &CheckOptions::default()).unwrap();
@@ -430,8 +406,7 @@ fn set_and_append_models_check_whole_reads() {
             "append",
             json!("x"),
             Value::Null,
-            Outcome::Ok,
-            (1, Some(3)),
+            (Outcome::Ok, 1, Some(3)),
         ),
         op(
             1,
@@ -440,8 +415,7 @@ fn set_and_append_models_check_whole_reads() {
             "append",
             json!("y"),
             Value::Null,
-            Outcome::Ok,
-            (2, Some(4)),
+            (Outcome::Ok, 2, Some(4)),
         ),
         op(
             2,
@@ -450,8 +424,7 @@ fn set_and_append_models_check_whole_reads() {
             "read",
             Value::Null,
             json!("yx"),
-            Outcome::Ok,
-            (5, Some(6)),
+            (Outcome::Ok, 5, Some(6)),
         ),
     ];
     let report =
