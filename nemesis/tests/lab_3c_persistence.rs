@@ -127,12 +127,20 @@ fn persist3() {
 
 /// The lab's Figure8 loop: propose to the leader, wait a random while, crash
 /// the leader, restart someone when fewer than three are up. `disconnect`
-/// partitions instead of crashing (Figure8Unreliable).
-fn figure8_loop(lab: &mut Lab<'_>, rng: &mut ChaCha8Rng, iterations: usize, disconnect: bool) {
+/// partitions instead of crashing (Figure8Unreliable). At least
+/// `faults_min` leaders must have been hit, or the test proved little.
+fn figure8_loop(
+    lab: &mut Lab<'_>,
+    rng: &mut ChaCha8Rng,
+    iterations: usize,
+    disconnect: bool,
+    faults_min: usize,
+) {
     let n = lab.c.ids().len();
     lab.one("x", 1, true);
     let mut up: BTreeSet<NodeId> = lab.c.ids().into_iter().collect();
     let mut pending: Vec<Ticket> = Vec::new();
+    let mut faults = 0;
     for _ in 0..iterations {
         let leader = up.iter().copied().find(|&id| lab.role(id) == Role::Leader);
         for &id in &up {
@@ -155,6 +163,7 @@ fn figure8_loop(lab: &mut Lab<'_>, rng: &mut ChaCha8Rng, iterations: usize, disc
                     lab.c.crash(leader);
                 }
                 up.remove(&leader);
+                faults += 1;
             }
         }
         if up.len() < 3 {
@@ -181,18 +190,36 @@ fn figure8_loop(lab: &mut Lab<'_>, rng: &mut ChaCha8Rng, iterations: usize, disc
     }
     lab.heal();
     lab.set_unreliable(false);
-    lab.one("x", n, true);
+    let index = lab.one("x", n, true);
     for t in &pending {
         lab.wait(t, Duration::from_secs(10))
             .expect("every write ends");
     }
+    let (_, term) = lab.await_leader();
+    eprintln!(
+        "figure8 (disconnect: {disconnect}): {faults} leaders hit in {iterations} rounds, final term {term}, index {index}"
+    );
+    assert!(
+        faults >= faults_min,
+        "only {faults} leaders hit in {iterations} rounds"
+    );
+}
+
+/// Figure 8 needs many short terms: lab solutions use 150-300 ms election
+/// timeouts, so these tests use 200-400 ms (20 ticks of 10 ms) with a 50 ms
+/// heartbeat instead of the 1-2 s default.
+fn fast_lab(seed: u64) -> Lab<'static> {
+    let mut c = config(5, seed);
+    c.raft.election_ticks = 20;
+    c.raft.heartbeat_ticks = 5;
+    Lab::new(c)
 }
 
 #[test]
 fn figure8() {
-    let mut lab = lab(5, 34);
+    let mut lab = fast_lab(34);
     let mut rng = ChaCha8Rng::seed_from_u64(34);
-    figure8_loop(&mut lab, &mut rng, 60, false);
+    figure8_loop(&mut lab, &mut rng, 400, false, 40);
     lab.finish();
 }
 
@@ -201,7 +228,7 @@ fn unreliable_agree() {
     let mut lab = lab(5, 35);
     lab.set_unreliable(true);
     let mut tickets = Vec::new();
-    for _ in 0..15 {
+    for _ in 0..50 {
         for _ in 0..4 {
             let v = lab.value();
             tickets.push(lab.submit_write("x", &v, None));
@@ -232,10 +259,10 @@ fn unreliable_agree() {
 
 #[test]
 fn figure8_unreliable() {
-    let mut lab = lab(5, 36);
+    let mut lab = fast_lab(36);
     lab.set_unreliable(true);
     let mut rng = ChaCha8Rng::seed_from_u64(36);
-    figure8_loop(&mut lab, &mut rng, 80, true);
+    figure8_loop(&mut lab, &mut rng, 1000, true, 30);
     lab.finish();
 }
 

@@ -21,6 +21,9 @@ const SNAPSHOT_EVERY: u64 = 10;
 /// the persisted state at 2,000 bytes; here the log length is bounded).
 const LOG_ENTRIES_MAX: usize = 4 * SNAPSHOT_EVERY as usize;
 
+/// Rounds of `snapcommon` (the lab runs 30).
+const ROUNDS: usize = 20;
+
 fn snapshot_config(nodes: usize, seed: u64) -> ClusterConfig {
     let mut c = config(nodes, seed);
     c.snapshot_every_entries = SNAPSHOT_EVERY;
@@ -88,7 +91,7 @@ fn snapcommon(seed: u64, disconnect: bool, reliable: bool, crash: bool) {
     lab.one("x", n, true);
     let (mut leader, _) = lab.await_leader();
     let mut installs = 0;
-    for i in 0..8 {
+    for i in 0..ROUNDS {
         let victim = if i % 3 == 1 {
             leader
         } else {
@@ -139,7 +142,7 @@ fn snapcommon(seed: u64, disconnect: bool, reliable: bool, crash: bool) {
         leader = l;
     }
     if disconnect || crash {
-        assert_eq!(installs, 8);
+        assert_eq!(installs, ROUNDS);
     }
     lab.set_unreliable(false);
     lab.one("x", n, true);
