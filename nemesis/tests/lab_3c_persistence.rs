@@ -14,7 +14,7 @@ mod support;
 use faultline_raft::kv::{KvOp, KvReply};
 use faultline_raft::node::Outcome;
 use faultline_raft::{NodeId, Role};
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -218,7 +218,7 @@ fn fast_lab(seed: u64) -> Lab<'static> {
 #[test]
 fn figure8() {
     let mut lab = fast_lab(34);
-    let mut rng = ChaCha8Rng::seed_from_u64(34);
+    let mut rng = support::rng(34);
     figure8_loop(&mut lab, &mut rng, 400, false, 40);
     lab.finish();
 }
@@ -261,7 +261,7 @@ fn unreliable_agree() {
 fn figure8_unreliable() {
     let mut lab = fast_lab(36);
     lab.set_unreliable(true);
-    let mut rng = ChaCha8Rng::seed_from_u64(36);
+    let mut rng = support::rng(36);
     figure8_loop(&mut lab, &mut rng, 1000, true, 30);
     lab.finish();
 }
@@ -272,7 +272,7 @@ fn figure8_unreliable() {
 /// token there was submitted and not reported failed.
 fn churn(seed: u64, unreliable: bool) {
     let mut lab = lab(5, seed);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut rng = support::rng(seed);
     let ids = lab.c.ids();
     if unreliable {
         lab.set_unreliable(true);

@@ -10,8 +10,7 @@ mod support;
 
 use faultline_nemesis::cluster::ClusterConfig;
 use faultline_raft::NodeId;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 use std::time::Duration;
 use support::{config, Lab, Ticket};
 
@@ -83,7 +82,7 @@ fn burst(lab: &mut Lab<'_>, count: u64) {
 /// snapshot past its log, it comes back and must agree again.
 fn snapcommon(seed: u64, disconnect: bool, reliable: bool, crash: bool) {
     let mut lab = lab(3, seed);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut rng = support::rng(seed);
     if !reliable {
         lab.set_unreliable(true);
     }
@@ -187,7 +186,7 @@ fn snapshot_install_uncrash() {
 #[test]
 fn snapshot_all_crash() {
     let mut lab = lab(3, 46);
-    let mut rng = ChaCha8Rng::seed_from_u64(46);
+    let mut rng = support::rng(46);
     let n = 3;
     lab.one("x", n, true);
     for _ in 0..5 {

@@ -63,10 +63,26 @@ pub struct Lab<'a> {
     next_value: u64,
 }
 
+/// Added to every test's seed: `FAULTLINE_LAB_SEED_OFFSET=7 cargo test
+/// --test lab_3c_persistence` replays the scenarios under other seeds (a
+/// failure message's seed is the base seed plus this offset).
+pub fn seed(base: u64) -> u64 {
+    let offset = std::env::var("FAULTLINE_LAB_SEED_OFFSET")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
+    base.wrapping_add(offset)
+}
+
+/// The test's own random choices, seeded like its cluster.
+pub fn rng(base: u64) -> rand_chacha::ChaCha8Rng {
+    rand::SeedableRng::seed_from_u64(seed(base))
+}
+
 /// A cluster of `nodes` with the defaults (10 ms tick, 1 s election base,
-/// 100 ms heartbeat) and `seed`.
-pub fn config(nodes: usize, seed: u64) -> ClusterConfig {
-    ClusterConfig::new(nodes, seed)
+/// 100 ms heartbeat) and `seed` (plus the offset of [`seed`]).
+pub fn config(nodes: usize, base: u64) -> ClusterConfig {
+    ClusterConfig::new(nodes, seed(base))
 }
 
 /// Panics listing every invariant violation the observer found.
