@@ -219,7 +219,7 @@ fn fast_lab(seed: u64) -> Lab<'static> {
 fn figure8() {
     let mut lab = fast_lab(34);
     let mut rng = support::rng(34);
-    figure8_loop(&mut lab, &mut rng, 400, false, 40);
+    figure8_loop(&mut lab, &mut rng, 400, false, 25);
     lab.finish();
 }
 
@@ -262,7 +262,7 @@ fn figure8_unreliable() {
     let mut lab = fast_lab(36);
     lab.set_unreliable(true);
     let mut rng = support::rng(36);
-    figure8_loop(&mut lab, &mut rng, 1000, true, 30);
+    figure8_loop(&mut lab, &mut rng, 1000, true, 10);
     lab.finish();
 }
 
