@@ -125,13 +125,16 @@ impl OpSummary {
     }
 }
 
-/// `write 3`, `read 2`, `read ?` (info), `cas 1->3`, `append "x"`.
+/// `write 3`, `read 2`, `read ?` (info), `cas 1->3`, `append "x"`. Writes,
+/// appends and adds show only their input (importers often echo it back as
+/// the output).
 fn short_text(op: &Operation) -> String {
     let pending = op.outcome != Outcome::Ok;
     match (op.f.as_str(), &op.input) {
         ("read", _) if pending => "read ?".to_string(),
         ("read", _) => format!("read {}", op.output),
         ("cas", Value::Array(pair)) if pair.len() == 2 => format!("cas {}->{}", pair[0], pair[1]),
+        ("write" | "append" | "add", input) => format!("{} {input}", op.f),
         (f, Value::Null) if op.output.is_null() => f.to_string(),
         (f, input) if op.output.is_null() => format!("{f} {input}"),
         (f, input) => format!("{f} {input} -> {}", op.output),
