@@ -352,3 +352,32 @@ fn a_follower_cut_off_mid_stream_catches_up_after_the_partition_heals() {
         "the partition left no trace in the transport"
     );
 }
+
+#[test]
+fn a_forward_clock_jump_on_a_follower_expires_its_election_timer() {
+    let mut c = cluster(16, 0);
+    let (observed, peers, clocks) = (c.handles.clone(), c.peers.clone(), c.clocks.clone());
+    c.sim.client("client", async move {
+        let mut client = KvClient::new(TurmoilNetwork, ClientConfig::new(peers.clone()), 7);
+        assert!(client.write("k", "v").await.is_ok());
+        let (lead, term) = leader(&observed).expect("a leader");
+        let follower = peers.keys().copied().find(|&id| id != lead).unwrap();
+        let campaigns = |id: NodeId| {
+            let status = observed[&id].observation.get().status.expect("status");
+            status.counters.pre_votes_started + status.counters.elections_started
+        };
+        let before = campaigns(follower);
+        let now = faultline_nemesis::clock::true_now().expect("inside the simulation");
+        clocks[&follower].bump(now, 60_000);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            campaigns(follower) > before,
+            "a one-minute jump did not expire the follower's election timer"
+        );
+        // Pre-vote keeps the healthy leader in place.
+        assert_eq!(leader(&observed), Some((lead, term)));
+        assert!(client.write("k", "w").await.is_ok());
+        Ok(())
+    });
+    c.sim.run().expect("simulation");
+}

@@ -70,7 +70,9 @@ pub struct NodeConfig {
     /// Node-local time between two ticks.
     pub tick_interval: Duration,
     /// At most this many ticks are fed at once when the clock jumped forward
-    /// or the node was paused.
+    /// or the node was paused (default 200: twice the default election
+    /// timeout base, so a large forward jump surely expires an election
+    /// timer but does not replay minutes of ticks).
     pub max_catchup_ticks: u64,
     /// Take an application snapshot every this many applied entries (0: never).
     pub snapshot_every_entries: u64,
@@ -95,7 +97,7 @@ impl NodeConfig {
             peers,
             listen_addr,
             tick_interval: Duration::from_millis(10),
-            max_catchup_ticks: 20,
+            max_catchup_ticks: 200,
             snapshot_every_entries: 1000,
             max_pending_requests: 4096,
             session_limits: SessionLimits::default(),
