@@ -110,6 +110,13 @@ impl<S: Eq + Clone + Hash> Memo<S> {
         self.states.len()
     }
 
+    /// Roughly how many bytes the recorded pairs occupy (bitset rows, state
+    /// handles, chain links and hash-table slots; not what states share).
+    pub(crate) fn approx_bytes(&self) -> usize {
+        let per_entry = self.words_per_entry * 8 + std::mem::size_of::<S>() + 4 + 16;
+        self.states.len() * per_entry
+    }
+
     fn row(&self, entry: u32) -> &[u64] {
         let start = entry as usize * self.words_per_entry;
         &self.words[start..start + self.words_per_entry]

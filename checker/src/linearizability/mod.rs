@@ -29,7 +29,8 @@ pub struct CheckOptions {
     /// partitions are `unknown`. `None` means no limit.
     pub time_limit: Option<Duration>,
     /// The most (linearized set, state) pairs one partition's search may
-    /// memoize before it gives up with `unknown`.
+    /// memoize before it gives up with `unknown` (a partition's memo is also
+    /// held under 1 GiB whatever this says).
     pub max_cache_entries: usize,
     /// Worker threads for partitions; 0 means one per available core.
     pub threads: usize,

@@ -19,6 +19,11 @@ use std::time::Instant;
 
 const NIL: u32 = u32::MAX;
 
+/// The most memory one partition's memo may use, whatever the entry cap:
+/// long partitions have large bitsets, so the entry cap alone does not bound
+/// memory.
+const MEMO_BYTES_MAX: usize = 1 << 30;
+
 /// How often (in search steps) the clock is read for the time limit.
 const STEPS_PER_CLOCK_READ: u64 = 4096;
 
@@ -280,7 +285,8 @@ impl<'a, S: LinearizableSpec> Search<'a, S> {
                     Step::Same => None,
                     Step::Next(s) => Some(s),
                 };
-                if self.memo.len() >= max_memo_entries {
+                if self.memo.len() >= max_memo_entries || self.memo.approx_bytes() >= MEMO_BYTES_MAX
+                {
                     self.steps -= 1;
                     return Outcome::GaveUp(Exhausted::Memory);
                 }
