@@ -107,17 +107,26 @@ fn leader_failure() {
     let leader2 = lab.await_leader_among(&others(&lab, &[leader1]));
     lab.isolate(leader2);
     // Every node is now alone: nothing commits anywhere.
-    for id in lab.c.ids() {
-        let pending = lab.submit_write("x", "lost", Some(id));
-        assert!(pending.outcome().is_none());
-    }
     let before = lab.commits();
+    let pending: Vec<_> = lab
+        .c
+        .ids()
+        .into_iter()
+        .map(|id| lab.submit_write("x", "lost", Some(id)))
+        .collect();
     lab.sleep(Duration::from_secs(2));
     assert_eq!(
         lab.commits(),
         before,
         "a write committed without a majority"
     );
+    for t in &pending {
+        let o = lab.wait(t, Duration::from_secs(10)).expect("ends");
+        assert!(
+            !o.is_ok(),
+            "a write without a majority was acknowledged: {o:?}"
+        );
+    }
     lab.finish();
 }
 
