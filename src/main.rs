@@ -5,6 +5,8 @@
 //! 255 internal error). A panic anywhere is an internal error.
 
 mod cli;
+mod run;
+mod store;
 
 use std::process::ExitCode;
 

@@ -240,9 +240,12 @@ mod tests {
         assert_eq!(config.options.time_limit, Some(Duration::from_millis(1500)));
     }
 
+    /// A flag's name and a way to make it bad.
+    type BadFlag = (&'static str, fn(&mut CheckArgs));
+
     #[test]
     fn each_bad_flag_is_named() {
-        let cases: [(&str, fn(&mut CheckArgs)); 6] = [
+        let cases: [BadFlag; 6] = [
             ("--model", |a| a.model = "stack".into()),
             ("--initial", |a| a.initial = Some("{nope".into())),
             ("--initial", |a| {

@@ -7,6 +7,7 @@
 pub mod check;
 pub mod check_output;
 pub mod exit;
+pub mod run;
 
 use std::ffi::OsString;
 
@@ -29,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Check recorded histories for linearizability.
     Check(check::CheckArgs),
+    /// Run a simulated cluster under faults, check its history, store the run.
+    Run(run::RunArgs),
 }
 
 /// Parses `args` (program name first) and runs the chosen subcommand.
@@ -43,6 +46,7 @@ where
     };
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Run(args) => run::run(args),
     }
 }
 

@@ -14,6 +14,7 @@
 
 use crate::clock::SimClock;
 use crate::disk::TurmoilDisk;
+use crate::disk_faults::{DiskFaults as DiskFaultSwitch, FaultyDisk};
 use crate::net::TurmoilNetwork;
 use crate::observer::{Observer, ObserverConfig, Violation};
 use faultline_raft::node::{run_node, NodeConfig, NodeHandles};
@@ -116,6 +117,7 @@ pub struct SimCluster<'a> {
     peers: BTreeMap<NodeId, String>,
     handles: BTreeMap<NodeId, NodeHandles>,
     clocks: BTreeMap<NodeId, SimClock>,
+    disks: BTreeMap<NodeId, DiskFaultSwitch>,
     down: BTreeSet<NodeId>,
     observer: Observer,
 }
@@ -153,13 +155,16 @@ impl<'a> SimCluster<'a> {
             .collect();
         let mut handles = BTreeMap::new();
         let mut clocks = BTreeMap::new();
+        let mut disks = BTreeMap::new();
         for &id in &ids {
             let clock = SimClock::new();
             let h = NodeHandles::new(id, Arc::new(clock.clone()));
             let node = node_config(&config, id, &peers);
-            register_host(&mut sim, config.storage, node, h.clone());
+            let disk = DiskFaultSwitch::new(node.seed ^ 0xd15c);
+            register_host(&mut sim, config.storage, node, h.clone(), disk.clone());
             handles.insert(id, h);
             clocks.insert(id, clock);
+            disks.insert(id, disk);
         }
         Ok(SimCluster {
             sim,
@@ -168,6 +173,7 @@ impl<'a> SimCluster<'a> {
             peers,
             handles,
             clocks,
+            disks,
             down: BTreeSet::new(),
         })
     }
@@ -195,6 +201,26 @@ impl<'a> SimCluster<'a> {
     /// Node `id`'s clock (the clock nemesis moves it).
     pub fn clock(&self, id: NodeId) -> Option<&SimClock> {
         self.clocks.get(&id)
+    }
+
+    /// Node `id`'s disk fault switch (the disk nemesis flips it).
+    pub fn disk_faults(&self, id: NodeId) -> Option<&DiskFaultSwitch> {
+        self.disks.get(&id)
+    }
+
+    /// Sets node `id`'s outbound Raft message faults: each message is sent
+    /// twice with probability `duplicate`, and held back for up to
+    /// `reorder_delay` with probability `reorder` (so later ones overtake it).
+    pub fn set_message_faults(
+        &self,
+        id: NodeId,
+        duplicate: f64,
+        reorder: f64,
+        reorder_delay: Duration,
+    ) {
+        if let Some(h) = self.handles.get(&id) {
+            h.message_faults.set(duplicate, reorder, reorder_delay);
+        }
     }
 
     /// Simulated time since the start.
@@ -254,6 +280,24 @@ impl<'a> SimCluster<'a> {
         if self.down.remove(&id) {
             self.sim.bounce(host_name(id));
         }
+    }
+
+    /// Restarts node `id` if its driver stopped on a fatal error (a failed
+    /// disk, like a process that exits on a failed fsync) and it was not
+    /// crashed on purpose. Returns whether it was restarted.
+    pub fn revive(&mut self, id: NodeId) -> bool {
+        let Some(h) = self.handles.get(&id) else {
+            return false;
+        };
+        let dead = {
+            let o = h.observation.lock();
+            !o.running && o.starts > 0
+        };
+        if dead && !self.down.contains(&id) {
+            self.sim.bounce(host_name(id));
+            return true;
+        }
+        false
     }
 
     /// Whether node `id` is crashed.
@@ -321,14 +365,33 @@ fn node_config(config: &ClusterConfig, id: NodeId, peers: &BTreeMap<NodeId, Stri
     node
 }
 
-fn register_host(sim: &mut Sim<'_>, storage: StorageKind, node: NodeConfig, h: NodeHandles) {
+/// Registers node `node`'s host. A node whose driver stops on a fatal error
+/// (a storage failure) ends its host cleanly, like a process exiting: the
+/// error is kept in its observation, and [`SimCluster::revive`] restarts it.
+fn register_host(
+    sim: &mut Sim<'_>,
+    storage: StorageKind,
+    node: NodeConfig,
+    h: NodeHandles,
+    faults: DiskFaultSwitch,
+) {
     let name = host_name(node.id());
     match storage {
         StorageKind::Wal => sim.host(name, move || {
-            let (node, h) = (node.clone(), h.clone());
+            let (node, h, faults) = (node.clone(), h.clone(), faults.clone());
             async move {
-                let wal = Wal::open(TurmoilDisk::new(), "/raft")?;
-                run_node(TurmoilNetwork, wal, node, h).await?;
+                let disk = FaultyDisk::new(TurmoilDisk::new(), faults);
+                match Wal::open(disk, "/raft") {
+                    Ok(wal) => {
+                        let _ = run_node(TurmoilNetwork, wal, node, h).await;
+                    }
+                    Err(e) => {
+                        let mut o = h.observation.lock();
+                        o.running = false;
+                        o.starts += 1;
+                        o.fatal_error = Some(format!("cannot open the log: {e}"));
+                    }
+                }
                 Ok(())
             }
         }),
@@ -337,7 +400,7 @@ fn register_host(sim: &mut Sim<'_>, storage: StorageKind, node: NodeConfig, h: N
             sim.host(name, move || {
                 let (node, h, disk) = (node.clone(), h.clone(), disk.clone());
                 async move {
-                    run_node(TurmoilNetwork, disk, node, h).await?;
+                    let _ = run_node(TurmoilNetwork, disk, node, h).await;
                     Ok(())
                 }
             })

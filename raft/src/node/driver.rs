@@ -42,6 +42,7 @@ use crate::core::api::{Config, Input, ProposalOutcome, ReadOutcome};
 use crate::core::{CoreError, Raft};
 use crate::kv::{KvCommand, KvError, KvOp, KvReply, KvStateMachine, SessionLimits};
 use crate::node::clock::{wait_until_resumed, Clock, PauseGate};
+use crate::node::message_faults::MessageFaults;
 use crate::node::network::Network;
 use crate::node::observe::ObservationHandle;
 use crate::node::protocol::{ClientResponse, ResponseBody};
@@ -124,6 +125,8 @@ pub struct NodeHandles {
     pub observation: ObservationHandle,
     /// Transport and driver counters (kept across restarts).
     pub stats: Arc<NodeStats>,
+    /// Outbound message duplication and reordering (the packet nemesis).
+    pub message_faults: MessageFaults,
 }
 
 impl std::fmt::Debug for NodeHandles {
@@ -143,6 +146,7 @@ impl NodeHandles {
             pause: PauseGate::new(),
             observation: ObservationHandle::new(id),
             stats: Arc::new(NodeStats::default()),
+            message_faults: MessageFaults::new(id ^ 0x6d73_6766),
         }
     }
 }
@@ -309,6 +313,7 @@ struct Driver<S: LogStorage> {
     stats: Arc<NodeStats>,
     observation: ObservationHandle,
     clock: Arc<dyn Clock>,
+    message_faults: MessageFaults,
     snapshot_every_entries: u64,
     last_snapshot_index: LogIndex,
     max_pending_requests: usize,
@@ -374,6 +379,7 @@ impl<S: LogStorage> Driver<S> {
             stats: handles.stats.clone(),
             observation: handles.observation.clone(),
             clock: handles.clock.clone(),
+            message_faults: handles.message_faults.clone(),
             snapshot_every_entries: config.snapshot_every_entries,
             last_snapshot_index,
             max_pending_requests: config.max_pending_requests.max(1),
@@ -488,7 +494,16 @@ impl<S: LogStorage> Driver<S> {
             if let Some(links) = &self.links {
                 for msg in out.messages {
                     NodeStats::bump(&self.stats.raft_messages_sent);
-                    links.send(msg);
+                    let fate = self.message_faults.decide();
+                    for _ in 1..fate.copies {
+                        links.send(msg.clone());
+                    }
+                    match fate.hold {
+                        None => {
+                            links.send(msg);
+                        }
+                        Some(hold) => links.send_later(msg, hold),
+                    }
                 }
             }
 

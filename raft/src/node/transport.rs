@@ -189,6 +189,21 @@ impl PeerLinks {
             }
         }
     }
+
+    /// Queues `msg` for `msg.to` after `delay` (message reordering): later
+    /// messages overtake it. Dropped silently if the node stops first.
+    pub fn send_later(&self, msg: Message, delay: Duration) {
+        match self.queues.get(&msg.to) {
+            Some(q) => {
+                let q = q.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    q.push(msg);
+                });
+            }
+            None => NodeStats::bump(&self.stats.protocol_violations),
+        }
+    }
 }
 
 struct Link<N: Network> {

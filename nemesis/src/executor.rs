@@ -1,0 +1,340 @@
+//! The nemesis executor: walks a [`Schedule`] against a running
+//! [`SimCluster`], carrying out each step's [`Effect`]s between simulation
+//! steps, and reports every action so the run can record it in the history
+//! under the `nemesis` process.
+//!
+//! | fault | start | stop |
+//! | --- | --- | --- |
+//! | partition | cut each link a grudge names, one way (`partition_oneway`) | repair every link |
+//! | kill | `Sim::crash` (power loss: unsynced writes lost) | `Sim::bounce` |
+//! | pause | close the node's pause gate | open it |
+//! | clock bump / strobe / skew | move the node's [`crate::clock::SimClock`] | reset it |
+//! | packet loss | turmoil link fail rate on every link of the node | rate 0 |
+//! | packet delay | raise the links' latency (base + jitter) | restore it |
+//! | packet duplicate / reorder | the node transport's message fault switch | switch off |
+//! | disk corruption / I/O error | the node's [`crate::disk_faults::DiskFaults`] | clear, then restart nodes the faults killed |
+
+use crate::cluster::{host_name, SimCluster};
+use crate::fault::{Fault, FaultError};
+use crate::schedule::{Effect, FaultLedger, Schedule, Step};
+use faultline_raft::NodeId;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// One nemesis action as it happened, for the history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NemesisEvent {
+    /// Simulated time of the action.
+    pub time_ns: u64,
+    /// The history `f` (`start-partition`, `stop-kill`, `stop-all`, ...).
+    pub f: String,
+    /// What it touched: the fault as applied, with its nodes.
+    pub value: Value,
+}
+
+/// Walks a schedule (see the module docs).
+#[derive(Debug)]
+pub struct Executor {
+    schedule: Schedule,
+    next: usize,
+    ledger: FaultLedger,
+    healed: bool,
+}
+
+impl Executor {
+    /// An executor for `schedule`, starting at its first step.
+    pub fn new(schedule: Schedule) -> Self {
+        Executor {
+            schedule,
+            next: 0,
+            ledger: FaultLedger::new(),
+            healed: false,
+        }
+    }
+
+    /// The schedule being executed.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// Whether the final heal has happened.
+    pub fn healed(&self) -> bool {
+        self.healed
+    }
+
+    /// Carries out every step due at or before `now`. The final heal of the
+    /// schedule is held back: the run triggers it with [`Executor::heal_all`]
+    /// once its clients have drained, so no fault starts or ends mid-drain.
+    pub fn poll(
+        &mut self,
+        cluster: &mut SimCluster<'_>,
+        now: Duration,
+    ) -> Result<Vec<NemesisEvent>, FaultError> {
+        let mut events = Vec::new();
+        while let Some(step) = self.schedule.steps.get(self.next) {
+            if self.healed || Duration::from_millis(step.at_ms) > now {
+                break;
+            }
+            if matches!(step.action, crate::schedule::Action::HealAll) {
+                break;
+            }
+            let step = step.clone();
+            self.next += 1;
+            events.extend(self.run_step(cluster, &step, now)?);
+        }
+        Ok(events)
+    }
+
+    /// Heals everything now (the schedule's final step), skipping whatever
+    /// was still planned. Idempotent.
+    pub fn heal_all(&mut self, cluster: &mut SimCluster<'_>, now: Duration) -> Vec<NemesisEvent> {
+        if self.healed {
+            return Vec::new();
+        }
+        self.healed = true;
+        self.next = self.schedule.steps.len();
+        let step = Step {
+            at_ms: now.as_millis() as u64,
+            action: crate::schedule::Action::HealAll,
+        };
+        // HealAll never needs the leader, so resolving it cannot fail.
+        self.run_step(cluster, &step, now).unwrap_or_default()
+    }
+
+    fn run_step(
+        &mut self,
+        cluster: &mut SimCluster<'_>,
+        step: &Step,
+        now: Duration,
+    ) -> Result<Vec<NemesisEvent>, FaultError> {
+        let leader = cluster.leader().map(|(id, _)| id);
+        let effects = self.ledger.effects(&self.schedule, step, leader)?;
+        let mut touched = Vec::new();
+        for effect in &effects {
+            match effect {
+                Effect::Apply { fault } => {
+                    apply(cluster, fault, now);
+                    touched.push(serde_json::to_value(fault).unwrap_or(Value::Null));
+                }
+                Effect::Undo { fault } => {
+                    undo(cluster, fault, now);
+                    touched.push(serde_json::to_value(fault).unwrap_or(Value::Null));
+                }
+                Effect::RestoreEverything => restore_everything(cluster, now),
+            }
+        }
+        let value = match touched.len() {
+            0 => json!({ "healed": "everything" }),
+            1 => touched.pop().unwrap_or(Value::Null),
+            _ => Value::Array(touched),
+        };
+        Ok(vec![NemesisEvent {
+            time_ns: now.as_nanos() as u64,
+            f: step.f(),
+            value,
+        }])
+    }
+}
+
+fn others(cluster: &SimCluster<'_>, node: NodeId) -> Vec<NodeId> {
+    cluster.ids().into_iter().filter(|&o| o != node).collect()
+}
+
+fn apply(cluster: &mut SimCluster<'_>, fault: &Fault, now: Duration) {
+    match fault {
+        Fault::Partition { grudge, .. } => {
+            for (&to, froms) in &grudge.drops {
+                for &from in froms {
+                    cluster.sim.partition_oneway(host_name(from), host_name(to));
+                }
+            }
+        }
+        Fault::Kill { nodes } => nodes.iter().for_each(|&n| cluster.crash(n)),
+        Fault::Pause { nodes } => {
+            for n in nodes {
+                if let Some(h) = cluster.handles().get(n) {
+                    h.pause.pause();
+                }
+            }
+        }
+        Fault::ClockBump { deltas_ms } => {
+            for (n, &d) in deltas_ms {
+                if let Some(c) = cluster.clock(*n) {
+                    c.bump(now, d);
+                }
+            }
+        }
+        Fault::ClockStrobe {
+            nodes,
+            delta_ms,
+            period_ms,
+            duration_ms,
+        } => {
+            for n in nodes {
+                if let Some(c) = cluster.clock(*n) {
+                    c.strobe(
+                        now,
+                        *delta_ms,
+                        Duration::from_millis(*period_ms),
+                        Duration::from_millis(*duration_ms),
+                    );
+                }
+            }
+        }
+        Fault::ClockSkew { rates_ppm } => {
+            for (n, &r) in rates_ppm {
+                if let Some(c) = cluster.clock(*n) {
+                    c.set_rate(now, r);
+                }
+            }
+        }
+        Fault::PacketLoss { nodes, probability } => {
+            for &n in nodes {
+                for o in others(cluster, n) {
+                    cluster
+                        .sim
+                        .set_link_fail_rate(host_name(n), host_name(o), *probability);
+                }
+            }
+        }
+        Fault::PacketDelay {
+            nodes,
+            delay_ms,
+            jitter_ms,
+        } => {
+            let max = Duration::from_millis(delay_ms + jitter_ms);
+            for &n in nodes {
+                for o in others(cluster, n) {
+                    cluster
+                        .sim
+                        .set_link_max_message_latency(host_name(n), host_name(o), max);
+                }
+            }
+        }
+        Fault::PacketDuplicate { nodes, probability } => {
+            for n in nodes {
+                cluster.set_message_faults(*n, *probability, 0.0, Duration::ZERO);
+            }
+        }
+        Fault::PacketReorder {
+            nodes,
+            probability,
+            delay_ms_max,
+        } => {
+            for n in nodes {
+                cluster.set_message_faults(
+                    *n,
+                    0.0,
+                    *probability,
+                    Duration::from_millis(*delay_ms_max),
+                );
+            }
+        }
+        Fault::DiskCorruption { nodes, probability } => {
+            for n in nodes {
+                if let Some(d) = cluster.disk_faults(*n) {
+                    d.set_corruption_probability(*probability);
+                }
+            }
+        }
+        Fault::DiskIoError { nodes, probability } => {
+            for n in nodes {
+                if let Some(d) = cluster.disk_faults(*n) {
+                    d.set_io_error_probability(*probability);
+                }
+            }
+        }
+    }
+}
+
+fn undo(cluster: &mut SimCluster<'_>, fault: &Fault, now: Duration) {
+    match fault {
+        Fault::Partition { .. } => cluster.heal(),
+        Fault::Kill { nodes } => nodes.iter().for_each(|&n| cluster.restart(n)),
+        Fault::Pause { nodes } => {
+            for n in nodes {
+                if let Some(h) = cluster.handles().get(n) {
+                    h.pause.resume();
+                }
+            }
+        }
+        Fault::ClockBump { deltas_ms } => reset_clocks(cluster, deltas_ms.keys(), now),
+        Fault::ClockSkew { rates_ppm } => reset_clocks(cluster, rates_ppm.keys(), now),
+        Fault::ClockStrobe { nodes, .. } => reset_clocks(cluster, nodes.iter(), now),
+        Fault::PacketLoss { nodes, .. } => {
+            for &n in nodes {
+                for o in others(cluster, n) {
+                    cluster
+                        .sim
+                        .set_link_fail_rate(host_name(n), host_name(o), 0.0);
+                }
+            }
+        }
+        Fault::PacketDelay { nodes, .. } => {
+            let max = cluster.config().latency.1;
+            for &n in nodes {
+                for o in others(cluster, n) {
+                    cluster
+                        .sim
+                        .set_link_max_message_latency(host_name(n), host_name(o), max);
+                }
+            }
+        }
+        Fault::PacketDuplicate { nodes, .. } | Fault::PacketReorder { nodes, .. } => {
+            for n in nodes {
+                cluster.set_message_faults(*n, 0.0, 0.0, Duration::ZERO);
+            }
+        }
+        Fault::DiskCorruption { nodes, .. } | Fault::DiskIoError { nodes, .. } => {
+            for &n in nodes {
+                if let Some(d) = cluster.disk_faults(n) {
+                    d.clear();
+                }
+                cluster.revive(n);
+            }
+        }
+    }
+}
+
+fn reset_clocks<'a>(
+    cluster: &SimCluster<'_>,
+    nodes: impl Iterator<Item = &'a NodeId>,
+    now: Duration,
+) {
+    for n in nodes {
+        if let Some(c) = cluster.clock(*n) {
+            c.reset(now);
+        }
+    }
+}
+
+/// Undoes every kind of fault on every node, whatever the ledger says.
+fn restore_everything(cluster: &mut SimCluster<'_>, now: Duration) {
+    cluster.heal();
+    let ids: BTreeSet<NodeId> = cluster.ids().into_iter().collect();
+    let max = cluster.config().latency.1;
+    for &n in &ids {
+        cluster.restart(n);
+        if let Some(h) = cluster.handles().get(&n) {
+            h.pause.resume();
+        }
+        if let Some(c) = cluster.clock(n) {
+            c.reset(now);
+        }
+        if let Some(d) = cluster.disk_faults(n) {
+            d.clear();
+        }
+        cluster.set_message_faults(n, 0.0, 0.0, Duration::ZERO);
+        for o in others(cluster, n) {
+            cluster
+                .sim
+                .set_link_fail_rate(host_name(n), host_name(o), 0.0);
+            cluster
+                .sim
+                .set_link_max_message_latency(host_name(n), host_name(o), max);
+        }
+        cluster.revive(n);
+    }
+}

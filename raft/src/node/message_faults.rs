@@ -1,0 +1,138 @@
+//! Message faults for the packet nemesis: a per-node switch that makes the
+//! driver send some outbound Raft messages twice (duplication) or hold some
+//! back for a while so later ones overtake them (reordering). TCP itself
+//! never duplicates or reorders, but a Raft node must tolerate both from
+//! retries, reconnects and stale connections, so the nemesis injects them
+//! at the message level.
+//!
+//! The switch is created with the node's other handles (outside a turmoil
+//! host factory) and draws from its own seeded RNG: the same seed gives the
+//! same faults.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+#[derive(Debug)]
+struct State {
+    duplicate: f64,
+    reorder: f64,
+    reorder_delay_max: Duration,
+    rng: ChaCha8Rng,
+    duplicated: u64,
+    held: u64,
+}
+
+/// What to do with one outbound message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fate {
+    /// Send it this many times (1 or 2).
+    pub copies: u32,
+    /// Hold it back this long before queueing it (`None`: send now).
+    pub hold: Option<Duration>,
+}
+
+/// A shared, cloneable switch for one node's message faults.
+#[derive(Debug, Clone)]
+pub struct MessageFaults {
+    state: Arc<Mutex<State>>,
+}
+
+impl MessageFaults {
+    /// No faults; randomness from `seed`.
+    pub fn new(seed: u64) -> Self {
+        MessageFaults {
+            state: Arc::new(Mutex::new(State {
+                duplicate: 0.0,
+                reorder: 0.0,
+                reorder_delay_max: Duration::ZERO,
+                rng: ChaCha8Rng::seed_from_u64(seed),
+                duplicated: 0,
+                held: 0,
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Duplicates each message with probability `duplicate`, and holds each
+    /// back for up to `reorder_delay_max` with probability `reorder`.
+    /// Zeros switch the faults off.
+    pub fn set(&self, duplicate: f64, reorder: f64, reorder_delay_max: Duration) {
+        let mut s = self.lock();
+        s.duplicate = duplicate.clamp(0.0, 1.0);
+        s.reorder = reorder.clamp(0.0, 1.0);
+        s.reorder_delay_max = reorder_delay_max;
+    }
+
+    /// The fate of the next outbound message.
+    pub fn decide(&self) -> Fate {
+        let mut s = self.lock();
+        if s.duplicate <= 0.0 && s.reorder <= 0.0 {
+            return Fate {
+                copies: 1,
+                hold: None,
+            };
+        }
+        let (dup, reorder) = (s.duplicate, s.reorder);
+        let copies = if dup > 0.0 && s.rng.gen_bool(dup) {
+            s.duplicated += 1;
+            2
+        } else {
+            1
+        };
+        let max_ns = s.reorder_delay_max.as_nanos().min(u128::from(u64::MAX)) as u64;
+        let hold = if reorder > 0.0 && max_ns > 0 && s.rng.gen_bool(reorder) {
+            s.held += 1;
+            Some(Duration::from_nanos(s.rng.gen_range(1..=max_ns)))
+        } else {
+            None
+        };
+        Fate { copies, hold }
+    }
+
+    /// (messages duplicated, messages held back) so far.
+    pub fn injected(&self) -> (u64, u64) {
+        let s = self.lock();
+        (s.duplicated, s.held)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn off_by_default_and_seeded_when_on() {
+        let f = MessageFaults::new(7);
+        assert_eq!(
+            f.decide(),
+            Fate {
+                copies: 1,
+                hold: None
+            }
+        );
+        f.set(0.5, 0.5, Duration::from_millis(30));
+        let a: Vec<Fate> = (0..50).map(|_| f.decide()).collect();
+        let g = MessageFaults::new(7);
+        g.set(0.5, 0.5, Duration::from_millis(30));
+        let b: Vec<Fate> = (0..50).map(|_| g.decide()).collect();
+        assert_eq!(a, b);
+        assert!(a.iter().any(|x| x.copies == 2));
+        assert!(a.iter().any(|x| x.hold.is_some()));
+        assert!(a
+            .iter()
+            .all(|x| x.hold.is_none_or(|d| d <= Duration::from_millis(30))));
+        f.set(0.0, 0.0, Duration::ZERO);
+        assert_eq!(
+            f.decide(),
+            Fate {
+                copies: 1,
+                hold: None
+            }
+        );
+    }
+}

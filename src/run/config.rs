@@ -1,0 +1,108 @@
+//! The validated configuration of one `faultline run` (written to
+//! `config.json`): everything that, with the seed, determines the run.
+
+use faultline_nemesis::fault::{FaultKind, Target};
+use faultline_raft::ReadMode;
+use faultline_workloads::WorkloadKind;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// One run's configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunConfig {
+    /// The seed everything is derived from.
+    pub seed: u64,
+    /// Cluster size.
+    pub nodes: usize,
+    /// The workload.
+    pub workload: WorkloadKind,
+    /// Enabled fault kinds (empty: no nemesis).
+    pub nemesis: BTreeSet<FaultKind>,
+    /// Targets for targeted faults.
+    pub nemesis_targets: Vec<Target>,
+    /// Time between nemesis actions, in simulated milliseconds.
+    pub nemesis_interval_ms: u64,
+    /// Concurrent client workers.
+    pub concurrency: usize,
+    /// Global client rate limit, ops per simulated second.
+    pub rate_per_s: f64,
+    /// Length of the main phase, in simulated seconds.
+    pub time_limit_s: u64,
+    /// Quiet period after the final heal, in simulated seconds.
+    pub quiet_s: u64,
+    /// How reads are made linearizable.
+    pub read_mode: ReadMode,
+    /// Per-operation client timeout, in simulated milliseconds.
+    pub op_timeout_ms: u64,
+    /// Application snapshot every this many applied entries.
+    pub snapshot_every_entries: u64,
+    /// The test's name (the store directory).
+    pub test_name: String,
+}
+
+impl RunConfig {
+    /// The default run: 5 nodes, the kv workload, every nemesis kind, 60
+    /// simulated seconds.
+    pub fn with_seed(seed: u64) -> Self {
+        RunConfig {
+            seed,
+            nodes: 5,
+            workload: WorkloadKind::Kv,
+            nemesis: FaultKind::ALL.iter().copied().collect(),
+            nemesis_targets: Target::ALL.to_vec(),
+            nemesis_interval_ms: 10_000,
+            concurrency: 5,
+            rate_per_s: 20.0,
+            time_limit_s: 60,
+            quiet_s: 10,
+            read_mode: ReadMode::ReadIndex,
+            op_timeout_ms: 5_000,
+            snapshot_every_entries: 200,
+            test_name: "kv".to_string(),
+        }
+    }
+
+    /// The command line that reproduces this run exactly.
+    pub fn replay_command(&self) -> String {
+        let nemesis = if self.nemesis.is_empty() {
+            "none".to_string()
+        } else if self.nemesis.len() == FaultKind::ALL.len() {
+            "all".to_string()
+        } else {
+            self.nemesis
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let targets = self
+            .nemesis_targets
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        let read_mode = match self.read_mode {
+            ReadMode::ReadIndex => "read-index",
+            ReadMode::Lease => "lease",
+        };
+        format!(
+            "faultline run --seed {} --nodes {} --workload {} --nemesis {} --nemesis-targets {} \
+             --nemesis-interval {} --concurrency {} --rate {} --time-limit {} --quiet {} \
+             --read-mode {} --op-timeout {} --snapshot-every {} --test-name {}",
+            self.seed,
+            self.nodes,
+            self.workload,
+            nemesis,
+            targets,
+            self.nemesis_interval_ms as f64 / 1000.0,
+            self.concurrency,
+            self.rate_per_s,
+            self.time_limit_s,
+            self.quiet_s,
+            read_mode,
+            self.op_timeout_ms as f64 / 1000.0,
+            self.snapshot_every_entries,
+            self.test_name
+        )
+    }
+}
