@@ -5,6 +5,7 @@
 //! 255 internal error). A panic anywhere is an internal error.
 
 mod cli;
+mod report_view;
 mod run;
 mod store;
 

@@ -5,18 +5,21 @@
 //! Raw clap arguments ([`CheckArgs`]) are validated into a [`CheckConfig`]
 //! first, so every bad flag is reported by name before any file is read.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use faultline_checker::history::{Operation, SourcedHistory};
+use faultline_checker::history::{History, Operation, SourcedHistory};
 use faultline_checker::import::{self, Format};
 use faultline_checker::linearizability::CheckError;
 use faultline_checker::{check_operations, CheckOptions, CheckReport, ModelKind};
+use faultline_reports::ReportInput;
 use serde_json::Value;
 
 use super::check_output::{self, FileResult, OpLocation};
 use super::exit::{CliError, Exit};
+use crate::report_view::{failure_views, linearizability_view, view_verdict};
 
 /// The raw arguments of `faultline check`.
 #[derive(Debug, Args)]
@@ -40,6 +43,12 @@ pub struct CheckArgs {
     /// Print machine-readable results (one JSON document) on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Also write a self-contained HTML report (plots embedded, no network)
+    /// to this file. With several FILEs, one page per file:
+    /// `OUT-<file stem>.html` next to OUT (e.g. `--html r.html a.csv b.csv`
+    /// writes `r-a.html` and `r-b.html`).
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
 }
 
 /// Validated settings of `faultline check`.
@@ -55,6 +64,8 @@ pub struct CheckConfig {
     pub options: CheckOptions,
     /// Print JSON instead of text.
     pub json: bool,
+    /// Where each file's HTML report goes (parallel to `files`), if asked.
+    pub html: Option<Vec<PathBuf>>,
 }
 
 impl CheckArgs {
@@ -87,7 +98,9 @@ impl CheckArgs {
                 CliError::bad_input(format_args!("--time-limit: {reason}: {text:?}"))
             })?),
         };
+        let html = self.html.as_deref().map(|out| html_paths(out, &self.files));
         Ok(CheckConfig {
+            html,
             files: self.files,
             model,
             format,
@@ -98,6 +111,35 @@ impl CheckArgs {
             json: self.json,
         })
     }
+}
+
+/// The HTML report path of each file: `out` itself for one file; for
+/// several, `<out without extension>-<file stem>.html`, with `-2`, `-3`,
+/// ... appended when stems repeat, so no page overwrites another.
+fn html_paths(out: &Path, files: &[PathBuf]) -> Vec<PathBuf> {
+    if files.len() == 1 {
+        return vec![out.to_path_buf()];
+    }
+    let base = out.with_extension("");
+    let base = base.to_string_lossy();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    files
+        .iter()
+        .map(|file| {
+            let stem = file.file_stem().map_or_else(
+                || "history".to_owned(),
+                |s| s.to_string_lossy().into_owned(),
+            );
+            let count = seen.entry(stem.clone()).or_default();
+            *count += 1;
+            let suffix = if *count == 1 {
+                String::new()
+            } else {
+                format!("-{count}")
+            };
+            PathBuf::from(format!("{base}-{stem}{suffix}.html"))
+        })
+        .collect()
 }
 
 /// Parses a positive, finite number of seconds.
@@ -118,7 +160,11 @@ pub fn run(args: CheckArgs) -> Result<Exit, CliError> {
     let results: Vec<FileResult> = config
         .files
         .iter()
-        .map(|path| check_file(path, &config))
+        .enumerate()
+        .map(|(i, path)| {
+            let html = config.html.as_ref().and_then(|paths| paths.get(i));
+            check_file(path, html.map(PathBuf::as_path), &config)
+        })
         .collect();
     let exit = results
         .iter()
@@ -131,8 +177,9 @@ pub fn run(args: CheckArgs) -> Result<Exit, CliError> {
     Ok(exit)
 }
 
-/// Imports and checks one file; problems become a failed [`FileResult`].
-fn check_file(path: &std::path::Path, config: &CheckConfig) -> FileResult {
+/// Imports and checks one file, writing its HTML report to `html` if
+/// given; problems become a failed [`FileResult`].
+fn check_file(path: &Path, html: Option<&Path>, config: &CheckConfig) -> FileResult {
     let file = path.display().to_string();
     let imported = match import::load(path, config.format) {
         Ok(imported) => imported,
@@ -141,9 +188,55 @@ fn check_file(path: &std::path::Path, config: &CheckConfig) -> FileResult {
     let format = imported.format;
     let events = imported.history.history.events.len();
     match check_history(&imported.history, config) {
-        Ok((report, locations)) => FileResult::checked(file, format, events, report, locations),
+        Ok((report, locations)) => {
+            let written = html.map(|out| {
+                write_html(
+                    out,
+                    &file,
+                    format,
+                    &imported.history.history,
+                    &report,
+                    config,
+                )
+            });
+            let mut result = FileResult::checked(file, format, events, report, locations);
+            match written {
+                Some(Ok(())) => result.html = html.map(|p| p.display().to_string()),
+                Some(Err(message)) => result.html_failed(message),
+                None => {}
+            }
+            result
+        }
         Err((exit, message)) => FileResult::failed(file, Some(format), exit, message),
     }
+}
+
+/// Renders the self-contained HTML report of one checked history.
+fn write_html(
+    out: &Path,
+    file: &str,
+    format: Format,
+    history: &History,
+    report: &CheckReport,
+    config: &CheckConfig,
+) -> Result<(), String> {
+    let title = format!("{file} ({} model)", config.model);
+    let mut input = ReportInput::from_history(&title, view_verdict(report.verdict), history);
+    input.linearizability_failures = failure_views(report);
+    input.checkers.push(linearizability_view(report));
+    input.config = serde_json::json!({
+        "file": file,
+        "format": format.name(),
+        "model": config.model.name(),
+    });
+    input
+        .stats
+        .insert("events".into(), serde_json::json!(history.events.len()));
+    input
+        .stats
+        .insert("operations".into(), serde_json::json!(report.operations));
+    faultline_reports::render_standalone(out, &input)
+        .map_err(|err| format!("{}: cannot write the HTML report: {err}", out.display()))
 }
 
 /// The most operations of one explanation that are located in the file.
@@ -220,6 +313,7 @@ mod tests {
             initial: None,
             time_limit: None,
             json: false,
+            html: None,
         }
     }
 

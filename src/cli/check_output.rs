@@ -34,6 +34,9 @@ pub struct FileResult {
     /// Where the operations the explanations name are in the file.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub locations: Vec<OpLocation>,
+    /// The HTML report written for this file (`check --html`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
 }
 
 /// The lines of one operation an explanation names.
@@ -96,7 +99,15 @@ impl FileResult {
             events: Some(events),
             report: Some(report),
             error: None,
+            html: None,
         }
+    }
+
+    /// The HTML report of a checked file could not be written: the verdict
+    /// stays, the error is reported and the status becomes internal (255).
+    pub fn html_failed(&mut self, message: String) {
+        self.error = Some(message);
+        self.exit = self.exit.worst(Exit::Internal);
     }
 
     /// A file that could not be checked.
@@ -110,6 +121,7 @@ impl FileResult {
             report: None,
             error: Some(error),
             locations: Vec::new(),
+            html: None,
         }
     }
 }
@@ -138,6 +150,12 @@ pub fn print_text(results: &[FileResult]) -> Result<(), CliError> {
                 }
                 for location in &result.locations {
                     writeln!(out, "    {}", location.text(&result.file)).map_err(output_error)?;
+                }
+                if let Some(html) = &result.html {
+                    writeln!(out, "  HTML report: {html}").map_err(output_error)?;
+                }
+                if let Some(error) = &result.error {
+                    eprintln!("faultline: error: {error}");
                 }
             }
             (None, Some(error)) => {

@@ -7,6 +7,7 @@
 pub mod check;
 pub mod check_output;
 pub mod exit;
+pub mod report;
 pub mod run;
 
 use std::ffi::OsString;
@@ -32,6 +33,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Run a simulated cluster under faults, check its history, store the run.
     Run(run::RunArgs),
+    /// Re-render a stored run's report from its files, without re-running it.
+    Report(report::ReportArgs),
 }
 
 /// Parses `args` (program name first) and runs the chosen subcommand.
@@ -47,6 +50,7 @@ where
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args),
+        Command::Report(args) => report::run(args),
     }
 }
 

@@ -6,9 +6,10 @@
 
 use super::config::RunConfig;
 use super::sim::SimOutput;
+use crate::report_view::{failure_views, linearizability_view, view_verdict};
 use faultline_checker::history::{EventType, History, Process};
-use faultline_checker::{check_history, CheckOptions, CheckReport, Verdict as CheckVerdict};
-use faultline_reports::{CheckerView, FailureView, PrefixStep, ReportInput, Verdict};
+use faultline_checker::{check_history, CheckOptions};
+use faultline_reports::{CheckerView, ReportInput, Verdict};
 use faultline_workloads::CheckerModel;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -16,67 +17,6 @@ use std::time::Duration;
 
 /// The wall-clock budget of the linearizability search for one run.
 const CHECK_TIME_LIMIT: Duration = Duration::from_secs(60);
-
-/// The report view of a checker verdict.
-pub fn view_verdict(v: CheckVerdict) -> Verdict {
-    match v {
-        CheckVerdict::Valid => Verdict::Valid,
-        CheckVerdict::Invalid => Verdict::Invalid,
-        CheckVerdict::Unknown => Verdict::Unknown,
-    }
-}
-
-/// The report views of every non-linearizable partition of `report`.
-pub fn failure_views(report: &CheckReport) -> Vec<FailureView> {
-    report
-        .partitions
-        .iter()
-        .filter_map(|p| p.explanation.as_ref())
-        .map(|e| FailureView {
-            key: e.key.clone(),
-            failing_op_id: e.failed.id as u64,
-            prefix: e
-                .prefix
-                .iter()
-                .map(|&id| PrefixStep {
-                    op_id: id as u64,
-                    state: None,
-                })
-                .collect(),
-            state_after: Some(e.state_after.clone()),
-            concurrent_op_ids: e.concurrent.iter().map(|o| o.id as u64).collect(),
-            text: e.to_string(),
-        })
-        .collect()
-}
-
-/// The linearizability checker's view of `report`.
-pub fn linearizability_view(report: &CheckReport) -> CheckerView {
-    let bad: Vec<String> = report
-        .partitions
-        .iter()
-        .filter(|p| p.verdict != CheckVerdict::Valid)
-        .map(|p| {
-            let key = p.key.as_deref().unwrap_or("(no key)");
-            match (&p.explanation, &p.note) {
-                (Some(e), _) => format!("key {key}: {}", e.failed.text),
-                (None, Some(note)) => format!("key {key}: {note}"),
-                (None, None) => format!("key {key}: {}", p.verdict.as_str()),
-            }
-        })
-        .collect();
-    CheckerView {
-        name: format!("linearizability ({})", report.model),
-        verdict: view_verdict(report.verdict),
-        summary: format!(
-            "{} operations in {} partitions: {}",
-            report.operations,
-            report.partitions.len(),
-            report.verdict.as_str()
-        ),
-        findings: bad,
-    }
-}
 
 /// Runs every checker over `out` and assembles the results.
 pub fn check_run(config: &RunConfig, out: &SimOutput, started_at: &str) -> ReportInput {
