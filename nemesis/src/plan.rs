@@ -54,7 +54,7 @@ impl Default for Magnitudes {
             duplicate_probability: (0.05, 0.3),
             reorder_probability: (0.1, 0.5),
             reorder_delay_ms_max: 100,
-            corruption_probability: (0.001, 0.05),
+            corruption_probability: (0.02, 0.1),
             io_error_probability: (0.01, 0.2),
         }
     }

@@ -4,6 +4,7 @@
 //! clap's default 2, which means "unknown" here; `--help` and `--version`
 //! exit 0.
 
+pub mod bench;
 pub mod check;
 pub mod check_output;
 pub mod exit;
@@ -35,6 +36,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Re-render a stored run's report from its files, without re-running it.
     Report(report::ReportArgs),
+    /// Measure how many simulated seconds per wall second the default run achieves.
+    Bench(bench::BenchArgs),
 }
 
 /// Parses `args` (program name first) and runs the chosen subcommand.
@@ -51,6 +54,7 @@ where
         Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args),
         Command::Report(args) => report::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
 

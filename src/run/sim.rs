@@ -324,8 +324,21 @@ fn counters(cluster: &SimCluster<'_>) -> BTreeMap<String, u64> {
         *c.entry("malformed_frames".to_string()).or_default() += s.malformed_frames;
         *c.entry("entries_applied".to_string()).or_default() += s.entries_applied;
         *c.entry("step_errors".to_string()).or_default() += s.step_errors;
+        *c.entry("connect_failures".to_string()).or_default() += s.connect_failures;
+        *c.entry("stalls_detected".to_string()).or_default() += s.stalls_detected;
+        let (duplicated, held) = h.message_faults.injected();
+        *c.entry("messages_duplicated".to_string()).or_default() += duplicated;
+        *c.entry("messages_held_back".to_string()).or_default() += held;
         let max_term: &mut u64 = c.entry("max_term".to_string()).or_default();
         *max_term = (*max_term).max(o.hard_state.term);
+    }
+    for id in cluster.ids() {
+        if let Some(d) = cluster.disk_faults(id) {
+            let (io_errors, corruptions) = d.injected();
+            *c.entry("disk_io_errors_injected".to_string()).or_default() += io_errors;
+            *c.entry("disk_corruptions_injected".to_string())
+                .or_default() += corruptions;
+        }
     }
     c.insert(
         "committed_entries".into(),
