@@ -161,11 +161,19 @@ fn check_html_of_an_invalid_history_is_self_contained_and_marks_the_failing_op()
     assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
     let html = std::fs::read_to_string(&page).expect("the HTML report was written");
     assert!(
-        html.contains("class=\"culprit\">Operation <a href=\"#timeline\" class=\"oplink\" data-op=\"1\">"),
+        html.contains(
+            "class=\"culprit\">Operation <a href=\"#timeline\" class=\"oplink\" data-op=\"1\">"
+        ),
         "the page names op 1 as the one that cannot be linearized"
     );
-    assert!(!html.contains("src=\"http"), "the page loads nothing remote");
-    assert!(!html.contains("href=\"http"), "the page links nothing remote");
+    assert!(
+        !html.contains("src=\"http"),
+        "the page loads nothing remote"
+    );
+    assert!(
+        !html.contains("href=\"http"),
+        "the page links nothing remote"
+    );
     assert!(
         html.contains("src=\"data:image/png;base64,"),
         "the plots are embedded"

@@ -3,11 +3,14 @@
 //! at most 10 heartbeats per second per peer, and the cluster observer
 //! finding no violation.
 
-use faultline_nemesis::cluster::{ClusterConfig, SimCluster};
+mod support;
+
+use faultline_nemesis::cluster::SimCluster;
 use std::time::Duration;
+use support::assert_no_violations;
 
 fn cluster(nodes: usize, seed: u64) -> SimCluster<'static> {
-    SimCluster::new(ClusterConfig::new(nodes, seed)).expect("cluster")
+    SimCluster::new(support::config(nodes, seed)).expect("cluster")
 }
 
 /// Steps until some node leads, at most `budget` of simulated time.
@@ -20,18 +23,6 @@ fn await_leader(c: &mut SimCluster<'_>, budget: Duration) -> (u64, u64) {
         }
     }
     panic!("no leader within {budget:?} (at {:?})", c.now());
-}
-
-fn assert_no_violations(c: &mut SimCluster<'_>) {
-    let v = c.finish();
-    assert!(
-        v.is_empty(),
-        "invariant violations:\n{}",
-        v.iter()
-            .map(|v| v.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
 }
 
 #[test]
