@@ -99,8 +99,9 @@ fn default_runs_are_valid_for_twenty_seeds() {
     std::fs::remove_dir_all(&root).unwrap();
 }
 
-/// A short run with one fault kind; returns (history.csv, results.json).
-fn short_run(root: &Path, kind: &str, seed: u64) -> (String, Value) {
+/// A short run with one fault kind; returns (history.csv, results.json,
+/// the run directory).
+fn short_run(root: &Path, kind: &str, seed: u64) -> (String, Value, PathBuf) {
     let s = seed.to_string();
     let out = faultline(&[
         "run",
@@ -131,7 +132,22 @@ fn short_run(root: &Path, kind: &str, seed: u64) -> (String, Value) {
     (
         std::fs::read_to_string(dir.join("history.csv")).unwrap(),
         results(&dir),
+        dir,
     )
+}
+
+/// Every node's log of a run, by file name.
+fn node_logs(dir: &Path) -> Vec<(String, String)> {
+    let mut logs: Vec<(String, String)> = std::fs::read_dir(dir.join("nodes"))
+        .expect("nodes/ exists")
+        .map(|e| {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&path).unwrap())
+        })
+        .collect();
+    logs.sort();
+    logs
 }
 
 fn stat(r: &Value, name: &str) -> u64 {
@@ -166,7 +182,7 @@ fn every_nemesis_kind_visibly_acts() {
         "disk-io-error",
     ];
     for kind in kinds {
-        let (history, r) = short_run(&root, kind, 11);
+        let (history, r, _) = short_run(&root, kind, 11);
         assert!(
             history.contains(",start-") && history.contains(",stop-"),
             "{kind}: no start/stop events"
@@ -202,12 +218,55 @@ fn every_nemesis_kind_visibly_acts() {
 }
 
 #[test]
+fn node_logs_tell_each_nodes_story_in_simulated_time() {
+    let root = store("nodelogs");
+    let (_, _, dir) = short_run(&root, "kill-leader", 5);
+    let logs = node_logs(&dir);
+    assert_eq!(logs.len(), 5, "one log per node");
+    let all: String = logs.iter().map(|(_, text)| text.as_str()).collect();
+    for needle in [
+        "started from durable state start=1",
+        "role=leader",
+        "nemesis start-kill",
+        "process stopped",
+        "started from durable state start=2",
+        "election timeout: asking for pre-votes",
+    ] {
+        assert!(all.contains(needle), "no node log says {needle:?}:\n{all}");
+    }
+    for (name, text) in &logs {
+        let id = name.trim_end_matches(".log");
+        let mut last = 0.0f64;
+        for line in text.lines() {
+            assert!(
+                line.contains(&format!(" {id} ")),
+                "{name}: foreign line {line:?}"
+            );
+            let t: f64 = line
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('s')
+                .parse()
+                .unwrap();
+            assert!(t >= last, "{name}: time goes backwards at {line:?}");
+            last = t;
+        }
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
 fn the_same_seed_reproduces_the_history_byte_for_byte() {
     let root = store("replay");
-    let (a, _) = short_run(&root, "all", 42);
-    let (b, _) = short_run(&root, "all", 42);
+    let (a, _, dir_a) = short_run(&root, "all", 42);
+    let (b, _, dir_b) = short_run(&root, "all", 42);
     assert!(a == b, "two runs of seed 42 recorded different histories");
-    let (c, _) = short_run(&root, "all", 43);
+    assert!(
+        node_logs(&dir_a) == node_logs(&dir_b),
+        "two runs of seed 42 wrote different node logs"
+    );
+    let (c, _, _) = short_run(&root, "all", 43);
     assert!(a != c, "seeds 42 and 43 recorded the same history");
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use faultline_raft::NodeId;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::grudge::majority;
@@ -64,7 +64,7 @@ impl FaultFamily {
 macro_rules! fault_kinds {
     ($($variant:ident => $name:literal, $family:ident, $min_nodes:literal, $doc:literal;)*) => {
         /// Every kind of fault in the catalogue.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "kebab-case")]
         pub enum FaultKind {
             $(#[doc = $doc] $variant,)*
@@ -240,7 +240,7 @@ pub enum ParseFaultError {
 }
 
 /// Whom a targeted fault (process, clock, packet, disk) touches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
     /// One random node.

@@ -5,6 +5,7 @@
 
 use faultline_nemesis::clock::{SimClock, RATE_PPM_NOMINAL};
 use faultline_nemesis::net::TurmoilNetwork;
+use faultline_nemesis::node_log::NodeLog;
 use faultline_raft::node::{
     run_node, ClientConfig, KvClient, NodeConfig, NodeHandles, SharedStorage,
 };
@@ -168,6 +169,8 @@ fn a_crashed_follower_recovers_from_its_disk_and_catches_up() {
 fn a_paused_leader_is_replaced_and_rejoins_as_a_follower_when_resumed() {
     let mut c = cluster(12, 0);
     let (observed, peers) = (c.handles.clone(), c.peers.clone());
+    let log = NodeLog::new(c.clocks.clone());
+    let _subscriber = tracing::subscriber::set_default(log.subscriber());
     c.sim.client("client", async move {
         let mut client = KvClient::new(TurmoilNetwork, ClientConfig::new(peers), 2);
         assert!(client.write("k", "before").await.is_ok());
@@ -202,16 +205,16 @@ fn a_paused_leader_is_replaced_and_rejoins_as_a_follower_when_resumed() {
             }
         }
         assert!(rejoined, "the resumed node did not step down");
-        let events: Vec<String> = frozen
-            .observation
-            .drain_events()
-            .into_iter()
-            .map(|e| e.text)
-            .collect();
-        for expected in ["started", "paused", "resumed", "leader"] {
+        let text = log.text(old);
+        for expected in [
+            "started from durable state",
+            "paused",
+            "resumed",
+            "role=leader",
+        ] {
             assert!(
-                events.iter().any(|e| e.contains(expected)),
-                "no {expected:?} event in {events:?}"
+                text.contains(expected),
+                "no {expected:?} in node {old}'s log:\n{text}"
             );
         }
         assert!(client.write("k", "after").await.is_ok());

@@ -7,7 +7,6 @@
 pub mod checks;
 pub mod clients;
 pub mod config;
-pub mod nodelog;
 pub mod sim;
 
 use crate::store::create_run_dir;

@@ -5,10 +5,10 @@
 
 use super::clients::{lock, run_workers, ClientSetup, Shared};
 use super::config::RunConfig;
-use super::nodelog::NodeLog;
 use faultline_checker::history::History;
 use faultline_nemesis::cluster::{ClusterConfig, SimCluster};
 use faultline_nemesis::executor::Executor;
+use faultline_nemesis::node_log::NodeLog;
 use faultline_nemesis::observer::Violation;
 use faultline_nemesis::schedule::{Schedule, ScheduleConfig};
 use faultline_raft::node::ClientConfig;
@@ -121,7 +121,10 @@ pub fn simulate(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<Si
         });
     }
 
-    let mut logs = NodeLog::new(&cluster.ids());
+    let mut logs = NodeLog::for_cluster(&cluster);
+    // Every host runs on this thread: the nodes' events reach their logs
+    // for exactly as long as this simulation runs.
+    let _log_guard = tracing::subscriber::set_default(logs.subscriber());
     let mut phase = Phase::Main;
     let mut phases = vec![(Phase::Main.name().to_string(), 0)];
     progress(&format!(
@@ -210,7 +213,7 @@ pub fn simulate(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<Si
         cluster
             .step()
             .map_err(|e| SimError::Internal(e.to_string()))?;
-        logs.observe(cluster.now(), &cluster);
+        logs.observe(cluster.now(), cluster.handles());
     }
     if !executor.healed() {
         let now = cluster.now();
@@ -278,7 +281,7 @@ fn converge(cluster: &mut SimCluster<'_>, logs: &mut NodeLog) -> Result<Vec<Stri
         cluster
             .step()
             .map_err(|e| SimError::Internal(e.to_string()))?;
-        logs.observe(cluster.now(), cluster);
+        logs.observe(cluster.now(), cluster.handles());
     }
 }
 

@@ -67,6 +67,12 @@ impl Raft {
             return;
         }
         let next_term = self.term.saturating_add(1);
+        tracing::debug!(
+            next_term,
+            last_index = self.log.last_index(),
+            last_term = self.log.last_term(),
+            "election timeout: asking for pre-votes"
+        );
         self.request_votes(next_term, true, false);
     }
 
@@ -84,6 +90,13 @@ impl Raft {
             return;
         }
         let term = self.term;
+        tracing::debug!(
+            term,
+            transfer,
+            last_index = self.log.last_index(),
+            last_term = self.log.last_term(),
+            "campaigning"
+        );
         self.request_votes(term, false, transfer);
     }
 
@@ -176,6 +189,13 @@ impl Raft {
             (last_log_term, last_log_index) >= (self.log.last_term(), self.log.last_index());
         if pre_vote {
             let granted = msg_term > self.term && up_to_date;
+            tracing::debug!(
+                candidate = from,
+                term = msg_term,
+                granted,
+                up_to_date,
+                "pre-vote request"
+            );
             let reply_term = if granted { msg_term } else { self.term };
             self.send_with_term(
                 from,
@@ -190,6 +210,14 @@ impl Raft {
         let can_vote =
             self.voted_for == Some(from) || (self.voted_for.is_none() && self.leader.is_none());
         let granted = can_vote && up_to_date;
+        tracing::debug!(
+            candidate = from,
+            term = msg_term,
+            granted,
+            up_to_date,
+            voted_for = ?self.voted_for,
+            "vote request"
+        );
         if granted {
             self.voted_for = Some(from);
             self.election_elapsed = 0;

@@ -63,6 +63,24 @@ impl RejectReason {
     }
 }
 
+impl RejectReason {
+    /// Whether refusals of this kind are expected on a healthy cluster with
+    /// delayed, duplicated or reordered messages (stale terms, late answers,
+    /// leader stickiness); the others point at a confused or faulty peer.
+    pub fn is_routine(self) -> bool {
+        matches!(
+            self,
+            RejectReason::StaleTerm
+                | RejectReason::UnexpectedMessage
+                | RejectReason::LeaderLease
+                | RejectReason::StaleSnapshot
+                | RejectReason::StalePersisted
+                | RejectReason::NotLeader
+                | RejectReason::IndexOutOfRange
+        )
+    }
+}
+
 impl std::fmt::Display for RejectReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -211,6 +211,7 @@ impl Raft {
     /// (for example [`RejectReason::StaleTerm`]); the output may still hold
     /// the protocol's answer (a stale leader is told the newer term).
     pub fn step(&mut self, input: Input) -> Result<(), StepError> {
+        let before = (self.role, self.term, self.leader);
         let result = match input {
             Input::Tick => {
                 self.tick();
@@ -231,8 +232,23 @@ impl Raft {
         };
         if let Err(reason) = result {
             *self.counters.rejected.entry(reason.as_str()).or_insert(0) += 1;
+            if reason.is_routine() {
+                tracing::trace!(%reason, "input refused");
+            } else {
+                tracing::warn!(%reason, "input refused");
+            }
         }
         self.finish_step();
+        if before != (self.role, self.term, self.leader) {
+            tracing::info!(
+                role = self.role.as_str(),
+                term = self.term,
+                leader = %self.leader.map_or_else(|| "none".to_string(), |l| format!("n{l}")),
+                last_index = self.log.last_index(),
+                commit = self.commit,
+                "role, term or leader changed"
+            );
+        }
         result.map_err(|reason| StepError { reason })
     }
 

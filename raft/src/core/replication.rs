@@ -18,6 +18,10 @@ impl Raft {
             self.election_elapsed = 0;
             if self.config.check_quorum && !self.quorum_active() {
                 self.counters.check_quorum_step_downs += 1;
+                tracing::info!(
+                    term = self.term,
+                    "check-quorum: no quorum heard within an election timeout, stepping down"
+                );
                 let term = self.term;
                 self.become_follower(term, None);
                 return;
@@ -283,6 +287,12 @@ impl Raft {
                 }
                 let truncated = conflict_at <= self.log.last_index();
                 if truncated {
+                    tracing::info!(
+                        from_index = conflict_at,
+                        last_index = self.log.last_index(),
+                        leader = from,
+                        "conflicting entries: truncating the log"
+                    );
                     self.log.truncate_from(conflict_at);
                     self.persisted = self.persisted.min(conflict_at - 1);
                 }

@@ -222,6 +222,7 @@ impl Raft {
     /// installing in the state machine.
     fn install_snapshot(&mut self, snapshot: Snapshot) {
         let index = snapshot.meta.last_index;
+        let snapshot_term = snapshot.meta.last_term;
         debug_assert!(index > self.commit);
         let kept_suffix = self.log.install(snapshot.clone());
         self.commit = index;
@@ -240,6 +241,12 @@ impl Raft {
         }
         self.output.snapshot = Some(snapshot);
         self.counters.snapshots_installed += 1;
+        tracing::info!(
+            index,
+            term = snapshot_term,
+            kept_suffix,
+            "installed a snapshot from the leader"
+        );
         self.refresh_membership();
     }
 }

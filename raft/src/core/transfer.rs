@@ -38,6 +38,7 @@ impl Raft {
             elapsed_ticks: 0,
         });
         self.counters.transfers_started += 1;
+        tracing::info!(to, "leadership transfer started");
         if !self.maybe_send_timeout_now(to) {
             self.send_append(to, true);
         }
@@ -71,6 +72,7 @@ impl Raft {
         if transfer.elapsed_ticks >= self.config.election_ticks {
             self.transfer = None;
             self.counters.transfers_aborted += 1;
+            tracing::info!("leadership transfer abandoned after an election timeout");
             return true;
         }
         false
@@ -84,6 +86,7 @@ impl Raft {
         if !self.promotable() {
             return Err(RejectReason::UnexpectedMessage);
         }
+        tracing::info!(from, "TimeoutNow: campaigning at once");
         self.campaign(true);
         Ok(())
     }

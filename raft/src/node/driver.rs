@@ -57,6 +57,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tracing::Instrument;
+
+/// The name of the span every event of a node's driver, transport and core
+/// is emitted in; its field `id` is the node's id. A subscriber can route
+/// events to per-node logs by it.
+pub const NODE_SPAN: &str = "raft_node";
 
 /// Everything that configures one node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,13 +224,15 @@ pub async fn run_node_on<N: Network, S: LogStorage>(
     handles: NodeHandles,
 ) -> Result<(), NodeError> {
     let observation = handles.observation.clone();
-    let clock = handles.clock.clone();
-    let result = run_inner(net, listener, storage, config, handles).await;
+    let span = tracing::info_span!(NODE_SPAN, id = config.id());
+    let result = run_inner(net, listener, storage, config, handles)
+        .instrument(span.clone())
+        .await;
     let mut obs = observation.lock();
     obs.running = false;
     if let Err(e) = &result {
         obs.fatal_error = Some(e.to_string());
-        obs.record_event(clock.now(), format!("stopped: {e}"));
+        span.in_scope(|| tracing::error!(error = %e, "node stopped"));
     }
     result
 }
@@ -250,16 +258,19 @@ async fn run_inner<N: Network, S: LogStorage>(
     );
     driver.links = Some(links);
     let mut tasks = TaskSet::default();
-    tasks.push(tokio::spawn(run_listener::<N>(
-        listener,
-        Inbound {
-            me: config.id(),
-            peer_tx,
-            client_tx,
-            config: transport,
-            stats: handles.stats.clone(),
-        },
-    )));
+    tasks.push(tokio::spawn(
+        run_listener::<N>(
+            listener,
+            Inbound {
+                me: config.id(),
+                peer_tx,
+                client_tx,
+                config: transport,
+                stats: handles.stats.clone(),
+            },
+        )
+        .in_current_span(),
+    ));
     driver.process()?;
 
     let clock = handles.clock.clone();
@@ -358,15 +369,17 @@ impl<S: LogStorage> Driver<S> {
             }
             obs.record_append(&recovered.entries);
             obs.applied_index = kv.applied_index();
-            let note = match &recovered.truncated_at {
-                Some(at) => format!(", recovery stopped early: {at}"),
-                None => String::new(),
-            };
-            let text = format!(
-                "started (start {}): term {}, snapshot {}, last index {}{note}",
-                obs.starts, recovered.hard_state.term, obs.snapshot_index, obs.last_index
+            tracing::info!(
+                start = obs.starts,
+                term = recovered.hard_state.term,
+                voted_for = ?recovered.hard_state.voted_for,
+                snapshot_index = obs.snapshot_index,
+                last_index = obs.last_index,
+                "started from durable state"
             );
-            obs.record_event(handles.clock.now(), text);
+            if let Some(at) = &recovered.truncated_at {
+                tracing::warn!(reason = %at, "log recovery stopped early");
+            }
         }
         let last_snapshot_index = recovered.snapshot.as_ref().map_or(0, |s| s.meta.last_index);
         let raft = Raft::restore(config.raft.clone(), membership, recovered, config.seed)?;
@@ -395,10 +408,8 @@ impl<S: LogStorage> Driver<S> {
     }
 
     fn set_paused(&self, paused: bool) {
-        let mut obs = self.observation.lock();
-        obs.paused = paused;
-        let text = if paused { "paused" } else { "resumed" };
-        obs.record_event(self.clock.now(), text.to_string());
+        self.observation.lock().paused = paused;
+        tracing::info!(local_time = ?self.clock.now(), "{}", if paused { "paused" } else { "resumed" });
     }
 
     fn tick(&mut self) -> Result<(), NodeError> {
@@ -577,12 +588,10 @@ impl<S: LogStorage> Driver<S> {
         }
         self.kv.restore(&snapshot.data)?;
         self.last_snapshot_index = snapshot.meta.last_index;
-        self.observation.lock().record_event(
-            self.clock.now(),
-            format!(
-                "installed the leader's snapshot at index {} (term {})",
-                snapshot.meta.last_index, snapshot.meta.last_term
-            ),
+        tracing::info!(
+            index = snapshot.meta.last_index,
+            term = snapshot.meta.last_term,
+            "state machine restored from the leader's snapshot"
         );
         // Proposals inside the snapshot may or may not have committed.
         let later = self.appended.split_off(&(snapshot.meta.last_index + 1));
@@ -626,10 +635,7 @@ impl<S: LogStorage> Driver<S> {
         self.observation.lock().record_snapshot(&snapshot);
         self.last_snapshot_index = applied;
         NodeStats::bump(&self.stats.snapshots_taken);
-        self.observation.lock().record_event(
-            self.clock.now(),
-            format!("took a snapshot at index {applied}"),
-        );
+        tracing::debug!(index = applied, "took a snapshot");
         if self.raft.step(Input::SnapshotTaken { snapshot }).is_err() {
             NodeStats::bump(&self.stats.step_errors);
         }
@@ -640,15 +646,6 @@ impl<S: LogStorage> Driver<S> {
         let mut obs = self.observation.lock();
         let (role, hard_state, leader) =
             (self.raft.role(), self.raft.hard_state(), self.raft.leader());
-        if role != obs.role || hard_state.term != obs.hard_state.term || leader != obs.leader {
-            let leader_text = leader.map_or("unknown".to_string(), |l| l.to_string());
-            let text = format!(
-                "term {}: {} (leader {leader_text})",
-                hard_state.term,
-                role.as_str()
-            );
-            obs.record_event(self.clock.now(), text);
-        }
         obs.role = role;
         obs.hard_state = hard_state;
         obs.leader = leader;

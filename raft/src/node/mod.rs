@@ -59,7 +59,7 @@ pub mod wire;
 
 pub use client::{ClientConfig, KvClient, Outcome};
 pub use clock::{Clock, PauseGate, TokioClock};
-pub use driver::{run_node, run_node_on, NodeConfig, NodeError, NodeHandles};
+pub use driver::{run_node, run_node_on, NodeConfig, NodeError, NodeHandles, NODE_SPAN};
 pub use message_faults::MessageFaults;
 pub use network::{Network, TokioNetwork};
 pub use observe::{AppliedEntry, NodeObservation, ObservationHandle};

@@ -22,19 +22,6 @@ pub struct AppliedEntry {
     pub digest: u64,
 }
 
-/// A notable change in a node's life, stamped with the node's own clock
-/// (which the clock nemesis may have skewed, as a real node's log would be).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeEvent {
-    /// The node's local time when it happened.
-    pub local_time: std::time::Duration,
-    /// What happened.
-    pub text: String,
-}
-
-/// The bound of [`NodeObservation::events`].
-pub const EVENTS_MAX: usize = 4096;
-
 /// A node's externally visible state.
 #[derive(Debug, Clone)]
 pub struct NodeObservation {
@@ -76,12 +63,6 @@ pub struct NodeObservation {
     pub fatal_error: Option<String>,
     /// Steps fed to the core since the last start.
     pub steps: u64,
-    /// Notable changes (start, role/term/leader changes, snapshots, pause,
-    /// fatal stop) since the observer last drained them (bounded; overflow
-    /// drops the oldest and counts it in `events_overflow`).
-    pub events: VecDeque<NodeEvent>,
-    /// Events dropped because nobody drained them.
-    pub events_overflow: u64,
     /// The core's full status (counters of messages by kind, elections,
     /// rejections, peer progress), refreshed on every tick.
     pub status: Option<Status>,
@@ -113,8 +94,6 @@ impl NodeObservation {
             fatal_error: None,
             steps: 0,
             status: None,
-            events: VecDeque::new(),
-            events_overflow: 0,
         }
     }
 
@@ -158,15 +137,6 @@ impl NodeObservation {
         self.snapshot_index = meta.last_index;
         self.snapshot_term = meta.last_term;
         self.last_index = self.snapshot_index + self.log_terms.len() as u64;
-    }
-
-    /// Records a notable event at the node's local time `local_time`.
-    pub fn record_event(&mut self, local_time: std::time::Duration, text: String) {
-        if self.events.len() >= EVENTS_MAX {
-            self.events.pop_front();
-            self.events_overflow += 1;
-        }
-        self.events.push_back(NodeEvent { local_time, text });
     }
 
     /// Records an applied entry.
@@ -225,11 +195,6 @@ impl ObservationHandle {
     /// Takes the applied entries recorded since the last call.
     pub fn drain_applied(&self) -> Vec<AppliedEntry> {
         self.lock().applied.drain(..).collect()
-    }
-
-    /// Takes the events recorded since the last call (for `nodes/<id>.log`).
-    pub fn drain_events(&self) -> Vec<NodeEvent> {
-        self.lock().events.drain(..).collect()
     }
 
     /// Notes that the node's host crashed (the driver cannot say so itself).

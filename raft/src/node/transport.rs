@@ -37,6 +37,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{timeout, Instant, MissedTickBehavior};
+use tracing::Instrument;
 
 /// Bounds and timeouts of the transport. Durations are runtime time (the
 /// host's virtual time under turmoil), not node-local clock time.
@@ -166,7 +167,7 @@ impl PeerLinks {
                 stats: stats.clone(),
                 rng: ChaCha8Rng::seed_from_u64(seed ^ peer.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
             };
-            tasks.push(tokio::spawn(link.run()));
+            tasks.push(tokio::spawn(link.run().in_current_span()));
         }
         PeerLinks {
             queues,
@@ -196,13 +197,48 @@ impl PeerLinks {
         match self.queues.get(&msg.to) {
             Some(q) => {
                 let q = q.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(delay).await;
-                    q.push(msg);
-                });
+                tokio::spawn(
+                    async move {
+                        tokio::time::sleep(delay).await;
+                        q.push(msg);
+                    }
+                    .in_current_span(),
+                );
             }
             None => NodeStats::bump(&self.stats.protocol_violations),
         }
+    }
+}
+
+/// Why an outbound peer connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkClosed {
+    ByPeer,
+    ReadFailed,
+    WriteFailed,
+    Stalled,
+    MalformedFrame,
+    ProtocolViolation,
+}
+
+impl LinkClosed {
+    fn as_str(self) -> &'static str {
+        match self {
+            LinkClosed::ByPeer => "closed by the peer",
+            LinkClosed::ReadFailed => "read failed",
+            LinkClosed::WriteFailed => "write failed or timed out",
+            LinkClosed::Stalled => "stalled: frames not acknowledged in time",
+            LinkClosed::MalformedFrame => "malformed frame from the peer",
+            LinkClosed::ProtocolViolation => "protocol violation",
+        }
+    }
+
+    /// Whether the peer sent bytes it should not have (not a network fault).
+    fn is_fault(self) -> bool {
+        matches!(
+            self,
+            LinkClosed::MalformedFrame | LinkClosed::ProtocolViolation
+        )
     }
 }
 
@@ -220,6 +256,9 @@ struct Link<N: Network> {
 impl<N: Network> Link<N> {
     async fn run(mut self) {
         let mut backoff = self.config.backoff_min;
+        // Whether the last attempt reached the peer: only changes are logged,
+        // so a long partition costs two lines, not one per retry.
+        let mut reachable = true;
         loop {
             // Connect lazily: an idle link (closed by the peer's idle
             // timeout) stays down until there is something to send.
@@ -228,10 +267,31 @@ impl<N: Network> Link<N> {
                 Ok(Ok((read, write))) => {
                     NodeStats::bump(&self.stats.connects);
                     backoff = self.config.backoff_min;
-                    self.drive(read, write).await;
+                    if !reachable {
+                        tracing::debug!(peer = self.peer, "peer reachable again");
+                    }
+                    reachable = true;
+                    let closed = self.drive(read, write).await;
+                    if closed.is_fault() {
+                        tracing::warn!(
+                            peer = self.peer,
+                            reason = closed.as_str(),
+                            "peer link closed"
+                        );
+                    } else {
+                        tracing::debug!(
+                            peer = self.peer,
+                            reason = closed.as_str(),
+                            "peer link closed"
+                        );
+                    }
                 }
                 _ => {
                     NodeStats::bump(&self.stats.connect_failures);
+                    if reachable {
+                        tracing::debug!(peer = self.peer, "cannot connect to peer");
+                    }
+                    reachable = false;
                     // The peer is unreachable: what is queued would be lost
                     // in the network anyway, and replaying it later is noise.
                     let stale = self.queue.len() as u64;
@@ -248,18 +308,18 @@ impl<N: Network> Link<N> {
         }
     }
 
-    /// Runs one connection until it fails, stalls or is closed.
-    async fn drive(&mut self, mut read: N::ReadHalf, mut write: N::WriteHalf) {
+    /// Runs one connection until it fails, stalls or is closed; says why.
+    async fn drive(&mut self, mut read: N::ReadHalf, mut write: N::WriteHalf) -> LinkClosed {
         let cfg = self.config.clone();
         let hello = Frame::Hello(Hello::Peer {
             from: self.me,
             to: self.peer,
         });
         let Ok(bytes) = encode_frame(&hello, cfg.max_frame_bytes) else {
-            return;
+            return LinkClosed::ProtocolViolation;
         };
         if !self.write_bytes(&mut write, &bytes).await {
-            return;
+            return LinkClosed::WriteFailed;
         }
         let mut decoder = FrameDecoder::new(cfg.max_frame_bytes);
         let mut sent: u64 = 0;
@@ -279,14 +339,15 @@ impl<N: Network> Link<N> {
                     }
                     Ok(Some(_)) => {
                         NodeStats::bump(&self.stats.protocol_violations);
-                        return;
+                        return LinkClosed::ProtocolViolation;
                     }
-                    Ok(None) => return,
+                    Ok(None) => return LinkClosed::ByPeer,
                     Err(e) => {
                         if e.is_malformed() {
                             NodeStats::bump(&self.stats.malformed_frames);
+                            return LinkClosed::MalformedFrame;
                         }
-                        return;
+                        return LinkClosed::ReadFailed;
                     }
                 },
                 msg = self.queue.pop() => {
@@ -300,7 +361,7 @@ impl<N: Network> Link<N> {
                         }
                     };
                     if !self.write_bytes(&mut write, &bytes).await {
-                        return;
+                        return LinkClosed::WriteFailed;
                     }
                     sent += 1;
                     NodeStats::bump(&self.stats.peer_frames_sent);
@@ -315,7 +376,7 @@ impl<N: Network> Link<N> {
                     if let Some(since) = waiting_since {
                         if since.elapsed() > cfg.ack_timeout {
                             NodeStats::bump(&self.stats.stalls_detected);
-                            return;
+                            return LinkClosed::Stalled;
                         }
                     }
                 },
@@ -373,7 +434,9 @@ pub async fn run_listener<N: Network>(listener: N::Listener, inbound: Inbound) {
         match N::accept(&listener).await {
             Ok((read, write, _peer)) => {
                 let inbound = inbound.clone();
-                conns.push(tokio::spawn(serve_connection::<N>(read, write, inbound)));
+                conns.push(tokio::spawn(
+                    serve_connection::<N>(read, write, inbound).in_current_span(),
+                ));
             }
             Err(_) => {
                 // Transient accept failures (resource limits) must not spin.
@@ -403,8 +466,14 @@ async fn serve_connection<N: Network>(
         Ok(Ok(Some(Frame::Hello(Hello::Client { client_id })))) => {
             serve_client(read, write, decoder, client_id, inbound).await
         }
-        Ok(Ok(Some(_))) => NodeStats::bump(&inbound.stats.protocol_violations),
-        Ok(Err(e)) if e.is_malformed() => NodeStats::bump(&inbound.stats.malformed_frames),
+        Ok(Ok(Some(_))) => {
+            NodeStats::bump(&inbound.stats.protocol_violations);
+            tracing::warn!("inbound connection: unexpected first frame, closed");
+        }
+        Ok(Err(e)) if e.is_malformed() => {
+            NodeStats::bump(&inbound.stats.malformed_frames);
+            tracing::warn!(error = %e, "inbound connection: malformed hello, closed");
+        }
         Ok(Ok(None)) | Ok(Err(_)) | Err(_) => {}
     }
 }
@@ -441,12 +510,14 @@ async fn serve_peer<R, W>(
                 }
                 Ok(Some(_)) => {
                     NodeStats::bump(&stats.protocol_violations);
+                    tracing::warn!("protocol violation, connection closed");
                     return;
                 }
                 Ok(None) => return,
                 Err(e) => {
                     if e.is_malformed() {
                         NodeStats::bump(&stats.malformed_frames);
+                        tracing::warn!(error = %e, "malformed frame, connection closed");
                     }
                     return;
                 }
@@ -486,19 +557,23 @@ async fn serve_client<R, W>(
     let writer_cfg = cfg.clone();
     let writer_stats = stats.clone();
     let mut tasks = TaskSet::default();
-    tasks.push(tokio::spawn(async move {
-        while let Some(resp) = reply_rx.recv().await {
-            let Ok(bytes) = encode_frame(&Frame::Response(resp), writer_cfg.max_frame_bytes) else {
-                NodeStats::bump(&writer_stats.protocol_violations);
-                continue;
-            };
-            if !write_with_timeout(&mut write, &bytes, writer_cfg.write_timeout, &writer_stats)
-                .await
-            {
-                return;
+    tasks.push(tokio::spawn(
+        async move {
+            while let Some(resp) = reply_rx.recv().await {
+                let Ok(bytes) = encode_frame(&Frame::Response(resp), writer_cfg.max_frame_bytes)
+                else {
+                    NodeStats::bump(&writer_stats.protocol_violations);
+                    continue;
+                };
+                if !write_with_timeout(&mut write, &bytes, writer_cfg.write_timeout, &writer_stats)
+                    .await
+                {
+                    return;
+                }
             }
         }
-    }));
+        .in_current_span(),
+    ));
     loop {
         let frame = match timeout(
             cfg.client_idle_timeout,
@@ -525,12 +600,14 @@ async fn serve_client<R, W>(
             }
             Ok(Some(_)) => {
                 NodeStats::bump(&stats.protocol_violations);
+                tracing::warn!("protocol violation, connection closed");
                 return;
             }
             Ok(None) => break,
             Err(e) => {
                 if e.is_malformed() {
                     NodeStats::bump(&stats.malformed_frames);
+                    tracing::warn!(error = %e, "malformed frame, connection closed");
                 }
                 return;
             }

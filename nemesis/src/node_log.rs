@@ -1,0 +1,250 @@
+//! Per-node logs (`nodes/<id>.log`): the `tracing` events each node's
+//! driver, transport and Raft core emitted inside its
+//! [`NODE_SPAN`](faultline_raft::node::NODE_SPAN) span (starts and recovery,
+//! role, term and leader changes with their causes, votes, log truncations,
+//! snapshots, pauses, links to peers going down and up, refused or malformed
+//! input, fatal errors), plus the nemesis actions of the run and the crashes
+//! the driver cannot report itself.
+//!
+//! Each line carries the simulated true time and the node's own clock (which
+//! the clock nemesis may have skewed, as a real node's log would be):
+//!
+//! ```text
+//!    12.340000s local 12.840000s n3 INFO  role, term or leader changed role=leader term=4 ...
+//! ```
+//!
+//! [`NodeLog::subscriber`] builds the `tracing` subscriber that feeds the
+//! logs; install it with `tracing::subscriber::set_default` for the run. The
+//! simulation runs every host on the calling thread, so the lines come out in
+//! simulation order and the logs are as deterministic as the run.
+
+use crate::clock::{true_now, SimClock};
+use crate::cluster::SimCluster;
+use faultline_raft::node::{NodeHandles, NODE_SPAN};
+use faultline_raft::NodeId;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer;
+
+/// The most lines kept per node (a bound, not a hang; the log says so).
+const LINES_MAX: usize = 20_000;
+
+/// The lines written so far, per node, and who was last seen down.
+#[derive(Debug, Default)]
+struct Lines {
+    by_node: BTreeMap<NodeId, (usize, String)>,
+    down: BTreeMap<NodeId, bool>,
+}
+
+impl Lines {
+    fn push(&mut self, id: NodeId, true_ns: u64, local: Option<Duration>, level: &str, text: &str) {
+        let Some((count, buf)) = self.by_node.get_mut(&id) else {
+            return;
+        };
+        *count += 1;
+        if *count > LINES_MAX {
+            if *count == LINES_MAX + 1 {
+                let _ = writeln!(buf, "... log truncated at {LINES_MAX} lines");
+            }
+            return;
+        }
+        let _ = write!(buf, "{:>12.6}s", true_ns as f64 / 1e9);
+        match local {
+            Some(l) => {
+                let _ = write!(buf, " local {:>12.6}s", l.as_secs_f64());
+            }
+            None => buf.push_str("                     "),
+        }
+        let _ = writeln!(buf, " n{id} {level:<5} {text}");
+    }
+}
+
+/// Collects each node's log lines as the run goes.
+#[derive(Debug, Clone)]
+pub struct NodeLog {
+    lines: Arc<Mutex<Lines>>,
+    clocks: Arc<BTreeMap<NodeId, SimClock>>,
+}
+
+impl NodeLog {
+    /// Empty logs for the nodes of `cluster`, stamped with their clocks.
+    pub fn for_cluster(cluster: &SimCluster<'_>) -> Self {
+        let clocks = cluster
+            .ids()
+            .into_iter()
+            .filter_map(|id| cluster.clock(id).map(|c| (id, c.clone())))
+            .collect();
+        NodeLog::new(clocks)
+    }
+
+    /// Empty logs for the nodes of `clocks`, stamped with those clocks.
+    pub fn new(clocks: BTreeMap<NodeId, SimClock>) -> Self {
+        let ids: Vec<NodeId> = clocks.keys().copied().collect();
+        let lines = Lines {
+            by_node: ids.iter().map(|&id| (id, (0, String::new()))).collect(),
+            down: ids.iter().map(|&id| (id, false)).collect(),
+        };
+        NodeLog {
+            lines: Arc::new(Mutex::new(lines)),
+            clocks: Arc::new(clocks),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Lines> {
+        self.lines.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn local_at(&self, id: NodeId, true_time: Duration) -> Option<Duration> {
+        self.clocks.get(&id).map(|c| c.local_at(true_time))
+    }
+
+    /// A subscriber that writes the nodes' events (the faultline crates at
+    /// debug level and above) into these logs.
+    pub fn subscriber(&self) -> impl Subscriber + Send + Sync {
+        let targets = Targets::new()
+            .with_target("faultline_raft", Level::DEBUG)
+            .with_target("faultline_nemesis", Level::DEBUG);
+        tracing_subscriber::registry().with(NodeLogLayer { log: self.clone() }.with_filter(targets))
+    }
+
+    /// Notes the crashes the nodes cannot report themselves (a crashed
+    /// host runs no code): call after every simulation step with the nodes'
+    /// handles.
+    pub fn observe(&mut self, now: Duration, handles: &BTreeMap<NodeId, NodeHandles>) {
+        let t = now.as_nanos() as u64;
+        let mut lines = self.lock();
+        for (&id, h) in handles {
+            let down = !h.observation.lock().running;
+            let was_down = lines.down.insert(id, down).unwrap_or(false);
+            if down && !was_down {
+                let local = self.local_at(id, now);
+                lines.push(id, t, local, "INFO", "process stopped (crashed or killed)");
+            }
+        }
+    }
+
+    /// Notes a nemesis action in every node's log (partitions, heals and
+    /// clock faults concern them all).
+    pub fn nemesis(&mut self, time_ns: u64, f: &str, value: &Value) {
+        let text = format!("nemesis {f} {value}");
+        let at = Duration::from_nanos(time_ns);
+        let ids: Vec<NodeId> = self.clocks.keys().copied().collect();
+        let mut lines = self.lock();
+        for id in ids {
+            let local = self.local_at(id, at);
+            lines.push(id, time_ns, local, "INFO", &text);
+        }
+    }
+
+    /// Node `id`'s log so far.
+    pub fn text(&self, id: NodeId) -> String {
+        self.lock()
+            .by_node
+            .get(&id)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default()
+    }
+
+    /// The finished logs.
+    pub fn finish(self) -> BTreeMap<NodeId, String> {
+        let mut lines = self.lock();
+        std::mem::take(&mut lines.by_node)
+            .into_iter()
+            .map(|(id, (_, s))| (id, s))
+            .collect()
+    }
+}
+
+/// The node a span belongs to (stored in the span's extensions).
+#[derive(Debug, Clone, Copy)]
+struct NodeTag(NodeId);
+
+/// Reads the `id` field of a node span.
+#[derive(Default)]
+struct IdVisitor(Option<NodeId>);
+
+impl Visit for IdVisitor {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if field.name() == "id" {
+            self.0 = Some(value);
+        }
+    }
+
+    fn record_debug(&mut self, _field: &Field, _value: &dyn std::fmt::Debug) {}
+}
+
+/// Formats an event's message and fields as `message k=v k=v`.
+#[derive(Default)]
+struct TextVisitor {
+    message: String,
+    fields: String,
+}
+
+impl Visit for TextVisitor {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+        } else {
+            let _ = write!(self.fields, " {}={value}", field.name());
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            let _ = write!(self.message, "{value:?}");
+        } else {
+            let _ = write!(self.fields, " {}={value:?}", field.name());
+        }
+    }
+}
+
+/// The `tracing` layer behind [`NodeLog::subscriber`].
+struct NodeLogLayer {
+    log: NodeLog,
+}
+
+impl<S> Layer<S> for NodeLogLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if attrs.metadata().name() != NODE_SPAN {
+            return;
+        }
+        let mut visitor = IdVisitor::default();
+        attrs.record(&mut visitor);
+        if let (Some(node), Some(span)) = (visitor.0, ctx.span(id)) {
+            span.extensions_mut().insert(NodeTag(node));
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let Some(scope) = ctx.event_scope(event) else {
+            return;
+        };
+        let Some(node) = scope
+            .into_iter()
+            .find_map(|span| span.extensions().get::<NodeTag>().copied())
+        else {
+            return;
+        };
+        let mut text = TextVisitor::default();
+        event.record(&mut text);
+        let true_time = true_now().unwrap_or_default();
+        let local = self.log.local_at(node.0, true_time);
+        let line = format!("{}{}", text.message, text.fields);
+        let level = event.metadata().level().as_str();
+        self.log
+            .lock()
+            .push(node.0, true_time.as_nanos() as u64, local, level, &line);
+    }
+}
