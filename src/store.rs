@@ -21,12 +21,26 @@ pub fn create_run_dir(root: &Path, test_name: &str, seed: u64) -> Result<PathBuf
         .with_context(|| format!("cannot create store directory {}", test_dir.display()))?;
     let stamp = utc_timestamp(SystemTime::now());
     let base = format!("{stamp}-s{seed}");
-    let mut dir = test_dir.join(&base);
+    // `create_dir` fails on an existing directory, so two processes storing
+    // the same seed in the same second get different directories.
     let mut attempt = 1;
-    while dir.exists() {
-        attempt += 1;
-        dir = test_dir.join(format!("{base}-{attempt}"));
-    }
+    let dir = loop {
+        let dir = if attempt == 1 {
+            test_dir.join(&base)
+        } else {
+            test_dir.join(format!("{base}-{attempt}"))
+        };
+        match std::fs::create_dir(&dir) {
+            Ok(()) => break dir,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => {
+                attempt += 1
+            }
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot create run directory {}", dir.display()))
+            }
+        }
+    };
     std::fs::create_dir_all(dir.join("nodes"))
         .with_context(|| format!("cannot create run directory {}", dir.display()))?;
     point_latest(&test_dir, &dir)?;
@@ -40,7 +54,8 @@ fn point_latest(test_dir: &Path, run_dir: &Path) -> Result<()> {
         .file_name()
         .context("run directory has no name")?
         .to_owned();
-    let tmp = test_dir.join(".latest.tmp");
+    // Per process: runs of a suite repoint the same link side by side.
+    let tmp = test_dir.join(format!(".latest.{}.tmp", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     #[cfg(unix)]
     std::os::unix::fs::symlink(&target, &tmp)

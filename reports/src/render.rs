@@ -97,8 +97,9 @@ fn node_logs(dir: &Path) -> Vec<String> {
 /// Writes via a temporary file and a rename, so a reader never sees half a
 /// page.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    // Per process: runs of a suite write the same index side by side.
     let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
+    tmp.push(format!(".{}.tmp", std::process::id()));
     let tmp = PathBuf::from(tmp);
     fs::write(&tmp, bytes).map_err(|e| ReportError::io(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| ReportError::io(path, e))

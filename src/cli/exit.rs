@@ -39,6 +39,15 @@ impl Exit {
         }
     }
 
+    /// The status of a run's overall verdict.
+    pub fn of_run_verdict(verdict: faultline_reports::Verdict) -> Exit {
+        match verdict {
+            faultline_reports::Verdict::Valid => Exit::Valid,
+            faultline_reports::Verdict::Invalid => Exit::Invalid,
+            faultline_reports::Verdict::Unknown => Exit::Unknown,
+        }
+    }
+
     /// How bad the status is: valid < unknown < invalid < bad input <
     /// internal error.
     fn severity(self) -> u8 {

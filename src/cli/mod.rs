@@ -8,8 +8,10 @@ pub mod bench;
 pub mod check;
 pub mod check_output;
 pub mod exit;
+pub mod replay;
 pub mod report;
 pub mod run;
+pub mod suite;
 
 use std::ffi::OsString;
 
@@ -34,6 +36,10 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Run a simulated cluster under faults, check its history, store the run.
     Run(run::RunArgs),
+    /// Run many seeds of one test (each in its own process) and tally them.
+    Suite(suite::SuiteArgs),
+    /// Run a stored run again from its config.json and compare the histories.
+    Replay(replay::ReplayArgs),
     /// Re-render a stored run's report from its files, without re-running it.
     Report(report::ReportArgs),
     /// Measure how many simulated seconds per wall second the default run achieves.
@@ -53,6 +59,8 @@ where
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args),
+        Command::Suite(args) => suite::run(args),
+        Command::Replay(args) => replay::run(args),
         Command::Report(args) => report::run(args),
         Command::Bench(args) => bench::run(args),
     }

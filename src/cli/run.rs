@@ -177,7 +177,7 @@ impl RunArgs {
 
 /// A fresh seed when none was given: read at the edge, printed, and then
 /// the only source of randomness for the run.
-fn fresh_seed() -> u64 {
+pub(crate) fn fresh_seed() -> u64 {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
@@ -217,9 +217,5 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
     println!("run directory: {}", outcome.dir.display());
     println!("verdict: {}", r.verdict.as_str());
     println!("replay: {}", config.replay_command());
-    Ok(match r.verdict {
-        faultline_reports::Verdict::Valid => Exit::Valid,
-        faultline_reports::Verdict::Invalid => Exit::Invalid,
-        faultline_reports::Verdict::Unknown => Exit::Unknown,
-    })
+    Ok(Exit::of_run_verdict(r.verdict))
 }

@@ -4,11 +4,12 @@
 use faultline_nemesis::fault::{FaultKind, Target};
 use faultline_raft::ReadMode;
 use faultline_workloads::WorkloadKind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// One run's configuration.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunConfig {
     /// The seed everything is derived from.
     pub seed: u64,
@@ -64,6 +65,12 @@ impl RunConfig {
 
     /// The command line that reproduces this run exactly.
     pub fn replay_command(&self) -> String {
+        format!("faultline run {}", self.run_args().join(" "))
+    }
+
+    /// The `faultline run` arguments (without `--store`) that reproduce this
+    /// run exactly; `--seed N` comes first.
+    pub fn run_args(&self) -> Vec<String> {
         let nemesis = if self.nemesis.is_empty() {
             "none".to_string()
         } else if self.nemesis.len() == FaultKind::ALL.len() {
@@ -85,24 +92,31 @@ impl RunConfig {
             ReadMode::ReadIndex => "read-index",
             ReadMode::Lease => "lease",
         };
-        format!(
-            "faultline run --seed {} --nodes {} --workload {} --nemesis {} --nemesis-targets {} \
-             --nemesis-interval {} --concurrency {} --rate {} --time-limit {} --quiet {} \
-             --read-mode {} --op-timeout {} --snapshot-every {} --test-name {}",
-            self.seed,
-            self.nodes,
-            self.workload,
-            nemesis,
-            targets,
-            self.nemesis_interval_ms as f64 / 1000.0,
-            self.concurrency,
-            self.rate_per_s,
-            self.time_limit_s,
-            self.quiet_s,
-            read_mode,
-            self.op_timeout_ms as f64 / 1000.0,
-            self.snapshot_every_entries,
-            self.test_name
-        )
+        let flags: [(&str, String); 14] = [
+            ("seed", self.seed.to_string()),
+            ("nodes", self.nodes.to_string()),
+            ("workload", self.workload.to_string()),
+            ("nemesis", nemesis),
+            ("nemesis-targets", targets),
+            (
+                "nemesis-interval",
+                (self.nemesis_interval_ms as f64 / 1000.0).to_string(),
+            ),
+            ("concurrency", self.concurrency.to_string()),
+            ("rate", self.rate_per_s.to_string()),
+            ("time-limit", self.time_limit_s.to_string()),
+            ("quiet", self.quiet_s.to_string()),
+            ("read-mode", read_mode.to_string()),
+            (
+                "op-timeout",
+                (self.op_timeout_ms as f64 / 1000.0).to_string(),
+            ),
+            ("snapshot-every", self.snapshot_every_entries.to_string()),
+            ("test-name", self.test_name.clone()),
+        ];
+        flags
+            .into_iter()
+            .flat_map(|(flag, value)| [format!("--{flag}"), value])
+            .collect()
     }
 }

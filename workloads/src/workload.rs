@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use faultline_checker::ModelKind;
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::append::AppendWorkload;
@@ -74,7 +74,7 @@ impl CheckerModel {
 }
 
 /// The built-in workloads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkloadKind {
     /// One register: read / write / cas over a few values.

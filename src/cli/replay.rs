@@ -1,0 +1,140 @@
+//! `faultline replay RUN_DIR`: run a stored run again from its
+//! `config.json` (same seed, same flags) with the current build, store it as
+//! a new run, and compare the new `history.csv` with the stored one byte for
+//! byte. An identical history proves the failure reproduces; a different one
+//! means the code under test changed (the usual case after a fix) or, with
+//! unchanged code, that determinism broke: `--require-identical` turns a
+//! difference into an internal error (exit 255).
+//!
+//! The exit status is the new run's verdict, so a fixed bug replays as 0.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::exit::{CliError, Exit};
+use crate::run::config::RunConfig;
+use crate::run::{execute, RunError};
+
+/// The raw arguments of `faultline replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A stored run directory (`store/<test>/<timestamp>-s<seed>` or a
+    /// `latest` link).
+    #[arg(value_name = "RUN_DIR")]
+    pub run_dir: PathBuf,
+    /// Where the new run is stored.
+    #[arg(long, value_name = "DIR", default_value = "store")]
+    pub store: PathBuf,
+    /// Exit 255 when the new history differs from the stored one.
+    #[arg(long)]
+    pub require_identical: bool,
+}
+
+/// Reads and validates `dir/config.json`; errors name the file, line and
+/// field.
+pub fn read_config(dir: &Path) -> Result<RunConfig, CliError> {
+    let path = dir.join("config.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| CliError::bad_input(format!("{}: cannot read: {e}", path.display())))?;
+    let config: RunConfig = serde_json::from_str(&text)
+        .map_err(|e| CliError::bad_input(format!("{}:{}: {e}", path.display(), e.line(),)))?;
+    crate::store::validate_test_name(&config.test_name)
+        .map_err(|e| CliError::bad_input(format!("{}: test_name: {e}", path.display())))?;
+    Ok(config)
+}
+
+/// Where two histories first differ: `(line number, stored line, new line)`.
+pub fn first_difference(stored: &str, new: &str) -> Option<(usize, String, String)> {
+    let mut a = stored.lines();
+    let mut b = new.lines();
+    let mut line = 0;
+    loop {
+        line += 1;
+        match (a.next(), b.next()) {
+            (None, None) => return (stored != new).then(|| (line, String::new(), String::new())),
+            (x, y) if x == y => continue,
+            (x, y) => {
+                let show = |l: Option<&str>| l.unwrap_or("(end of file)").to_string();
+                return Some((line, show(x), show(y)));
+            }
+        }
+    }
+}
+
+/// Runs `faultline replay`.
+pub fn run(args: ReplayArgs) -> Result<Exit, CliError> {
+    let config = read_config(&args.run_dir)?;
+    let stored_path = args.run_dir.join("history.csv");
+    let stored = std::fs::read_to_string(&stored_path)
+        .map_err(|e| CliError::bad_input(format!("{}: cannot read: {e}", stored_path.display())))?;
+    println!(
+        "replaying {}: {}",
+        args.run_dir.display(),
+        config.replay_command()
+    );
+    let outcome =
+        execute(&config, &args.store, &mut |line| println!("{line}")).map_err(|e| match e {
+            RunError::Config(m) => CliError::bad_input(format!(
+                "{}: {m}",
+                args.run_dir.join("config.json").display()
+            )),
+            RunError::Internal(e) => CliError::Internal(e.context(format!(
+                "replay failed; reproduce with: faultline replay {}",
+                args.run_dir.display()
+            ))),
+        })?;
+    let new_path = outcome.dir.join("history.csv");
+    let new = std::fs::read_to_string(&new_path).map_err(|e| {
+        CliError::Internal(anyhow::anyhow!("{}: cannot read: {e}", new_path.display()))
+    })?;
+    let r = &outcome.results;
+    for c in &r.checkers {
+        println!("  {:<28} {}", c.name, c.verdict.as_str());
+    }
+    println!("run directory: {}", outcome.dir.display());
+    let difference = first_difference(&stored, &new);
+    match &difference {
+        None => println!(
+            "history: identical to the stored run ({} lines)",
+            new.lines().count()
+        ),
+        Some((line, was, now)) => {
+            println!("history: differs from the stored run at line {line}");
+            println!("  stored:   {was}");
+            println!("  replayed: {now}");
+            println!(
+                "  (expected if the code under test changed; with the same build it means determinism broke)"
+            );
+        }
+    }
+    println!("verdict: {}", r.verdict.as_str());
+    if args.require_identical {
+        if let Some((line, _, _)) = difference {
+            return Err(CliError::Internal(anyhow::anyhow!(
+                "--require-identical: the replayed history differs from {} at line {line}",
+                stored_path.display()
+            )));
+        }
+    }
+    Ok(Exit::of_run_verdict(r.verdict))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_difference_names_the_line_and_both_texts() {
+        assert_eq!(first_difference("a\nb\n", "a\nb\n"), None);
+        assert_eq!(
+            first_difference("a\nb\nc\n", "a\nx\nc\n"),
+            Some((2, "b".into(), "x".into()))
+        );
+        assert_eq!(
+            first_difference("a\n", "a\nb\n"),
+            Some((2, "(end of file)".into(), "b".into()))
+        );
+        assert!(first_difference("a\n", "a").is_some());
+    }
+}

@@ -1,0 +1,408 @@
+//! `faultline suite`: many seeds of one test, the nightly job. Every seed
+//! runs as its own `faultline run` child process (the same binary), so a
+//! seed behaves in the suite exactly as it does when replayed alone, and
+//! `--jobs` seeds run side by side. Each finished seed prints one line; the
+//! end prints the tally, every seed that was not valid with the command
+//! that replays it, and the throughput. The exit status is the worst seed's
+//! (an invalid seed exits 1 even if another one was unknown).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Instant;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::exit::{CliError, Exit};
+use super::run::{fresh_seed, RunArgs};
+use crate::run::config::RunConfig;
+
+/// The most seeds one suite may run.
+const SEEDS_MAX: u64 = 1_000_000;
+
+/// The raw arguments of `faultline suite`.
+#[derive(Debug, Args)]
+pub struct SuiteArgs {
+    /// The seeds: a comma list of numbers and ranges, `A..B` (B excluded) or
+    /// `A..=B` (B included), e.g. `1..=100` or `7,19,1000..1010`.
+    #[arg(long, value_name = "LIST", conflicts_with = "count")]
+    pub seeds: Option<String>,
+    /// Without --seeds: this many consecutive seeds from a fresh random one
+    /// (printed).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub count: u64,
+    /// Seeds run at once (default: the machine's cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Stop starting new seeds after the first one that is not valid.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Also write the suite's outcome as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    /// Everything `faultline run` takes, for every seed (not `--seed`).
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Parses a seed list (see [`SuiteArgs::seeds`]); the error names the part.
+pub fn parse_seeds(list: &str) -> Result<Vec<u64>, String> {
+    let mut seeds = Vec::new();
+    for part in list.split(',').map(str::trim) {
+        let number = |s: &str| {
+            s.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{s:?} in {part:?} is not a seed (a whole number)"))
+        };
+        let (from, to_inclusive) = if let Some((a, b)) = part.split_once("..=") {
+            (number(a)?, number(b)?)
+        } else if let Some((a, b)) = part.split_once("..") {
+            let b = number(b)?;
+            if b == 0 {
+                return Err(format!("{part:?} is empty"));
+            }
+            (number(a)?, b - 1)
+        } else {
+            let n = number(part)?;
+            (n, n)
+        };
+        if from > to_inclusive {
+            return Err(format!("{part:?} is empty"));
+        }
+        if to_inclusive - from >= SEEDS_MAX
+            || seeds.len() as u64 + (to_inclusive - from) >= SEEDS_MAX
+        {
+            return Err(format!("more than {SEEDS_MAX} seeds"));
+        }
+        seeds.extend(from..=to_inclusive);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(dup) = seeds.iter().find(|s| !seen.insert(**s)) {
+        return Err(format!("seed {dup} is listed twice"));
+    }
+    Ok(seeds)
+}
+
+/// How one seed ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeedOutcome {
+    /// The seed.
+    pub seed: u64,
+    /// `valid`, `invalid`, `unknown`, `bad-input` or `error`.
+    pub verdict: String,
+    /// The child's exit status (None: killed by a signal).
+    pub exit_code: Option<i32>,
+    /// The run directory, when the run got that far.
+    pub run_dir: Option<PathBuf>,
+    /// The command that replays this seed alone.
+    pub replay: String,
+    /// Wall-clock seconds the seed took.
+    pub wall_s: f64,
+    /// The last lines the child wrote to stderr, when it failed.
+    pub error: Option<String>,
+}
+
+impl SeedOutcome {
+    fn exit(&self) -> Exit {
+        match self.exit_code {
+            Some(0) => Exit::Valid,
+            Some(1) => Exit::Invalid,
+            Some(2) => Exit::Unknown,
+            Some(254) => Exit::BadInput,
+            _ => Exit::Internal,
+        }
+    }
+}
+
+/// The whole suite's outcome (what `--summary` writes).
+#[derive(Debug, Serialize)]
+pub struct SuiteSummary {
+    /// The configuration every seed ran with (its `seed` is the first's).
+    pub config: RunConfig,
+    /// Seeds by verdict.
+    pub tally: BTreeMap<String, u64>,
+    /// Every seed that ran, in seed order.
+    pub seeds: Vec<SeedOutcome>,
+    /// Seeds not started because of `--fail-fast`.
+    pub skipped: u64,
+    /// Wall-clock seconds for the whole suite.
+    pub wall_s: f64,
+}
+
+fn verdict_name(exit: Exit) -> &'static str {
+    match exit {
+        Exit::Valid => "valid",
+        Exit::Invalid => "invalid",
+        Exit::Unknown => "unknown",
+        Exit::BadInput => "bad-input",
+        Exit::Internal => "error",
+    }
+}
+
+/// The last `n` lines of `text`.
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Runs one seed as a child process.
+fn run_seed(exe: &Path, config: &RunConfig, store: &Path) -> SeedOutcome {
+    let started = Instant::now();
+    let mut args = vec!["run".to_string()];
+    args.extend(config.run_args());
+    let output = Command::new(exe)
+        .args(&args)
+        .arg("--store")
+        .arg(store)
+        .output();
+    let wall_s = started.elapsed().as_secs_f64();
+    let replay = config.replay_command();
+    match output {
+        Ok(out) => {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let run_dir = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("run directory: "))
+                .map(|d| PathBuf::from(d.trim()));
+            let mut outcome = SeedOutcome {
+                seed: config.seed,
+                verdict: String::new(),
+                exit_code: out.status.code(),
+                run_dir,
+                replay,
+                wall_s,
+                error: None,
+            };
+            let exit = outcome.exit();
+            outcome.verdict = verdict_name(exit).to_string();
+            if matches!(exit, Exit::BadInput | Exit::Internal) {
+                outcome.error = Some(tail(&String::from_utf8_lossy(&out.stderr), 5));
+            }
+            outcome
+        }
+        Err(e) => SeedOutcome {
+            seed: config.seed,
+            verdict: verdict_name(Exit::Internal).to_string(),
+            exit_code: None,
+            run_dir: None,
+            replay,
+            wall_s,
+            error: Some(format!("cannot start {}: {e}", exe.display())),
+        },
+    }
+}
+
+/// Runs `faultline suite`.
+pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
+    if args.run.seed.is_some() {
+        return Err(CliError::bad_input(
+            "--seed: a suite takes --seeds LIST or --count N",
+        ));
+    }
+    let seeds = match &args.seeds {
+        Some(list) => {
+            parse_seeds(list).map_err(|e| CliError::bad_input(format!("--seeds: {e}")))?
+        }
+        None => {
+            if !(1..=SEEDS_MAX).contains(&args.count) {
+                return Err(CliError::bad_input(format!(
+                    "--count: {} is not between 1 and {SEEDS_MAX}",
+                    args.count
+                )));
+            }
+            let first = fresh_seed();
+            println!("seeds {first}..{} (random start)", first + args.count);
+            (first..first + args.count).collect()
+        }
+    };
+    let jobs = match args.jobs {
+        Some(0) => return Err(CliError::bad_input("--jobs: must be at least 1")),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    }
+    .min(seeds.len());
+    let (base, store) = RunArgs {
+        seed: Some(seeds[0]),
+        ..args.run
+    }
+    .into_config()?;
+    let exe = std::env::current_exe().map_err(|e| {
+        CliError::Internal(anyhow::anyhow!("cannot find the faultline binary: {e}"))
+    })?;
+    println!(
+        "suite: {} seeds, {jobs} at a time; every seed: {}",
+        seeds.len(),
+        base.run_args()[2..].join(" ")
+    );
+
+    let started = Instant::now();
+    let queue: Arc<Mutex<VecDeque<u64>>> = Arc::new(Mutex::new(seeds.iter().copied().collect()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel::<SeedOutcome>();
+    let mut workers = Vec::new();
+    for _ in 0..jobs {
+        let (queue, stop, tx) = (queue.clone(), stop.clone(), tx.clone());
+        let (base, store, exe) = (base.clone(), store.clone(), exe.clone());
+        workers.push(std::thread::spawn(move || loop {
+            if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+            let Some(seed) = next else { return };
+            let config = RunConfig {
+                seed,
+                ..base.clone()
+            };
+            if tx.send(run_seed(&exe, &config, &store)).is_err() {
+                return;
+            }
+        }));
+    }
+    drop(tx);
+    let mut outcomes = Vec::new();
+    for outcome in rx {
+        let place = format!("[{}/{}]", outcomes.len() + 1, seeds.len());
+        let dir = outcome
+            .run_dir
+            .as_ref()
+            .map_or(String::new(), |d| format!("  {}", d.display()));
+        println!(
+            "{place} seed {}: {} ({:.1} s){dir}",
+            outcome.seed, outcome.verdict, outcome.wall_s
+        );
+        if let Some(e) = &outcome.error {
+            for line in e.lines() {
+                println!("    {line}");
+            }
+        }
+        if args.fail_fast && outcome.exit() != Exit::Valid {
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        outcomes.push(outcome);
+    }
+    for w in workers {
+        let _ = w.join();
+    }
+    let wall_s = started.elapsed().as_secs_f64();
+    outcomes.sort_by_key(|o| o.seed);
+    let skipped = (seeds.len() - outcomes.len()) as u64;
+
+    let mut tally: BTreeMap<String, u64> = BTreeMap::new();
+    let mut exit = Exit::Valid;
+    for o in &outcomes {
+        *tally.entry(o.verdict.clone()).or_insert(0) += 1;
+        exit = exit.worst(o.exit());
+    }
+    let counts: Vec<String> = tally.iter().map(|(v, n)| format!("{n} {v}")).collect();
+    println!(
+        "suite done: {} seeds in {wall_s:.1} s ({:.2} seeds/s): {}{}",
+        outcomes.len(),
+        outcomes.len() as f64 / wall_s.max(1e-9),
+        counts.join(", "),
+        if skipped > 0 {
+            format!(", {skipped} skipped (--fail-fast)")
+        } else {
+            String::new()
+        }
+    );
+    let failing: Vec<&SeedOutcome> = outcomes
+        .iter()
+        .filter(|o| o.exit() != Exit::Valid)
+        .collect();
+    if !failing.is_empty() {
+        println!("not valid:");
+        for o in &failing {
+            println!("  seed {} {}: {}", o.seed, o.verdict, o.replay);
+        }
+    }
+    if let Some(path) = &args.summary {
+        let summary = SuiteSummary {
+            config: base,
+            tally,
+            seeds: outcomes,
+            skipped,
+            wall_s,
+        };
+        let text = serde_json::to_string_pretty(&summary)
+            .map_err(|e| CliError::Internal(anyhow::anyhow!("encoding the summary: {e}")))?;
+        std::fs::write(path, text + "\n").map_err(|e| {
+            CliError::bad_input(format!("--summary: cannot write {}: {e}", path.display()))
+        })?;
+        println!("summary: {}", path.display());
+    }
+    println!("verdict: {}", verdict_name(exit));
+    Ok(exit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_lists_take_numbers_and_both_kinds_of_range() {
+        assert_eq!(parse_seeds("7").unwrap(), vec![7]);
+        assert_eq!(parse_seeds("1..4").unwrap(), vec![1, 2, 3]);
+        assert_eq!(parse_seeds("1..=4").unwrap(), vec![1, 2, 3, 4]);
+        assert_eq!(parse_seeds("9, 1..=2,100").unwrap(), vec![9, 1, 2, 100]);
+    }
+
+    /// A stand-in for the faultline binary that prints `stdout`, writes
+    /// `stderr` and exits with `code`.
+    #[cfg(unix)]
+    fn fake_exe(name: &str, stdout: &str, stderr: &str, code: i32) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("faultline-suite-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        let script = format!("#!/bin/sh\nprintf '{stdout}'\nprintf '{stderr}' >&2\nexit {code}\n");
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_seed_outcome_follows_the_childs_exit_status_and_output() {
+        let config = RunConfig::with_seed(42);
+        let store = Path::new("/nonexistent-store");
+        let exe = fake_exe(
+            "invalid",
+            "verdict: invalid\\nrun directory: /x/kv/r-s42\\n",
+            "",
+            1,
+        );
+        let o = run_seed(&exe, &config, store);
+        assert_eq!((o.verdict.as_str(), o.exit()), ("invalid", Exit::Invalid));
+        assert_eq!(o.run_dir, Some(PathBuf::from("/x/kv/r-s42")));
+        assert!(o.replay.starts_with("faultline run --seed 42 "));
+        assert_eq!(o.error, None);
+        let exe = fake_exe("crash", "", "line 1\\nboom: it broke\\n", 255);
+        let o = run_seed(&exe, &config, store);
+        assert_eq!((o.verdict.as_str(), o.exit()), ("error", Exit::Internal));
+        assert!(o.error.as_deref().unwrap().contains("boom: it broke"));
+        let exe = fake_exe("unknown", "", "", 2);
+        assert_eq!(run_seed(&exe, &config, store).exit(), Exit::Unknown);
+        let o = run_seed(Path::new("/nonexistent/faultline"), &config, store);
+        assert_eq!(o.exit(), Exit::Internal);
+        assert!(o.error.unwrap().contains("cannot start"));
+    }
+
+    #[test]
+    fn bad_seed_lists_say_which_part_is_wrong() {
+        for (list, needle) in [
+            ("", "not a seed"),
+            ("x", "\"x\""),
+            ("5..5", "empty"),
+            ("5..=4", "empty"),
+            ("1..0", "empty"),
+            ("1,2,1", "listed twice"),
+            ("0..=2000000", "more than"),
+            ("-3", "not a seed"),
+        ] {
+            let err = parse_seeds(list).unwrap_err();
+            assert!(err.contains(needle), "{list:?}: {err}");
+        }
+    }
+}

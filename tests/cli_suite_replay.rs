@@ -1,0 +1,173 @@
+//! `faultline suite` and `faultline replay` end to end, through the built
+//! binary: a suite runs every listed seed in its own process and tallies
+//! them; a stored run replays to a byte-identical history; a tampered
+//! history is reported at its line; bad flags and corrupt files exit 254.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn faultline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("run the faultline binary")
+}
+
+fn store(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("faultline-cli-suite-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Flags for a short run (13 simulated seconds, a fault every 3 s).
+const SHORT: [&str; 8] = [
+    "--time-limit",
+    "13",
+    "--nemesis-interval",
+    "3",
+    "--quiet",
+    "4",
+    "--rate",
+    "40",
+];
+
+#[test]
+fn a_suite_runs_every_seed_and_tallies_them() {
+    let root = store("suite");
+    let summary = root.join("summary.json");
+    let mut args = vec![
+        "suite",
+        "--seeds",
+        "3,10..=11",
+        "--jobs",
+        "2",
+        "--store",
+        root.to_str().unwrap(),
+        "--summary",
+        summary.to_str().unwrap(),
+    ];
+    args.extend(SHORT);
+    let out = faultline(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("suite done: 3 seeds"), "{stdout}");
+    assert!(stdout.contains("verdict: valid"), "{stdout}");
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let seeds: Vec<u64> = s["seeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["seed"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seeds, vec![3, 10, 11], "in seed order");
+    assert_eq!(s["tally"]["valid"], 3);
+    for o in s["seeds"].as_array().unwrap() {
+        let dir = PathBuf::from(o["run_dir"].as_str().unwrap());
+        assert!(dir.join("results.json").is_file(), "{}", dir.display());
+        let replay = o["replay"].as_str().unwrap();
+        assert!(
+            replay.starts_with(&format!("faultline run --seed {} ", o["seed"])),
+            "{replay}"
+        );
+        assert!(replay.contains("--time-limit 13"), "{replay}");
+    }
+    assert!(root.join("kv/latest/results.json").is_file());
+    assert!(root.join("index.html").is_file());
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn a_suite_refuses_bad_flags_naming_them() {
+    for (args, flag) in [
+        (vec!["suite", "--seed", "5"], "--seed"),
+        (vec!["suite", "--seeds", "5..5"], "--seeds"),
+        (vec!["suite", "--seeds", "1,x"], "--seeds"),
+        (vec!["suite", "--count", "0"], "--count"),
+        (vec!["suite", "--seeds", "1", "--jobs", "0"], "--jobs"),
+        (vec!["suite", "--seeds", "1", "--nodes", "12"], "--nodes"),
+    ] {
+        let out = faultline(&args);
+        assert_eq!(out.status.code(), Some(254), "{args:?}: {}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+    }
+}
+
+/// A short stored run of `seed`; returns its directory.
+fn stored_run(root: &Path, seed: u64) -> PathBuf {
+    let s = seed.to_string();
+    let mut args = vec!["run", "--seed", &s, "--store", root.to_str().unwrap()];
+    args.extend(SHORT);
+    let out = faultline(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let dir = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("run directory: "))
+        .expect("a run directory");
+    PathBuf::from(dir.trim())
+}
+
+#[test]
+fn a_replayed_run_records_the_same_history_and_a_tampered_one_is_caught() {
+    let root = store("replay");
+    let dir = stored_run(&root, 77);
+    let dir_s = dir.to_str().unwrap();
+    let root_s = root.to_str().unwrap();
+    let out = faultline(&["replay", dir_s, "--store", root_s, "--require-identical"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("history: identical"), "{stdout}");
+
+    // Change one recorded operation: the replay names the line.
+    let history = std::fs::read_to_string(dir.join("history.csv")).unwrap();
+    let mut lines: Vec<String> = history.lines().map(str::to_string).collect();
+    lines[5].push('9');
+    std::fs::write(dir.join("history.csv"), lines.join("\n") + "\n").unwrap();
+    let out = faultline(&["replay", dir_s, "--store", root_s]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("differs from the stored run at line 6"),
+        "{}",
+        text(&out)
+    );
+    let out = faultline(&["replay", dir_s, "--store", root_s, "--require-identical"]);
+    assert_eq!(out.status.code(), Some(255), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 6"),
+        "{}",
+        text(&out)
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn replay_refuses_missing_or_corrupt_run_files_naming_them() {
+    let root = store("replay-bad");
+    let root_s = root.to_str().unwrap();
+    let dir = root.join("kv/nothing");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_s = dir.to_str().unwrap();
+    let out = faultline(&["replay", dir_s, "--store", root_s]);
+    assert_eq!(out.status.code(), Some(254), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("config.json"));
+
+    std::fs::write(dir.join("config.json"), "{\n  \"seed\": \"seven\"\n}\n").unwrap();
+    let out = faultline(&["replay", dir_s, "--store", root_s]);
+    assert_eq!(out.status.code(), Some(254), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("config.json:2"), "{stderr}");
+    assert!(stderr.contains("seven"), "{stderr}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
