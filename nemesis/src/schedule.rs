@@ -1,10 +1,19 @@
 //! The fault schedule: a pure function from seed, configuration and node
 //! ids to a timed list of nemesis actions.
 //!
-//! Every `interval_ms` the schedule alternates: start a fault (a random
-//! kind among the enabled ones, a random target among the enabled targets
-//! unless the kind fixes one), then stop it one interval later. At the time
-//! limit it heals everything, whatever is still active. An executor (written
+//! Every `interval_ms` the schedule takes one action. With `overlap` 1 (the
+//! default) it alternates: start a fault (a random kind among the enabled
+//! ones, a random target among the enabled targets unless the kind fixes
+//! one), then stop it one interval later. With `overlap` N up to N faults are
+//! in effect at once, at most one per family (a partition, a kill, a pause,
+//! a clock fault, a packet fault and a disk fault compose without undoing
+//! each other): when none is active it starts one, when N are (or no
+//! family is free) it stops the oldest, otherwise a coin decides between
+//! starting another and stopping the oldest. Compound faults are what some
+//! bugs need: a lagging node that wins an election needs a partition and a
+//! crash at once; a lease read that goes stale needs a skewed clock on a
+//! partitioned leader. At the time limit it heals everything, whatever is
+//! still active. An executor (written
 //! against turmoil elsewhere) walks the steps in order, asks a
 //! [`FaultLedger`] for each step's [`Effect`]s (it re-resolves leader-based
 //! kinds with the current leader and remembers what was really applied, so
@@ -20,7 +29,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::fault::{Fault, FaultError, FaultKind, FaultPlan, Magnitudes, Target};
+use crate::fault::{Fault, FaultError, FaultFamily, FaultKind, FaultPlan, Magnitudes, Target};
 
 /// Settings of a schedule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,6 +43,9 @@ pub struct ScheduleConfig {
     pub time_limit_ms: u64,
     /// Targets that targeted kinds draw from (default all five).
     pub targets: Vec<Target>,
+    /// The most faults in effect at once (default 1: start and stop
+    /// alternate); at most one per family.
+    pub overlap: usize,
     /// How big faults get.
     pub magnitudes: Magnitudes,
 }
@@ -45,6 +57,7 @@ impl Default for ScheduleConfig {
             interval_ms: 10_000,
             time_limit_ms: 60_000,
             targets: Target::ALL.to_vec(),
+            overlap: 1,
             magnitudes: Magnitudes::default(),
         }
     }
@@ -62,6 +75,9 @@ pub enum ScheduleError {
     /// No targets to draw from.
     #[error("nemesis targets: the list is empty")]
     NoTargets,
+    /// Overlap 0 would never start a fault.
+    #[error("nemesis overlap must be at least 1")]
+    ZeroOverlap,
     /// A kind or magnitude does not fit the cluster.
     #[error(transparent)]
     Fault(#[from] FaultError),
@@ -144,24 +160,45 @@ impl Schedule {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let kinds: Vec<FaultKind> = config.kinds.iter().copied().collect();
         let mut steps = Vec::new();
-        let mut active: Option<(u64, Fault)> = None;
+        // Faults in effect, oldest first.
+        let mut active: std::collections::VecDeque<(u64, Fault)> = Default::default();
         let mut next_id = 0;
         let mut at_ms = config.interval_ms;
         while !kinds.is_empty() && at_ms < config.time_limit_ms {
-            match active.take() {
-                Some((id, fault)) => steps.push(Step {
-                    at_ms,
-                    action: Action::Stop { id, fault },
-                }),
+            let busy: BTreeSet<FaultFamily> = active.iter().map(|(_, f)| f.family()).collect();
+            let free: Vec<FaultKind> = kinds
+                .iter()
+                .copied()
+                .filter(|k| !busy.contains(&k.family()))
+                .collect();
+            // No random draw unless there is a real choice, so overlap 1
+            // plans exactly the alternating schedule.
+            let start = if active.is_empty() {
+                true
+            } else if active.len() >= config.overlap || free.is_empty() {
+                false
+            } else {
+                rng.gen_bool(0.5)
+            };
+            match active.front().cloned().filter(|_| !start) {
+                Some((id, fault)) => {
+                    active.pop_front();
+                    steps.push(Step {
+                        at_ms,
+                        action: Action::Stop { id, fault },
+                    })
+                }
                 None => {
-                    let kind = *kinds.choose(&mut rng).unwrap_or(&kinds[0]);
-                    let target = if kind.family() == crate::fault::FaultFamily::Partition {
+                    let kind = *free.choose(&mut rng).unwrap_or(&free[0]);
+                    let target = if kind.family() == FaultFamily::Partition {
                         None
                     } else {
                         let drawn = *config.targets.choose(&mut rng).unwrap_or(&Target::One);
                         Some(kind.fixed_target().unwrap_or(drawn))
                     };
-                    let hold_ms = config.interval_ms.min(config.time_limit_ms - at_ms);
+                    // At most `overlap` intervals (the oldest goes first).
+                    let hold_ms = (config.interval_ms * config.overlap as u64)
+                        .min(config.time_limit_ms - at_ms);
                     let plan = FaultPlan {
                         kind,
                         target,
@@ -169,7 +206,7 @@ impl Schedule {
                         hold_ms,
                     };
                     let fault = plan.resolve(nodes, None, &config.magnitudes)?;
-                    active = Some((next_id, fault.clone()));
+                    active.push_back((next_id, fault.clone()));
                     steps.push(Step {
                         at_ms,
                         action: Action::Start {
@@ -210,6 +247,9 @@ fn validate(config: &ScheduleConfig, nodes: &[NodeId]) -> Result<(), ScheduleErr
     }
     if config.targets.is_empty() {
         return Err(ScheduleError::NoTargets);
+    }
+    if config.overlap == 0 {
+        return Err(ScheduleError::ZeroOverlap);
     }
     config.magnitudes.validate()?;
     for kind in &config.kinds {

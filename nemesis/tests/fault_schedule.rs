@@ -497,3 +497,68 @@ fn faults_describe_themselves_in_one_line() {
         assert!(!text.is_empty() && !text.contains('\n'), "{kind}: {text}");
     }
 }
+
+/// Walks a schedule and returns the most faults ever in effect at once,
+/// asserting on the way that stops undo active faults and families never
+/// double up.
+fn walk_overlap(s: &Schedule) -> usize {
+    let mut active: std::collections::BTreeMap<u64, Fault> = Default::default();
+    let mut most = 0;
+    for step in &s.steps {
+        match &step.action {
+            Action::Start { id, fault, .. } => {
+                assert!(
+                    active.values().all(|f| f.family() != fault.family()),
+                    "two {:?} faults at once at {} ms",
+                    fault.family(),
+                    step.at_ms
+                );
+                active.insert(*id, fault.clone());
+            }
+            Action::Stop { id, .. } => {
+                assert!(
+                    active.remove(id).is_some(),
+                    "stop of an inactive fault {id}"
+                );
+            }
+            Action::HealAll => active.clear(),
+        }
+        most = most.max(active.len());
+    }
+    assert!(active.is_empty(), "faults left after the final heal");
+    most
+}
+
+#[test]
+fn overlap_one_alternates_and_overlap_three_compounds_one_fault_per_family() {
+    let one = config("all", 600_000);
+    assert_eq!(one.overlap, 1);
+    let s = Schedule::plan(9, &one, &nodes(5)).unwrap();
+    assert_eq!(walk_overlap(&s), 1);
+    let three = ScheduleConfig {
+        overlap: 3,
+        ..one.clone()
+    };
+    let mut most = 0;
+    for seed in 0..20 {
+        let s = Schedule::plan(seed, &three, &nodes(5)).unwrap();
+        let m = walk_overlap(&s);
+        assert!(m <= 3, "seed {seed}: {m} faults at once");
+        most = most.max(m);
+    }
+    assert_eq!(most, 3, "overlap 3 never had three faults at once");
+    // Only one family enabled: overlap cannot compound it.
+    let kills = ScheduleConfig {
+        overlap: 3,
+        ..config("kill", 600_000)
+    };
+    assert_eq!(
+        walk_overlap(&Schedule::plan(3, &kills, &nodes(5)).unwrap()),
+        1
+    );
+    let zero = ScheduleConfig { overlap: 0, ..one };
+    assert_eq!(
+        Schedule::plan(1, &zero, &nodes(3)),
+        Err(ScheduleError::ZeroOverlap)
+    );
+}

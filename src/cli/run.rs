@@ -45,6 +45,11 @@ pub struct RunArgs {
     /// Seconds between nemesis actions (simulated).
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub nemesis_interval: f64,
+    /// The most faults in effect at once, at most one per family (1: each
+    /// fault stops before the next starts; 2 or more: compound faults such
+    /// as a partition during a crash).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub nemesis_overlap: usize,
     /// Concurrent client workers.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub concurrency: usize,
@@ -126,6 +131,16 @@ impl RunArgs {
             .collect::<Result<_, _>>()
             .map_err(|e| bad("nemesis-targets", e))?;
         c.nemesis_interval_ms = seconds_to_ms("nemesis-interval", self.nemesis_interval, 100)?;
+        if !(1..=6).contains(&self.nemesis_overlap) {
+            return Err(bad(
+                "nemesis-overlap",
+                format_args!(
+                    "{} is not between 1 and 6 (one fault per family at most)",
+                    self.nemesis_overlap
+                ),
+            ));
+        }
+        c.nemesis_overlap = self.nemesis_overlap;
         if !(1..=1000).contains(&self.concurrency) {
             return Err(bad(
                 "concurrency",

@@ -23,6 +23,9 @@ pub struct RunConfig {
     pub nemesis_targets: Vec<Target>,
     /// Time between nemesis actions, in simulated milliseconds.
     pub nemesis_interval_ms: u64,
+    /// The most faults in effect at once (1: start and stop alternate).
+    #[serde(default = "one")]
+    pub nemesis_overlap: usize,
     /// Concurrent client workers.
     pub concurrency: usize,
     /// Global client rate limit, ops per simulated second.
@@ -52,6 +55,7 @@ impl RunConfig {
             nemesis: FaultKind::ALL.iter().copied().collect(),
             nemesis_targets: Target::ALL.to_vec(),
             nemesis_interval_ms: 10_000,
+            nemesis_overlap: 1,
             concurrency: 5,
             rate_per_s: 20.0,
             time_limit_s: 60,
@@ -92,7 +96,7 @@ impl RunConfig {
             ReadMode::ReadIndex => "read-index",
             ReadMode::Lease => "lease",
         };
-        let flags: [(&str, String); 14] = [
+        let flags: [(&str, String); 15] = [
             ("seed", self.seed.to_string()),
             ("nodes", self.nodes.to_string()),
             ("workload", self.workload.to_string()),
@@ -102,6 +106,7 @@ impl RunConfig {
                 "nemesis-interval",
                 (self.nemesis_interval_ms as f64 / 1000.0).to_string(),
             ),
+            ("nemesis-overlap", self.nemesis_overlap.to_string()),
             ("concurrency", self.concurrency.to_string()),
             ("rate", self.rate_per_s.to_string()),
             ("time-limit", self.time_limit_s.to_string()),
@@ -119,4 +124,9 @@ impl RunConfig {
             .flat_map(|(flag, value)| [format!("--{flag}"), value])
             .collect()
     }
+}
+
+/// The default of fields that older `config.json` files lack.
+fn one() -> usize {
+    1
 }

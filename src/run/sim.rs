@@ -96,6 +96,7 @@ pub fn simulate(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<Si
         &ScheduleConfig {
             kinds: config.nemesis.clone(),
             interval_ms: config.nemesis_interval_ms,
+            overlap: config.nemesis_overlap,
             time_limit_ms: config.time_limit_s * 1000,
             targets: config.nemesis_targets.clone(),
             ..ScheduleConfig::default()
