@@ -89,9 +89,7 @@ pub fn run(args: ReplayArgs) -> Result<Exit, CliError> {
         CliError::Internal(anyhow::anyhow!("{}: cannot read: {e}", new_path.display()))
     })?;
     let r = &outcome.results;
-    for c in &r.checkers {
-        println!("  {:<28} {}", c.name, c.verdict.as_str());
-    }
+    super::run::print_checkers(r);
     println!("run directory: {}", outcome.dir.display());
     let difference = first_difference(&stored, &new);
     match &difference {

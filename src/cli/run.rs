@@ -204,6 +204,16 @@ pub(crate) fn fresh_seed() -> u64 {
     (x ^ (x >> 31)) % 1_000_000_000
 }
 
+/// Prints each checker's verdict, with its summary when it is not valid.
+pub(crate) fn print_checkers(r: &faultline_reports::ReportInput) {
+    for c in &r.checkers {
+        println!("  {:<28} {}", c.name, c.verdict.as_str());
+        if c.verdict != faultline_reports::Verdict::Valid {
+            println!("      {}", c.summary);
+        }
+    }
+}
+
 /// Runs `faultline run`.
 pub fn run(args: RunArgs) -> Result<Exit, CliError> {
     let given_seed = args.seed.is_some();
@@ -220,9 +230,7 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
             ))),
         })?;
     let r = &outcome.results;
-    for c in &r.checkers {
-        println!("  {:<28} {}", c.name, c.verdict.as_str());
-    }
+    print_checkers(r);
     for f in &r.linearizability_failures {
         println!("{}", f.text);
     }

@@ -3,8 +3,16 @@
 //! liveness; then statistics. The result is the report view that becomes
 //! `results.json` (DESIGN §3: a top-level `valid`; invalid wins over
 //! unknown, unknown over valid).
+//!
+//! When the disk nemesis destroyed data a node had synced (see
+//! [`super::data_loss`]), Raft's stable-storage assumption no longer holds
+//! from that moment: a safety failure that only shows after it is reported
+//! as `unknown` with the loss named, never as `invalid` (the linearizability
+//! checker re-checks the history before the loss, so a real bug before it
+//! still makes the run invalid).
 
 use super::config::RunConfig;
+use super::data_loss::DataLoss;
 use super::sim::SimOutput;
 use crate::report_view::{failure_views, linearizability_view, view_verdict};
 use faultline_checker::history::{EventType, History, Process};
@@ -71,15 +79,32 @@ pub fn check_run(config: &RunConfig, out: &SimOutput, started_at: &str) -> Repor
             match check_history(history, &kind, &opts) {
                 Ok(report) => {
                     input.linearizability_failures = failure_views(&report);
-                    input.checkers.push(linearizability_view(&report));
+                    let mut view = linearizability_view(&report);
+                    if let (Verdict::Invalid, Some(loss)) = (view.verdict, out.data_losses.first())
+                    {
+                        let before = prefix(history, loss.time_ns);
+                        let valid_before = check_history(&before, &kind, &opts)
+                            .is_ok_and(|r| view_verdict(r.verdict) == Verdict::Valid);
+                        if valid_before {
+                            excuse(&mut view, &out.data_losses);
+                        }
+                    }
+                    input.checkers.push(view);
                 }
                 Err(e) => input.checkers.push(broken("linearizability", &e)),
             }
         }
     }
 
+    if let Some(view) = input.checkers.first_mut() {
+        // The set and append checks judge the final reads, which come after
+        // any loss.
+        if matches!(view.name.as_str(), "set" | "append") && view.verdict == Verdict::Invalid {
+            excuse(view, &out.data_losses);
+        }
+    }
     input.raft_violations = out.violations.iter().map(|v| v.to_string()).collect();
-    input.checkers.push(CheckerView {
+    let mut raft = CheckerView {
         name: "raft invariants".into(),
         verdict: if out.violations.is_empty() {
             Verdict::Valid
@@ -94,7 +119,12 @@ pub fn check_run(config: &RunConfig, out: &SimOutput, started_at: &str) -> Repor
             format!("{} violation(s)", out.violations.len())
         },
         findings: input.raft_violations.clone(),
-    });
+    };
+    let first_loss_ns = out.data_losses.first().map_or(u64::MAX, |l| l.time_ns);
+    if out.violations.iter().all(|v| v.time_ns >= first_loss_ns) {
+        excuse(&mut raft, &out.data_losses);
+    }
+    input.checkers.push(raft);
     input.liveness_findings = out.liveness.clone();
     input.checkers.push(CheckerView {
         name: "liveness".into(),
@@ -234,4 +264,134 @@ fn stats(history: &History, out: &SimOutput) -> BTreeMap<String, Value> {
         s.insert(format!("cluster_{k}"), json!(v));
     }
     s
+}
+
+/// The part of `history` before `time_ns`: operations completed later stay
+/// pending (they may or may not have happened), nemesis events included.
+fn prefix(history: &History, time_ns: u64) -> History {
+    History {
+        events: history
+            .events
+            .iter()
+            .filter(|e| e.time_ns < time_ns)
+            .cloned()
+            .collect(),
+    }
+}
+
+/// Turns an invalid verdict into `unknown` when the disk nemesis destroyed
+/// synced data first: Raft cannot be blamed for what it was not built to
+/// survive. The losses are named in the findings.
+fn excuse(view: &mut CheckerView, losses: &[DataLoss]) {
+    if view.verdict != Verdict::Invalid || losses.is_empty() {
+        return;
+    }
+    view.verdict = Verdict::Unknown;
+    view.summary = format!(
+        "{}; not attributable to Raft: it follows the loss of synced log records to injected \
+         disk corruption (Raft assumes stable storage)",
+        view.summary
+    );
+    let mut findings: Vec<String> = losses.iter().map(|l| l.to_string()).collect();
+    findings.append(&mut view.findings);
+    view.findings = findings;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_nemesis::observer::Violation;
+
+    /// A kv history: key 1 written 1 (ok), then read at `read_ns` returning
+    /// `read` (ok).
+    fn history(read_ns: u64, read: &str) -> History {
+        let csv = format!(
+            "index,time_ns,process,type,f,key,value\n\
+             0,1000,0,invoke,write,1,1\n\
+             1,2000,0,ok,write,1,1\n\
+             2,{read_ns},1,invoke,read,1,null\n\
+             3,{},1,ok,read,1,{read}\n",
+            read_ns + 1000
+        );
+        faultline_checker::io::csv::read(csv.as_bytes(), "test.csv")
+            .unwrap()
+            .history
+    }
+
+    fn output(history: History, violation_ns: &[u64], loss_ns: Option<u64>) -> SimOutput {
+        SimOutput {
+            history,
+            violations: violation_ns
+                .iter()
+                .map(|&t| Violation {
+                    property: "leader-completeness",
+                    time_ns: t,
+                    step: t / 1_000_000,
+                    detail: "lost a committed entry".into(),
+                    nodes: Vec::new(),
+                })
+                .collect(),
+            liveness: Vec::new(),
+            data_losses: loss_ns
+                .map(|t| DataLoss {
+                    node: 2,
+                    time_ns: t,
+                    note: "checksum mismatch".into(),
+                })
+                .into_iter()
+                .collect(),
+            node_logs: BTreeMap::new(),
+            phases: Vec::new(),
+            sim_end_ns: 10_000_000,
+            heal_ns: None,
+            steps: 10,
+            counters: BTreeMap::new(),
+        }
+    }
+
+    fn verdicts(out: &SimOutput) -> (Verdict, Verdict, Verdict) {
+        let r = check_run(&RunConfig::with_seed(1), out, "now");
+        let of = |prefix: &str| {
+            r.checkers
+                .iter()
+                .find(|c| c.name.starts_with(prefix))
+                .map(|c| c.verdict)
+                .unwrap()
+        };
+        (of("linearizability"), of("raft invariants"), r.verdict)
+    }
+
+    #[test]
+    fn failures_after_injected_data_loss_are_unknown_and_before_it_invalid() {
+        use Verdict::*;
+        // No loss: a stale read and a violation are plainly invalid.
+        assert_eq!(
+            verdicts(&output(history(5000, "null"), &[6000], None)),
+            (Invalid, Invalid, Invalid)
+        );
+        // The stale read and the violation come after the loss: unknown.
+        let after = output(history(5000, "null"), &[6000], Some(4000));
+        assert_eq!(verdicts(&after), (Unknown, Unknown, Unknown));
+        let r = check_run(&RunConfig::with_seed(1), &after, "now");
+        assert!(r.checkers.iter().any(|c| c
+            .findings
+            .iter()
+            .any(|f| f.contains("n2 lost synced log records"))));
+        // The stale read comes before the loss: the history before the loss
+        // is already invalid, so the run is.
+        assert_eq!(
+            verdicts(&output(history(5000, "null"), &[], Some(9000))).0,
+            Invalid
+        );
+        // A violation before the loss stays invalid.
+        assert_eq!(
+            verdicts(&output(history(5000, "1"), &[3000, 6000], Some(4000))).1,
+            Invalid
+        );
+        // Nothing wrong: a loss alone changes nothing.
+        assert_eq!(
+            verdicts(&output(history(5000, "1"), &[], Some(4000))),
+            (Valid, Valid, Valid)
+        );
+    }
 }

@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod clients;
 pub mod config;
+pub mod data_loss;
 pub mod sim;
 
 use crate::store::create_run_dir;

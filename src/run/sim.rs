@@ -5,6 +5,7 @@
 
 use super::clients::{lock, run_workers, ClientSetup, Shared};
 use super::config::RunConfig;
+use super::data_loss::{DataLoss, DataLossTracker};
 use faultline_checker::history::History;
 use faultline_nemesis::cluster::{ClusterConfig, SimCluster};
 use faultline_nemesis::executor::Executor;
@@ -33,6 +34,9 @@ pub struct SimOutput {
     pub violations: Vec<Violation>,
     /// Liveness findings (no recovery, no convergence).
     pub liveness: Vec<String>,
+    /// Restarts that recovered less than the node had synced because the
+    /// disk nemesis corrupted its log.
+    pub data_losses: Vec<DataLoss>,
     /// One log per node (`nodes/<id>.log`).
     pub node_logs: BTreeMap<NodeId, String>,
     /// Phase changes `(phase, simulated ns)`.
@@ -126,6 +130,7 @@ pub fn simulate(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<Si
     // Every host runs on this thread: the nodes' events reach their logs
     // for exactly as long as this simulation runs.
     let _log_guard = tracing::subscriber::set_default(logs.subscriber());
+    let mut losses = DataLossTracker::default();
     let mut phase = Phase::Main;
     let mut phases = vec![(Phase::Main.name().to_string(), 0)];
     progress(&format!(
@@ -215,6 +220,7 @@ pub fn simulate(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<Si
             .step()
             .map_err(|e| SimError::Internal(e.to_string()))?;
         logs.observe(cluster.now(), cluster.handles());
+        losses.observe(cluster.now(), &cluster);
     }
     if !executor.healed() {
         let now = cluster.now();
@@ -231,7 +237,7 @@ pub fn simulate(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<Si
             "no recovery: {abandoned} final read(s) did not succeed after the final heal and the quiet period"
         ));
     }
-    liveness.extend(converge(&mut cluster, &mut logs)?);
+    liveness.extend(converge(&mut cluster, &mut logs, &mut losses)?);
     let violations = cluster.finish().to_vec();
     let sim_end_ns = cluster.now().as_nanos() as u64;
     progress(&format!(
@@ -250,6 +256,7 @@ pub fn simulate(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<Si
         history,
         violations,
         liveness,
+        data_losses: losses.finish(),
         node_logs,
         phases,
         sim_end_ns,
@@ -261,7 +268,11 @@ pub fn simulate(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<Si
 
 /// Steps until every node runs and has applied everything the leader
 /// committed, at most [`CONVERGE_BUDGET`]; describes whatever did not.
-fn converge(cluster: &mut SimCluster<'_>, logs: &mut NodeLog) -> Result<Vec<String>, SimError> {
+fn converge(
+    cluster: &mut SimCluster<'_>,
+    logs: &mut NodeLog,
+    losses: &mut DataLossTracker,
+) -> Result<Vec<String>, SimError> {
     let until = cluster.now() + CONVERGE_BUDGET;
     loop {
         let pending = lagging(cluster);
@@ -283,6 +294,7 @@ fn converge(cluster: &mut SimCluster<'_>, logs: &mut NodeLog) -> Result<Vec<Stri
             .step()
             .map_err(|e| SimError::Internal(e.to_string()))?;
         logs.observe(cluster.now(), cluster.handles());
+        losses.observe(cluster.now(), cluster);
     }
 }
 
