@@ -126,7 +126,7 @@ pub fn check_run(config: &RunConfig, out: &SimOutput, started_at: &str) -> Repor
     }
     input.checkers.push(raft);
     input.liveness_findings = out.liveness.clone();
-    input.checkers.push(CheckerView {
+    let mut liveness = CheckerView {
         name: "liveness".into(),
         verdict: if out.liveness.is_empty() {
             Verdict::Valid
@@ -139,7 +139,10 @@ pub fn check_run(config: &RunConfig, out: &SimOutput, started_at: &str) -> Repor
             "no recovery after the final heal".into()
         },
         findings: out.liveness.clone(),
-    });
+    };
+    // Divergent logs after a loss of synced data may never converge.
+    excuse(&mut liveness, &out.data_losses);
+    input.checkers.push(liveness);
     input.verdict = input
         .checkers
         .iter()
@@ -388,6 +391,14 @@ mod tests {
             verdicts(&output(history(5000, "1"), &[3000, 6000], Some(4000))).1,
             Invalid
         );
+        // No recovery after a loss: divergent logs may never converge.
+        let mut stuck = output(history(5000, "1"), &[], Some(4000));
+        stuck
+            .liveness
+            .push("no convergence: n5 applied 3 of 9".into());
+        assert_eq!(verdicts(&stuck).2, Unknown);
+        stuck.data_losses.clear();
+        assert_eq!(verdicts(&stuck).2, Invalid);
         // Nothing wrong: a loss alone changes nothing.
         assert_eq!(
             verdicts(&output(history(5000, "1"), &[], Some(4000))),
