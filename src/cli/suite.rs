@@ -102,6 +102,9 @@ pub struct SeedOutcome {
     pub wall_s: f64,
     /// The last lines the child wrote to stderr, when it failed.
     pub error: Option<String>,
+    /// For a run that is not valid: the first checker that says so and its
+    /// first finding (from `results.json`).
+    pub reason: Option<String>,
 }
 
 impl SeedOutcome {
@@ -147,6 +150,32 @@ fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
+/// The first checker of a stored run that is not valid, with its first
+/// finding's first line; None when all are valid or the file is unreadable.
+fn first_reason(run_dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(run_dir.join("results.json")).ok()?;
+    let results: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let checker = results["checkers"]
+        .as_array()?
+        .iter()
+        .find(|c| c["valid"].as_str().is_some_and(|v| v != "valid"))?;
+    let name = checker["name"].as_str().unwrap_or("?");
+    let detail = checker["findings"]
+        .as_array()
+        .and_then(|f| f.first())
+        .and_then(|f| f.as_str())
+        .or_else(|| checker["summary"].as_str())
+        .unwrap_or("");
+    let line: String = detail
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(240)
+        .collect();
+    Some(format!("{name}: {line}"))
+}
+
 /// Runs one seed as a child process.
 fn run_seed(exe: &Path, config: &RunConfig, store: &Path) -> SeedOutcome {
     let started = Instant::now();
@@ -174,8 +203,12 @@ fn run_seed(exe: &Path, config: &RunConfig, store: &Path) -> SeedOutcome {
                 replay,
                 wall_s,
                 error: None,
+                reason: None,
             };
             let exit = outcome.exit();
+            if exit != Exit::Valid {
+                outcome.reason = outcome.run_dir.as_deref().and_then(first_reason);
+            }
             outcome.verdict = verdict_name(exit).to_string();
             if matches!(exit, Exit::BadInput | Exit::Internal) {
                 outcome.error = Some(tail(&String::from_utf8_lossy(&out.stderr), 5));
@@ -190,6 +223,7 @@ fn run_seed(exe: &Path, config: &RunConfig, store: &Path) -> SeedOutcome {
             replay,
             wall_s,
             error: Some(format!("cannot start {}: {e}", exe.display())),
+            reason: None,
         },
     }
 }
@@ -272,6 +306,9 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
             "{place} seed {}: {} ({:.1} s){dir}",
             outcome.seed, outcome.verdict, outcome.wall_s
         );
+        if let Some(reason) = &outcome.reason {
+            println!("    {reason}");
+        }
         if let Some(e) = &outcome.error {
             for line in e.lines() {
                 println!("    {line}");
@@ -382,6 +419,22 @@ mod tests {
         let o = run_seed(&exe, &config, store);
         assert_eq!((o.verdict.as_str(), o.exit()), ("error", Exit::Internal));
         assert!(o.error.as_deref().unwrap().contains("boom: it broke"));
+        // The reason comes from the run's results.json.
+        let dir = std::env::temp_dir().join(format!("faultline-suite-run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let results = r#"{"valid": "invalid", "checkers": [
+            {"name": "linearizability (kv)", "valid": "valid", "summary": "ok", "findings": []},
+            {"name": "raft invariants", "valid": "invalid", "summary": "1 violation(s)",
+             "findings": ["election-safety violated at 37.180 s: two leaders in term 3\n    n1 Leader"]}]}"#;
+        std::fs::write(dir.join("results.json"), results).unwrap();
+        let printed = format!("run directory: {}\\n", dir.display());
+        let exe = fake_exe("invalid-here", &printed, "", 1);
+        let o = run_seed(&exe, &config, store);
+        assert_eq!(
+            o.reason.as_deref(),
+            Some("raft invariants: election-safety violated at 37.180 s: two leaders in term 3")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
         let exe = fake_exe("unknown", "", "", 2);
         assert_eq!(run_seed(&exe, &config, store).exit(), Exit::Unknown);
         let o = run_seed(Path::new("/nonexistent/faultline"), &config, store);
