@@ -12,6 +12,12 @@
 //! lives outside the factory it survives crashes, like a machine's clock
 //! survives a process restart.
 //!
+//! The node reads it as a wall clock: [`Clock::now`] is `local(t)` plus
+//! [`WALL_EPOCH`] (the simulation's epoch), so a bump back by minutes early
+//! in a run steps the clock back, as on a real machine, instead of stopping
+//! it at zero. [`SimClock::local_at`] and [`SimClock::offset_ns_at`] stay
+//! relative to the start of the run, for reports and logs.
+//!
 //! Every fault takes the true time `at` explicitly, so the nemesis can act
 //! from the sim loop (`sim.elapsed()`) or from inside a host
 //! ([`true_now`]). Integer nanoseconds and a rate in parts per million keep
@@ -21,6 +27,10 @@ use faultline_raft::node::Clock;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+
+/// What a node's clock reads at the start of a run: the simulation's epoch
+/// (2023-11-14T22:13:20Z, as the cluster's turmoil builder sets it).
+pub const WALL_EPOCH: Duration = Duration::from_secs(1_700_000_000);
 
 /// A rate of exactly 1 (local time runs as fast as true time).
 pub const RATE_PPM_NOMINAL: u64 = 1_000_000;
@@ -192,8 +202,8 @@ impl Clock for SimClock {
             None => s.last_true_ns,
         };
         s.last_true_ns = s.last_true_ns.max(t);
-        let local = s.local_ns(t).max(0);
-        Duration::from_nanos(local.min(u64::MAX as i128) as u64)
+        let wall = s.local_ns(t) + ns(WALL_EPOCH);
+        Duration::from_nanos(wall.clamp(0, u64::MAX as i128) as u64)
     }
 }
 

@@ -6,11 +6,11 @@
 //! input, fatal errors), plus the nemesis actions of the run and the crashes
 //! the driver cannot report itself.
 //!
-//! Each line carries the simulated true time and the node's own clock (which
-//! the clock nemesis may have skewed, as a real node's log would be):
+//! Each line carries the simulated true time and how far the node's own
+//! clock is off it (the clock nemesis skews, bumps and strobes it):
 //!
 //! ```text
-//!    12.340000s local 12.840000s n3 INFO  role, term or leader changed role=leader term=4 ...
+//!    12.340000s clock  +0.500000s n3 INFO  role, term or leader changed role=leader term=4 ...
 //! ```
 //!
 //! [`NodeLog::subscriber`] builds the `tracing` subscriber that feeds the
@@ -46,7 +46,7 @@ struct Lines {
 }
 
 impl Lines {
-    fn push(&mut self, id: NodeId, true_ns: u64, local: Option<Duration>, level: &str, text: &str) {
+    fn push(&mut self, id: NodeId, true_ns: u64, offset_ns: Option<i128>, level: &str, text: &str) {
         let Some((count, buf)) = self.by_node.get_mut(&id) else {
             return;
         };
@@ -58,11 +58,11 @@ impl Lines {
             return;
         }
         let _ = write!(buf, "{:>12.6}s", true_ns as f64 / 1e9);
-        match local {
-            Some(l) => {
-                let _ = write!(buf, " local {:>12.6}s", l.as_secs_f64());
+        match offset_ns {
+            Some(o) => {
+                let _ = write!(buf, " clock {:>+11.6}s", o as f64 / 1e9);
             }
-            None => buf.push_str("                     "),
+            None => buf.push_str("                   "),
         }
         let _ = writeln!(buf, " n{id} {level:<5} {text}");
     }
@@ -103,8 +103,8 @@ impl NodeLog {
         self.lines.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn local_at(&self, id: NodeId, true_time: Duration) -> Option<Duration> {
-        self.clocks.get(&id).map(|c| c.local_at(true_time))
+    fn offset_at(&self, id: NodeId, true_time: Duration) -> Option<i128> {
+        self.clocks.get(&id).map(|c| c.offset_ns_at(true_time))
     }
 
     /// A subscriber that writes the nodes' events (the faultline crates at
@@ -126,8 +126,8 @@ impl NodeLog {
             let down = !h.observation.lock().running;
             let was_down = lines.down.insert(id, down).unwrap_or(false);
             if down && !was_down {
-                let local = self.local_at(id, now);
-                lines.push(id, t, local, "INFO", "process stopped (crashed or killed)");
+                let offset = self.offset_at(id, now);
+                lines.push(id, t, offset, "INFO", "process stopped (crashed or killed)");
             }
         }
     }
@@ -140,8 +140,8 @@ impl NodeLog {
         let ids: Vec<NodeId> = self.clocks.keys().copied().collect();
         let mut lines = self.lock();
         for id in ids {
-            let local = self.local_at(id, at);
-            lines.push(id, time_ns, local, "INFO", &text);
+            let offset = self.offset_at(id, at);
+            lines.push(id, time_ns, offset, "INFO", &text);
         }
     }
 
@@ -240,11 +240,11 @@ where
         let mut text = TextVisitor::default();
         event.record(&mut text);
         let true_time = true_now().unwrap_or_default();
-        let local = self.log.local_at(node.0, true_time);
+        let offset = self.log.offset_at(node.0, true_time);
         let line = format!("{}{}", text.message, text.fields);
         let level = event.metadata().level().as_str();
         self.log
             .lock()
-            .push(node.0, true_time.as_nanos() as u64, local, level, &line);
+            .push(node.0, true_time.as_nanos() as u64, offset, level, &line);
     }
 }

@@ -384,3 +384,30 @@ fn a_forward_clock_jump_on_a_follower_expires_its_election_timer() {
     });
     c.sim.run().expect("simulation");
 }
+
+#[test]
+fn a_clock_stepped_back_by_minutes_stalls_ticks_for_two_seconds_at_most() {
+    let mut c = cluster(17, 0);
+    let clock = c.clocks[&1].clone();
+    c.sim.client("client", async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = faultline_nemesis::clock::true_now().expect("inside the simulation");
+        clock.bump(now, -120_000);
+        tokio::time::sleep(Duration::from_secs(9)).await;
+        Ok(())
+    });
+    c.sim.run().expect("simulation");
+    let stepped = c.handles[&1].stats.snapshot().ticks as f64;
+    let normal = c.handles[&2].stats.snapshot().ticks as f64;
+    // 10 s of 10 ms ticks, minus a stall of at most 200 ticks (2 s): waiting
+    // for the clock to catch up would have left about 100.
+    assert!(normal > 900.0, "{normal} ticks in 10 s at a 10 ms tick");
+    assert!(
+        stepped >= normal - 210.0,
+        "{stepped} ticks after a two-minute step back, {normal} on a healthy node"
+    );
+    assert!(
+        stepped < normal - 150.0,
+        "the step back did not stall the ticks at all"
+    );
+}

@@ -136,7 +136,7 @@ impl<'a> SimCluster<'a> {
         }
         let mut builder = turmoil::Builder::new();
         builder
-            .epoch(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
+            .epoch(UNIX_EPOCH + crate::clock::WALL_EPOCH)
             .simulation_duration(config.sim_duration)
             .tick_duration(config.step)
             .min_message_latency(config.latency.0)

@@ -26,8 +26,9 @@
 //!
 //! A `tokio::select!` with `biased;` over, in priority order: the pause gate,
 //! the tick timer (ticks follow the node's [`Clock`]: a clock that runs fast
-//! ticks fast; a clock bumped backwards delays ticks until it catches up; a
-//! clock bumped forwards fires at most `max_catchup_ticks` at once), inbound
+//! ticks fast; a clock bumped backwards delays ticks until it catches up,
+//! but by at most `max_catchup_ticks` intervals; a clock bumped forwards
+//! fires at most `max_catchup_ticks` at once), inbound
 //! peer messages, and client requests. After every step the core's output
 //! is carried out in the documented order: persist (snapshot, entries, hard
 //! state, then one sync) → [`Input::Persisted`] → send → apply (install a
@@ -79,7 +80,8 @@ pub struct NodeConfig {
     /// At most this many ticks are fed at once when the clock jumped forward
     /// or the node was paused (default 200: twice the default election
     /// timeout base, so a large forward jump surely expires an election
-    /// timer but does not replay minutes of ticks).
+    /// timer but does not replay minutes of ticks); and a clock jumped
+    /// backward stalls the ticks for at most this many intervals.
     pub max_catchup_ticks: u64,
     /// Take an application snapshot every this many applied entries (0: never).
     pub snapshot_every_entries: u64,
@@ -288,6 +290,21 @@ async fn run_inner<N: Network, S: LogStorage>(
             continue;
         }
         let now = clock.now();
+        // A clock stepped far backwards (an operator, NTP, the clock nemesis)
+        // stalls the timers for at most `max_catchup_ticks` intervals, as a
+        // forward step fires at most that many ticks: waiting for minutes
+        // until it catches up would freeze the node's elections, heartbeats
+        // and check-quorum.
+        let stall_max = interval
+            .checked_mul(config.max_catchup_ticks.clamp(1, u64::from(u32::MAX)) as u32)
+            .unwrap_or(Duration::MAX);
+        if next_tick.saturating_sub(now) > stall_max {
+            tracing::debug!(
+                stepped_back = ?next_tick.saturating_sub(now).saturating_sub(interval),
+                "clock stepped backwards: timers resynchronised"
+            );
+            next_tick = now.saturating_add(stall_max);
+        }
         if now >= next_tick {
             let due = ((now - next_tick).as_nanos() / interval.as_nanos()) as u64 + 1;
             let fire = due.min(config.max_catchup_ticks.max(1));
@@ -323,7 +340,6 @@ struct Driver<S: LogStorage> {
     links: Option<PeerLinks>,
     stats: Arc<NodeStats>,
     observation: ObservationHandle,
-    clock: Arc<dyn Clock>,
     message_faults: MessageFaults,
     snapshot_every_entries: u64,
     last_snapshot_index: LogIndex,
@@ -391,7 +407,6 @@ impl<S: LogStorage> Driver<S> {
             links: None,
             stats: handles.stats.clone(),
             observation: handles.observation.clone(),
-            clock: handles.clock.clone(),
             message_faults: handles.message_faults.clone(),
             snapshot_every_entries: config.snapshot_every_entries,
             last_snapshot_index,
@@ -409,7 +424,7 @@ impl<S: LogStorage> Driver<S> {
 
     fn set_paused(&self, paused: bool) {
         self.observation.lock().paused = paused;
-        tracing::info!(local_time = ?self.clock.now(), "{}", if paused { "paused" } else { "resumed" });
+        tracing::info!("{}", if paused { "paused" } else { "resumed" });
     }
 
     fn tick(&mut self) -> Result<(), NodeError> {
