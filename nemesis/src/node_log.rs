@@ -13,10 +13,17 @@
 //!    12.340000s clock  +0.500000s n3 INFO  role, term or leader changed role=leader term=4 ...
 //! ```
 //!
-//! [`NodeLog::subscriber`] builds the `tracing` subscriber that feeds the
-//! logs; install it with `tracing::subscriber::set_default` for the run. The
-//! simulation runs every host on the calling thread, so the lines come out in
-//! simulation order and the logs are as deterministic as the run.
+//! [`NodeLog::capture`] routes the nodes' events on the calling thread into
+//! this log until its guard is dropped. The simulation runs every host on the
+//! calling thread, so the lines come out in simulation order and the logs
+//! are as deterministic as the run.
+//!
+//! The routing is done by one process-wide `tracing` subscriber, installed
+//! on first use, that hands each event to the log captured on the emitting
+//! thread (if any). A thread-scoped subscriber (`set_default`) would be
+//! simpler but loses events when other threads emit them first: `tracing`
+//! caches each call site's interest process-wide, and a call site first
+//! reached on a thread without a subscriber can stay disabled for all.
 
 use crate::clock::{true_now, SimClock};
 use crate::cluster::SimCluster;
@@ -107,13 +114,14 @@ impl NodeLog {
         self.clocks.get(&id).map(|c| c.offset_ns_at(true_time))
     }
 
-    /// A subscriber that writes the nodes' events (the faultline crates at
-    /// debug level and above) into these logs.
-    pub fn subscriber(&self) -> impl Subscriber + Send + Sync {
-        let targets = Targets::new()
-            .with_target("faultline_raft", Level::DEBUG)
-            .with_target("faultline_nemesis", Level::DEBUG);
-        tracing_subscriber::registry().with(NodeLogLayer { log: self.clone() }.with_filter(targets))
+    /// Routes the nodes' events (the faultline crates at debug level and
+    /// above) emitted on this thread into this log until the guard is
+    /// dropped. Fails only if another global `tracing` subscriber was
+    /// installed first.
+    pub fn capture(&self) -> Result<CaptureGuard, String> {
+        install_router()?;
+        let previous = CAPTURING.with(|c| c.replace(Some(self.clone())));
+        Ok(CaptureGuard { previous })
     }
 
     /// Notes the crashes the nodes cannot report themselves (a crashed
@@ -164,6 +172,39 @@ impl NodeLog {
     }
 }
 
+thread_local! {
+    /// The log that events emitted on this thread go to.
+    static CAPTURING: std::cell::RefCell<Option<NodeLog>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Restores the thread's previous capture when dropped.
+#[derive(Debug)]
+pub struct CaptureGuard {
+    previous: Option<NodeLog>,
+}
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CAPTURING.with(|c| *c.borrow_mut() = previous);
+    }
+}
+
+/// Installs the process-wide router once.
+fn install_router() -> Result<(), String> {
+    static INSTALLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let targets = Targets::new()
+                .with_target("faultline_raft", Level::DEBUG)
+                .with_target("faultline_nemesis", Level::DEBUG);
+            let subscriber = tracing_subscriber::registry().with(NodeLogLayer.with_filter(targets));
+            tracing::subscriber::set_global_default(subscriber)
+                .map_err(|e| format!("cannot route node logs: {e}"))
+        })
+        .clone()
+}
+
 /// The node a span belongs to (stored in the span's extensions).
 #[derive(Debug, Clone, Copy)]
 struct NodeTag(NodeId);
@@ -207,10 +248,8 @@ impl Visit for TextVisitor {
     }
 }
 
-/// The `tracing` layer behind [`NodeLog::subscriber`].
-struct NodeLogLayer {
-    log: NodeLog,
-}
+/// The `tracing` layer behind [`NodeLog::capture`].
+struct NodeLogLayer;
 
 impl<S> Layer<S> for NodeLogLayer
 where
@@ -228,6 +267,9 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let Some(log) = CAPTURING.with(|c| c.borrow().clone()) else {
+            return;
+        };
         let Some(scope) = ctx.event_scope(event) else {
             return;
         };
@@ -240,11 +282,10 @@ where
         let mut text = TextVisitor::default();
         event.record(&mut text);
         let true_time = true_now().unwrap_or_default();
-        let offset = self.log.offset_at(node.0, true_time);
+        let offset = log.offset_at(node.0, true_time);
         let line = format!("{}{}", text.message, text.fields);
         let level = event.metadata().level().as_str();
-        self.log
-            .lock()
+        log.lock()
             .push(node.0, true_time.as_nanos() as u64, offset, level, &line);
     }
 }

@@ -170,7 +170,7 @@ fn a_paused_leader_is_replaced_and_rejoins_as_a_follower_when_resumed() {
     let mut c = cluster(12, 0);
     let (observed, peers) = (c.handles.clone(), c.peers.clone());
     let log = NodeLog::new(c.clocks.clone());
-    let _subscriber = tracing::subscriber::set_default(log.subscriber());
+    let _capture = log.capture().expect("route node logs");
     c.sim.client("client", async move {
         let mut client = KvClient::new(TurmoilNetwork, ClientConfig::new(peers), 2);
         assert!(client.write("k", "before").await.is_ok());

@@ -129,7 +129,7 @@ pub fn simulate(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<Si
     let mut logs = NodeLog::for_cluster(&cluster);
     // Every host runs on this thread: the nodes' events reach their logs
     // for exactly as long as this simulation runs.
-    let _log_guard = tracing::subscriber::set_default(logs.subscriber());
+    let _log_guard = logs.capture().map_err(SimError::Internal)?;
     let mut losses = DataLossTracker::default();
     let mut phase = Phase::Main;
     let mut phases = vec![(Phase::Main.name().to_string(), 0)];
