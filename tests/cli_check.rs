@@ -2,8 +2,11 @@
 //! exit codes 0/1, and bad flags, missing files and malformed lines exit
 //! 254 with a message naming the flag or `file:line`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
+
+mod support;
+use support::{faultline, scratch};
 
 const HEADER: &str = "index,time_ns,process,type,f,key,value\n";
 
@@ -16,27 +19,10 @@ const STALE_READ: &str = "0,0,0,invoke,write,,1\n1,1,0,ok,write,,1\n\
 const OVERLAP: &str = "0,0,0,invoke,write,,1\n1,1,1,invoke,read,,null\n\
                        2,2,1,ok,read,,1\n3,3,0,ok,write,,1\n";
 
-/// A fresh directory for this test's files.
-fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli_check")
-        .join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path.display().to_string()
-}
-
-fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .expect("the faultline binary runs")
 }
 
 fn code(output: &Output) -> i32 {
@@ -53,7 +39,7 @@ fn stderr(output: &Output) -> String {
 
 #[test]
 fn a_linearizable_history_exits_0() {
-    let dir = scratch("valid");
+    let dir = scratch("cli_check", "valid");
     let file = write(&dir, "ok.csv", &format!("{HEADER}{OVERLAP}"));
     let out = faultline(&["check", &file, "--model", "register"]);
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
@@ -66,7 +52,7 @@ fn a_linearizable_history_exits_0() {
 
 #[test]
 fn a_stale_read_exits_1_with_an_explanation() {
-    let dir = scratch("invalid");
+    let dir = scratch("cli_check", "invalid");
     let file = write(&dir, "stale.csv", &format!("{HEADER}{STALE_READ}"));
     let out = faultline(&["check", &file, "--model", "register"]);
     assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
@@ -85,7 +71,7 @@ fn a_stale_read_exits_1_with_an_explanation() {
 
 #[test]
 fn initial_value_changes_the_verdict() {
-    let dir = scratch("initial");
+    let dir = scratch("cli_check", "initial");
     let file = write(
         &dir,
         "h.csv",
@@ -101,7 +87,7 @@ fn initial_value_changes_the_verdict() {
 
 #[test]
 fn the_worst_verdict_of_several_files_wins() {
-    let dir = scratch("several");
+    let dir = scratch("cli_check", "several");
     let good = write(&dir, "good.csv", &format!("{HEADER}{OVERLAP}"));
     let bad = write(&dir, "bad.csv", &format!("{HEADER}{STALE_READ}"));
     let missing = dir.join("missing.csv").display().to_string();
@@ -123,7 +109,7 @@ fn the_worst_verdict_of_several_files_wins() {
 
 #[test]
 fn json_output_is_machine_readable() {
-    let dir = scratch("json");
+    let dir = scratch("cli_check", "json");
     let good = write(&dir, "good.jsonl", "");
     let bad = write(&dir, "bad.csv", &format!("{HEADER}{STALE_READ}"));
     let out = faultline(&["check", &bad, &good, "--model", "register", "--json"]);
@@ -143,7 +129,7 @@ fn json_output_is_machine_readable() {
 
 #[test]
 fn a_bad_flag_exits_254_naming_the_flag() {
-    let dir = scratch("flags");
+    let dir = scratch("cli_check", "flags");
     let file = write(&dir, "ok.csv", &format!("{HEADER}{OVERLAP}"));
     let cases: [(&[&str], &str); 6] = [
         (
@@ -191,7 +177,7 @@ fn help_and_version_exit_0() {
 
 #[test]
 fn a_missing_file_exits_254() {
-    let dir = scratch("missing");
+    let dir = scratch("cli_check", "missing");
     let missing = dir.join("nope.csv").display().to_string();
     let out = faultline(&["check", &missing, "--model", "register"]);
     assert_eq!(code(&out), 254);
@@ -204,7 +190,7 @@ fn a_missing_file_exits_254() {
 
 #[test]
 fn a_malformed_line_exits_254_naming_file_and_line() {
-    let dir = scratch("malformed");
+    let dir = scratch("cli_check", "malformed");
     let cases = [
         (
             "a.csv",
@@ -248,7 +234,7 @@ fn a_malformed_line_exits_254_naming_file_and_line() {
 
 #[test]
 fn an_operation_the_model_cannot_read_exits_254_naming_its_line() {
-    let dir = scratch("model");
+    let dir = scratch("cli_check", "model");
     let file = write(
         &dir,
         "h.csv",

@@ -4,10 +4,10 @@
 //! naming the path; an invalid foreign history gets a self-contained page
 //! that points at the operation that cannot be linearized.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
 /// The files `faultline report` must rebuild.
+mod support;
+use support::{explain, faultline, run_dir, scratch};
+
 const RENDERED: [&str; 4] = [
     "report.html",
     "latency-raw.png",
@@ -15,45 +15,9 @@ const RENDERED: [&str; 4] = [
     "rate.png",
 ];
 
-fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .expect("run the faultline binary")
-}
-
-fn explain(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// A fresh directory for this test's files.
-fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli_report")
-        .join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The run directory a successful `faultline run` printed.
-fn run_dir(out: &Output) -> PathBuf {
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .find_map(|l| l.strip_prefix("run directory: "))
-        .unwrap_or_else(|| panic!("no run directory in output:\n{}", explain(out)));
-    PathBuf::from(line.trim())
-}
-
 #[test]
 fn report_rebuilds_a_stored_runs_page_and_plots_and_exits_with_its_verdict() {
-    let dir = scratch("rebuild");
+    let dir = scratch("cli_report", "rebuild");
     let store = dir.join("store");
     let store_arg = store.to_str().unwrap();
     let run = faultline(&[
@@ -127,7 +91,7 @@ fn report_of_a_missing_run_exits_254_naming_the_path() {
 
 #[test]
 fn report_of_a_run_with_broken_results_exits_254_naming_the_file() {
-    let dir = scratch("broken");
+    let dir = scratch("cli_report", "broken");
     std::fs::write(dir.join("results.json"), "{ not json").unwrap();
     let out = faultline(&["report", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(254), "{}", explain(&out));
@@ -146,7 +110,7 @@ const BAD_READ: &str = "index,time_ns,process,type,f,key,value\n\
 
 #[test]
 fn check_html_of_an_invalid_history_is_self_contained_and_marks_the_failing_op() {
-    let dir = scratch("check-html");
+    let dir = scratch("cli_report", "check-html");
     let history = dir.join("bad.csv");
     std::fs::write(&history, BAD_READ).unwrap();
     let page = dir.join("x.html");
@@ -182,7 +146,7 @@ fn check_html_of_an_invalid_history_is_self_contained_and_marks_the_failing_op()
 
 #[test]
 fn check_html_with_several_files_writes_one_page_per_file_stem() {
-    let dir = scratch("check-html-many");
+    let dir = scratch("cli_report", "check-html-many");
     let bad = dir.join("bad.csv");
     let good = dir.join("good.csv");
     std::fs::write(&bad, BAD_READ).unwrap();

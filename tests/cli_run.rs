@@ -5,48 +5,18 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .expect("run the faultline binary")
-}
-
-fn store(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("faultline-cli-run-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// The run directory a successful run printed.
-fn run_dir(out: &Output) -> PathBuf {
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .find_map(|l| l.strip_prefix("run directory: "))
-        .unwrap_or_else(|| panic!("no run directory in output:\n{text}"));
-    PathBuf::from(line.trim())
-}
+mod support;
+use support::{explain, faultline, run_dir, scratch};
 
 fn results(dir: &Path) -> Value {
     let text = std::fs::read_to_string(dir.join("results.json")).expect("results.json");
     serde_json::from_str(&text).expect("results.json parses")
 }
 
-fn explain(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 #[test]
 fn default_runs_are_valid_for_twenty_seeds() {
-    let root = store("defaults");
+    let root = scratch("cli_run", "defaults");
     let root_s = root.to_str().unwrap();
     let seeds: Vec<u64> = (1..=20).map(|i| i * 7919).collect();
     // Two runs at a time: the machine has two cores.
@@ -156,7 +126,7 @@ fn stat(r: &Value, name: &str) -> u64 {
 
 #[test]
 fn every_nemesis_kind_visibly_acts() {
-    let root = store("kinds");
+    let root = scratch("cli_run", "kinds");
     let kinds = [
         "partition-one",
         "partition-majority",
@@ -219,7 +189,7 @@ fn every_nemesis_kind_visibly_acts() {
 
 #[test]
 fn node_logs_tell_each_nodes_story_in_simulated_time() {
-    let root = store("nodelogs");
+    let root = scratch("cli_run", "nodelogs");
     let (_, _, dir) = short_run(&root, "kill-leader", 5);
     let logs = node_logs(&dir);
     assert_eq!(logs.len(), 5, "one log per node");
@@ -258,7 +228,7 @@ fn node_logs_tell_each_nodes_story_in_simulated_time() {
 
 #[test]
 fn the_same_seed_reproduces_the_history_byte_for_byte() {
-    let root = store("replay");
+    let root = scratch("cli_run", "replay");
     let (a, _, dir_a) = short_run(&root, "all", 42);
     let (b, _, dir_b) = short_run(&root, "all", 42);
     assert!(a == b, "two runs of seed 42 recorded different histories");

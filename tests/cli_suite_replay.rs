@@ -5,30 +5,9 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .expect("run the faultline binary")
-}
-
-fn store(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("faultline-cli-suite-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+mod support;
+use support::{explain, faultline, run_dir, scratch};
 
 /// Flags for a short run (13 simulated seconds, a fault every 3 s).
 const SHORT: [&str; 8] = [
@@ -44,7 +23,7 @@ const SHORT: [&str; 8] = [
 
 #[test]
 fn a_suite_runs_every_seed_and_tallies_them() {
-    let root = store("suite");
+    let root = scratch("cli_suite_replay", "suite");
     let summary = root.join("summary.json");
     let mut args = vec![
         "suite",
@@ -59,7 +38,7 @@ fn a_suite_runs_every_seed_and_tallies_them() {
     ];
     args.extend(SHORT);
     let out = faultline(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("suite done: 3 seeds"), "{stdout}");
     assert!(stdout.contains("verdict: valid"), "{stdout}");
@@ -98,7 +77,7 @@ fn a_suite_refuses_bad_flags_naming_them() {
         (vec!["suite", "--seeds", "1", "--nodes", "12"], "--nodes"),
     ] {
         let out = faultline(&args);
-        assert_eq!(out.status.code(), Some(254), "{args:?}: {}", text(&out));
+        assert_eq!(out.status.code(), Some(254), "{args:?}: {}", explain(&out));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(flag), "{args:?}: {stderr}");
     }
@@ -110,23 +89,18 @@ fn stored_run(root: &Path, seed: u64) -> PathBuf {
     let mut args = vec!["run", "--seed", &s, "--store", root.to_str().unwrap()];
     args.extend(SHORT);
     let out = faultline(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let dir = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("run directory: "))
-        .expect("a run directory");
-    PathBuf::from(dir.trim())
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    run_dir(&out)
 }
 
 #[test]
 fn a_replayed_run_records_the_same_history_and_a_tampered_one_is_caught() {
-    let root = store("replay");
+    let root = scratch("cli_suite_replay", "replay");
     let dir = stored_run(&root, 77);
     let dir_s = dir.to_str().unwrap();
     let root_s = root.to_str().unwrap();
     let out = faultline(&["replay", dir_s, "--store", root_s, "--require-identical"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("history: identical"), "{stdout}");
 
@@ -136,36 +110,36 @@ fn a_replayed_run_records_the_same_history_and_a_tampered_one_is_caught() {
     lines[5].push('9');
     std::fs::write(dir.join("history.csv"), lines.join("\n") + "\n").unwrap();
     let out = faultline(&["replay", dir_s, "--store", root_s]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("differs from the stored run at line 6"),
         "{}",
-        text(&out)
+        explain(&out)
     );
     let out = faultline(&["replay", dir_s, "--store", root_s, "--require-identical"]);
-    assert_eq!(out.status.code(), Some(255), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(255), "{}", explain(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("line 6"),
         "{}",
-        text(&out)
+        explain(&out)
     );
     std::fs::remove_dir_all(&root).unwrap();
 }
 
 #[test]
 fn replay_refuses_missing_or_corrupt_run_files_naming_them() {
-    let root = store("replay-bad");
+    let root = scratch("cli_suite_replay", "replay-bad");
     let root_s = root.to_str().unwrap();
     let dir = root.join("kv/nothing");
     std::fs::create_dir_all(&dir).unwrap();
     let dir_s = dir.to_str().unwrap();
     let out = faultline(&["replay", dir_s, "--store", root_s]);
-    assert_eq!(out.status.code(), Some(254), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(254), "{}", explain(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("config.json"));
 
     std::fs::write(dir.join("config.json"), "{\n  \"seed\": \"seven\"\n}\n").unwrap();
     let out = faultline(&["replay", dir_s, "--store", root_s]);
-    assert_eq!(out.status.code(), Some(254), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(254), "{}", explain(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("config.json:2"), "{stderr}");
     assert!(stderr.contains("seven"), "{stderr}");
