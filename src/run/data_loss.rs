@@ -2,7 +2,8 @@
 //! storage: a node that acknowledged log entries and later cannot read them
 //! back (the disk-corruption fault flipped a byte of a synced record, so the
 //! write-ahead log's recovery stops at a checksum mismatch and drops the
-//! rest) can legitimately lose committed data together with a lagging
+//! rest, or cannot open the log at all when a snapshot is corrupt) can
+//! legitimately lose committed data, or stay down, together with a lagging
 //! majority. A violation that follows such a loss is therefore not
 //! attributable to the Raft implementation; [`DataLossTracker`] records when
 //! it happened so the checkers can tell the two apart (see
@@ -13,8 +14,8 @@ use faultline_raft::NodeId;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// One node's restart that recovered less than it had synced, because the
-/// disk nemesis had corrupted its log.
+/// One node's restart that recovered less than it had synced (or could not
+/// open its log), because the disk nemesis had corrupted it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataLoss {
     /// The node.
@@ -50,7 +51,8 @@ impl DataLossTracker {
         for (&id, h) in cluster.handles() {
             let (starts, note) = {
                 let o = h.observation.lock();
-                (o.starts, o.recovery_note.clone())
+                let note = o.recovery_note.clone().or_else(|| o.fatal_error.clone());
+                (o.starts, note)
             };
             let seen = self.starts.insert(id, starts).unwrap_or(0);
             if starts <= seen || starts <= 1 {

@@ -386,6 +386,8 @@ fn register_host(
                         let _ = run_node(TurmoilNetwork, wal, node, h).await;
                     }
                     Err(e) => {
+                        tracing::info_span!(faultline_raft::node::NODE_SPAN, id = node.id())
+                            .in_scope(|| tracing::error!(error = %e, "cannot open the log"));
                         let mut o = h.observation.lock();
                         o.running = false;
                         o.starts += 1;
