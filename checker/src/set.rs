@@ -10,6 +10,12 @@
 //! * **duplicated** elements: present twice in one read;
 //! * **resurrected** elements: an add that completed `fail` (it certainly did
 //!   not happen) whose element shows up in a read;
+//! * **stale** reads: a read that began after an element had become visible
+//!   (its add completed `ok`, or an earlier read that had completed held it)
+//!   yet lacks it. A set only grows, so a linearizable read holds every
+//!   element visible before it began: a stale read is a deposed leader
+//!   answering from old state, or an element that vanished for a while.
+//!   (A final read lacking an acknowledged element is reported as lost.)
 //! * `info` adds that appeared in a final read (**recovered**) or did not
 //!   (**unknown**, which is allowed).
 //!
@@ -41,6 +47,18 @@ pub struct LostElement {
     /// Operation id of the `ok` add.
     pub add_op: usize,
     /// Operation id of the first final read that lacks it.
+    pub read_op: usize,
+}
+
+/// An element that was visible before a read began, missing from that read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StaleRead {
+    /// The element.
+    pub element: Value,
+    /// The operation that made it visible: its `ok` add, or the earliest
+    /// completed read that held it.
+    pub visible_op: usize,
+    /// The first read that began after that and lacks it.
     pub read_op: usize,
 }
 
@@ -80,6 +98,9 @@ pub struct SetKeyResult {
     pub duplicated: Vec<ElementInRead>,
     /// Elements whose add failed, yet present in a read.
     pub resurrected: Vec<ElementInRead>,
+    /// Reads that lack an element visible before they began (not counting
+    /// final reads lacking an acknowledged element: those are `lost`).
+    pub stale: Vec<StaleRead>,
     /// `info` adds whose element appeared in a final read.
     pub recovered_count: usize,
     /// `info` adds whose element appeared in no final read.
@@ -227,6 +248,7 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
         unexpected: Vec::new(),
         duplicated: Vec::new(),
         resurrected: Vec::new(),
+        stale: Vec::new(),
         recovered_count: 0,
         unknown_count: 0,
     };
@@ -238,6 +260,15 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
     let index = AddIndex::new(&adds);
     // Per add id: the number (1-based) of the last read that held it.
     let mut stamp: Vec<u32> = vec![0; index.len()];
+    // Per add id: when it became visible, and by which op.
+    let mut visible: Vec<Option<(u64, usize)>> = index
+        .adds
+        .iter()
+        .map(|(_, add)| match (add.outcome, add.return_ns) {
+            (Outcome::Ok, Some(ret)) => Some((ret, add.id)),
+            _ => None,
+        })
+        .collect();
     // Final reads: which add ids each holds.
     let mut final_sets: Vec<(usize, Vec<bool>)> = Vec::new();
     let mut malformed_read = false;
@@ -266,6 +297,11 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
                 *repeats.entry(id).or_insert(1) += 1;
             } else {
                 stamp[id] = current;
+                if let Some(ret) = read.return_ns {
+                    if visible[id].is_none_or(|(at, _)| ret < at) {
+                        visible[id] = Some((ret, read.id));
+                    }
+                }
                 if index.adds[id].1.outcome == Outcome::Fail {
                     resurrected.push(id);
                 }
@@ -297,6 +333,7 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
         }
     }
     result.final_read_count = final_sets.len();
+    result.stale = stale_reads(&reads, &index, &visible, &final_sets);
     for (id, (elem, add)) in index.adds.iter().enumerate() {
         match add.outcome {
             Outcome::Ok => {
@@ -319,6 +356,7 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
         }
     }
     let anomalous = !result.lost.is_empty()
+        || !result.stale.is_empty()
         || !result.unexpected.is_empty()
         || !result.duplicated.is_empty()
         || !result.resurrected.is_empty();
@@ -331,6 +369,55 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
         Verdict::Valid
     };
     result
+}
+
+/// For each element, the first read that began after the element was
+/// visible and lacks it; final reads lacking an acknowledged element are
+/// left to the lost check.
+fn stale_reads(
+    reads: &[&Operation],
+    index: &AddIndex<'_>,
+    visible: &[Option<(u64, usize)>],
+    final_sets: &[(usize, Vec<bool>)],
+) -> Vec<StaleRead> {
+    let mut found: Vec<Option<StaleRead>> = vec![None; index.len()];
+    let mut held = vec![false; index.len()];
+    for read in reads {
+        let Some(items) = (match &read.output {
+            Value::Array(items) => Some(items.as_slice()),
+            Value::Null => Some(&[][..]),
+            _ => None,
+        }) else {
+            continue;
+        };
+        held.iter_mut().for_each(|h| *h = false);
+        for item in items {
+            if let Some(id) = index.id_of(&Elem::new(item)) {
+                held[id] = true;
+            }
+        }
+        let is_final = final_sets.iter().any(|(op, _)| *op == read.id);
+        for (id, vis) in visible.iter().enumerate() {
+            let Some((at, visible_op)) = *vis else {
+                continue;
+            };
+            if held[id] || at >= read.call_ns || found[id].is_some() {
+                continue;
+            }
+            let acknowledged = index.adds[id].1.outcome == Outcome::Ok;
+            if is_final && acknowledged {
+                continue;
+            }
+            found[id] = Some(StaleRead {
+                element: index.adds[id].0.value(),
+                visible_op,
+                read_op: read.id,
+            });
+        }
+    }
+    let mut stale: Vec<StaleRead> = found.into_iter().flatten().collect();
+    stale.sort_by_key(|s| (s.read_op, s.visible_op));
+    stale
 }
 
 fn explain(verdict: Verdict, keys: &[SetKeyResult]) -> String {
@@ -362,6 +449,12 @@ fn explain(verdict: Verdict, keys: &[SetKeyResult]) -> String {
             format!(
                 "element {} was acknowledged by op {} but is missing from final read op {}",
                 l.element, l.add_op, l.read_op
+            )
+        });
+        list(&mut out, "stale", &k.stale, |s| {
+            format!(
+                "read op {} lacks element {}, visible since op {} completed before the read began",
+                s.read_op, s.element, s.visible_op
             )
         });
         list(&mut out, "unexpected", &k.unexpected, |e| {

@@ -157,6 +157,51 @@ fn set_read_concurrent_with_an_add_is_not_a_final_read() {
 }
 
 #[test]
+fn set_read_missing_an_element_visible_before_it_began_is_stale() {
+    // 1 acknowledged at t=1; a read from t=3 (not final: an add is still
+    // in flight) lacks it.
+    let mut b = Builder::default();
+    add(&mut b, 0, 0, 1);
+    b.invoke(2, 1, "add", "s", json!(2));
+    b.op((3, 4), 2, "read", "s", Value::Null, json!([]));
+    b.ok(5, 1, Value::Null);
+    b.op((10, 11), 2, "read", "s", Value::Null, json!([1, 2]));
+    let result = check_set(&b.build()).unwrap();
+    assert_eq!(result.verdict, Verdict::Invalid, "{}", result.explanation);
+    let key = &result.keys[0];
+    assert!(key.lost.is_empty());
+    assert_eq!(key.stale.len(), 1);
+    assert_eq!(key.stale[0].element, json!(1));
+    assert!(result
+        .explanation
+        .contains("lacks element 1, visible since op"));
+}
+
+#[test]
+fn set_info_add_seen_then_missing_is_stale_but_concurrent_reads_may_differ() {
+    // The info add of 7 shows up in a read that completed at t=5, then a
+    // read begun at t=6 lacks it: it vanished.
+    let mut b = Builder::default();
+    b.invoke(0, 0, "add", "s", json!(7)).info(1, 0);
+    b.op((4, 5), 1, "read", "s", Value::Null, json!([7]));
+    b.op((6, 7), 2, "read", "s", Value::Null, json!([]));
+    let result = check_set(&b.build()).unwrap();
+    assert_eq!(result.verdict, Verdict::Invalid, "{}", result.explanation);
+    assert_eq!(result.keys[0].stale[0].element, json!(7));
+    assert_eq!(result.keys[0].stale[0].visible_op, 1);
+
+    // Overlapping reads may disagree: the add may take effect between them.
+    let mut b = Builder::default();
+    b.invoke(0, 0, "add", "s", json!(7)).info(1, 0);
+    b.invoke(4, 1, "read", "s", Value::Null);
+    b.op((5, 6), 2, "read", "s", Value::Null, json!([]));
+    b.ok(7, 1, json!([7]));
+    b.op((8, 9), 2, "read", "s", Value::Null, json!([7]));
+    let result = check_set(&b.build()).unwrap();
+    assert_eq!(result.verdict, Verdict::Valid, "{}", result.explanation);
+}
+
+#[test]
 fn set_keys_are_checked_independently() {
     let mut b = Builder::default();
     b.op((0, 1), 0, "add", "a", json!(1), Value::Null);
