@@ -5,7 +5,6 @@
 //! 255 internal error). A panic anywhere is an internal error.
 
 mod cli;
-mod report_view;
 mod run;
 mod store;
 

@@ -118,12 +118,12 @@ fn json_output_is_machine_readable() {
     assert_eq!(doc["valid"], serde_json::json!(false));
     assert_eq!(doc["exit_code"], 1);
     assert_eq!(doc["model"], "register");
-    assert_eq!(doc["files"][0]["verdict"], "invalid");
+    assert_eq!(doc["files"][0]["valid"], serde_json::json!(false));
     assert_eq!(doc["files"][0]["format"], "csv");
-    assert_eq!(doc["files"][0]["report"]["verdict"], "invalid");
+    assert_eq!(doc["files"][0]["report"]["valid"], serde_json::json!(false));
     assert_eq!(doc["files"][0]["locations"][0]["invoke_line"], 4);
     assert_eq!(doc["files"][0]["locations"][0]["failed"], true);
-    assert_eq!(doc["files"][1]["verdict"], "valid");
+    assert_eq!(doc["files"][1]["valid"], serde_json::json!(true));
     assert_eq!(doc["files"][1]["format"], "jsonl");
 }
 

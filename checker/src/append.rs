@@ -146,6 +146,7 @@ pub struct AppendKeyResult {
     /// The key (`None` for unkeyed histories).
     pub key: Option<String>,
     /// This key's verdict.
+    #[serde(rename = "valid")]
     pub verdict: Verdict,
     /// Appends attempted.
     pub append_count: usize,
@@ -169,6 +170,7 @@ pub struct AppendKeyResult {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AppendResult {
     /// Invalid if any key is invalid, else unknown if any key is unknown.
+    #[serde(rename = "valid")]
     pub verdict: Verdict,
     /// Anomaly counts by kind, over all keys.
     pub anomaly_counts: BTreeMap<String, usize>,

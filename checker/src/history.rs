@@ -141,6 +141,43 @@ impl std::fmt::Display for EventType {
     }
 }
 
+impl EventType {
+    /// The outcome a completion event records; `None` for an invoke.
+    pub fn outcome(self) -> Option<Outcome> {
+        match self {
+            EventType::Invoke => None,
+            EventType::Ok => Some(Outcome::Ok),
+            EventType::Fail => Some(Outcome::Fail),
+            EventType::Info => Some(Outcome::Info),
+        }
+    }
+}
+
+impl Outcome {
+    /// All outcomes, in display order.
+    pub const ALL: [Outcome; 3] = [Outcome::Ok, Outcome::Fail, Outcome::Info];
+
+    /// `ok`, `fail` or `info`.
+    pub fn as_str(self) -> &'static str {
+        self.event_type().as_str()
+    }
+
+    /// The completion event that records this outcome.
+    pub fn event_type(self) -> EventType {
+        match self {
+            Outcome::Ok => EventType::Ok,
+            Outcome::Fail => EventType::Fail,
+            Outcome::Info => EventType::Info,
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl History {
     /// An empty history.
     pub fn new() -> Self {
@@ -167,6 +204,20 @@ impl History {
             validator.push(event, None)?;
         }
         Ok(validator.finish())
+    }
+
+    /// Pairs the history's operations as [`History::operations`] does, but
+    /// for a history that breaks the contract: every event the contract
+    /// refuses is skipped instead of failing the whole pairing (so a report
+    /// can still draw what is there). A valid history pairs exactly as
+    /// [`History::operations`] pairs it.
+    pub fn operations_lenient(&self) -> Vec<Operation> {
+        let mut validator = Validator::new(None);
+        for event in &self.events {
+            // A refused event leaves the validator as it was.
+            let _ = validator.push(event, None);
+        }
+        validator.finish()
     }
 
     /// The number of client operations (invoke events).

@@ -12,6 +12,7 @@ pub mod import;
 pub mod io;
 pub mod linearizability;
 pub mod model;
+pub mod results;
 pub mod set;
 pub mod verdict;
 
@@ -19,4 +20,5 @@ pub use linearizability::{
     check_history, check_operations, check_with_model, CheckError, CheckOptions, CheckReport,
 };
 pub use model::{Model, ModelKind};
+pub use results::{CheckerResult, LinearizabilityFailure, RunResults};
 pub use verdict::Verdict;

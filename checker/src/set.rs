@@ -79,6 +79,7 @@ pub struct SetKeyResult {
     /// The key (`None` for unkeyed histories).
     pub key: Option<String>,
     /// This key's verdict.
+    #[serde(rename = "valid")]
     pub verdict: Verdict,
     /// Adds attempted (invoked).
     pub attempt_count: usize,
@@ -111,6 +112,7 @@ pub struct SetKeyResult {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SetResult {
     /// Invalid if any key is invalid, else unknown if any key is unknown.
+    #[serde(rename = "valid")]
     pub verdict: Verdict,
     /// Per-key findings, in key order.
     pub keys: Vec<SetKeyResult>,

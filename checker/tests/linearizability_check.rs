@@ -105,7 +105,7 @@ fn a_stale_read_is_explained_with_prefix_state_and_concurrent_ops() {
         "{text}"
     );
     let json = serde_json::to_value(&report).unwrap();
-    assert_eq!(json["verdict"], "invalid");
+    assert_eq!(json["valid"], serde_json::json!(false));
     assert_eq!(json["partitions"][0]["explanation"]["failed"]["id"], 3);
 }
 

@@ -369,7 +369,7 @@ fn append_results_serialize_with_kebab_case_anomaly_kinds() {
     read(&mut b, 2, 3, 1, json!([]));
     let result = check_append(&b.build()).unwrap();
     let v = serde_json::to_value(&result).unwrap();
-    assert_eq!(v["verdict"], json!("invalid"));
+    assert_eq!(v["valid"], json!(false));
     assert_eq!(v["keys"][0]["anomalies"][0]["kind"], json!("lost"));
     assert_eq!(v["anomaly_counts"]["lost"], json!(1));
 }

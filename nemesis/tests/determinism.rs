@@ -15,7 +15,7 @@
 mod support;
 
 use faultline_raft::kv::KvOp;
-use faultline_raft::node::Outcome;
+use faultline_raft::node::OpResult;
 use faultline_raft::Role;
 use std::time::Duration;
 use support::{config, Lab, Ticket};
@@ -82,7 +82,7 @@ fn hash_step(lab: &Lab<'_>, h: &mut Fnv) {
     }
 }
 
-fn hash_outcome(o: &Option<Outcome>, h: &mut Fnv) {
+fn hash_outcome(o: &Option<OpResult>, h: &mut Fnv) {
     match o {
         None => h.u64(0),
         Some(o) => h.str(&format!("{o:?}")),
@@ -148,7 +148,8 @@ fn run(seed: u64, crash: bool) -> Trace {
     }
     lab.heal();
     for t in &tickets {
-        lab.wait(t, Duration::from_secs(10))
+        let _ = lab
+            .wait(t, Duration::from_secs(10))
             .expect("every append ends");
     }
     for t in &tickets {
@@ -160,7 +161,7 @@ fn run(seed: u64, crash: bool) -> Trace {
     }
     let acknowledged = tickets
         .iter()
-        .filter(|t| matches!(t.outcome(), Some(Outcome::Ok(_))))
+        .filter(|t| matches!(t.outcome(), Some(Ok(_))))
         .count();
     assert!(acknowledged > 20, "only {acknowledged} appends succeeded");
     lab.finish();

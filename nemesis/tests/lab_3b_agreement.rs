@@ -6,7 +6,6 @@
 
 mod support;
 
-use faultline_raft::node::Outcome;
 use faultline_raft::NodeId;
 use std::time::Duration;
 use support::{config, Lab};
@@ -61,7 +60,7 @@ fn rpc_bytes() {
     for i in 0..10 {
         let t = lab.submit_write("x", &format!("{i}{big}"), None);
         let o = lab.wait(&t, Duration::from_secs(10));
-        assert!(matches!(o, Some(Outcome::Ok(_))), "write {i}: {o:?}");
+        assert!(matches!(o, Some(Ok(_))), "write {i}: {o:?}");
     }
     let sent = lab.c.messages_sent() - before;
     let secs = (lab.now() - t0).as_secs_f64().ceil() as u64;
@@ -123,7 +122,7 @@ fn leader_failure() {
     for t in &pending {
         let o = lab.wait(t, Duration::from_secs(10)).expect("ends");
         assert!(
-            !o.is_ok(),
+            o.is_err(),
             "a write without a majority was acknowledged: {o:?}"
         );
     }
@@ -165,7 +164,8 @@ fn fail_no_agree() {
     // agrees again either way.
     lab.await_leader();
     lab.one("x", 5, true);
-    lab.wait(&pending, Duration::from_secs(10))
+    let _ = lab
+        .wait(&pending, Duration::from_secs(10))
         .expect("the pending write ends");
     lab.one("x", 5, true);
     lab.finish();
@@ -180,10 +180,7 @@ fn concurrent_starts() {
         .collect();
     for (i, t) in tickets.iter().enumerate() {
         let o = lab.wait(t, Duration::from_secs(10));
-        assert!(
-            matches!(o, Some(Outcome::Ok(_))),
-            "concurrent write {i}: {o:?}"
-        );
+        assert!(matches!(o, Some(Ok(_))), "concurrent write {i}: {o:?}");
     }
     let index = lab.max_commit();
     let until = lab.now() + Duration::from_secs(10);
@@ -217,7 +214,7 @@ fn rejoin() {
     for t in &stale {
         let o = lab.wait(t, Duration::from_secs(10)).expect("ends");
         assert!(
-            !o.is_ok(),
+            o.is_err(),
             "a write to a partitioned leader was acknowledged"
         );
     }
@@ -281,7 +278,7 @@ fn backup() {
     }
     lab.heal();
     for t in uncommitted.iter().chain(&more) {
-        lab.wait(t, Duration::from_secs(10)).expect("ends");
+        let _ = lab.wait(t, Duration::from_secs(10)).expect("ends");
     }
     lab.one("x", 5, true);
     lab.finish();
@@ -312,7 +309,7 @@ fn count() {
         for i in 0..11 {
             let t = lab.submit_write("x", &format!("c{i}"), Some(leader));
             let o = lab.wait(&t, Duration::from_secs(10));
-            assert!(matches!(o, Some(Outcome::Ok(_))), "write {i}: {o:?}");
+            assert!(matches!(o, Some(Ok(_))), "write {i}: {o:?}");
             let index = lab.max_commit();
             assert!(index > last);
             last = index;

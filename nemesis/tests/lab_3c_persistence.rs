@@ -12,7 +12,6 @@
 mod support;
 
 use faultline_raft::kv::{KvOp, KvReply};
-use faultline_raft::node::Outcome;
 use faultline_raft::{NodeId, Role};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -192,7 +191,8 @@ fn figure8_loop(
     lab.set_unreliable(false);
     let index = lab.one("x", n, true);
     for t in &pending {
-        lab.wait(t, Duration::from_secs(10))
+        let _ = lab
+            .wait(t, Duration::from_secs(10))
             .expect("every write ends");
     }
     let (_, term) = lab.await_leader();
@@ -237,13 +237,14 @@ fn unreliable_agree() {
     }
     lab.set_unreliable(false);
     for t in &tickets {
-        lab.wait(t, Duration::from_secs(10))
+        let _ = lab
+            .wait(t, Duration::from_secs(10))
             .expect("every write ends");
     }
     lab.one("x", 5, true);
     let acked = tickets
         .iter()
-        .filter(|t| matches!(t.outcome(), Some(Outcome::Ok(_))))
+        .filter(|t| matches!(t.outcome(), Some(Ok(_))))
         .count();
     eprintln!(
         "unreliable_agree: {acked} of {} concurrent writes acknowledged; {}",
@@ -325,7 +326,8 @@ fn churn(seed: u64, unreliable: bool) {
     lab.set_unreliable(false);
     for client in &ops {
         for (_, t) in client {
-            lab.wait(t, Duration::from_secs(10))
+            let _ = lab
+                .wait(t, Duration::from_secs(10))
                 .expect("every append ends");
         }
     }
@@ -338,14 +340,14 @@ fn churn(seed: u64, unreliable: bool) {
         assert_eq!(unique.len(), present.len(), "a token applied twice in c{k}");
         for (token, t) in client {
             match t.outcome().expect("ended") {
-                Outcome::Ok(KvReply::Done) => {
+                Ok(KvReply::Done) => {
                     acked_total += 1;
                     assert!(
                         unique.contains(token.as_str()),
                         "acknowledged {token} lost from c{k}"
                     );
                 }
-                Outcome::Fail(_) => {
+                Err(faultline_raft::node::ClientError::NotApplied(_)) => {
                     assert!(
                         !unique.contains(token.as_str()),
                         "failed {token} applied in c{k}"

@@ -72,7 +72,8 @@ fn burst(lab: &mut Lab<'_>, count: u64) {
         })
         .collect();
     for t in &tickets {
-        lab.wait(t, Duration::from_secs(15))
+        let _ = lab
+            .wait(t, Duration::from_secs(15))
             .expect("every write ends");
     }
 }

@@ -135,7 +135,7 @@ fn a_crashed_follower_recovers_from_its_disk_and_catches_up() {
         let expected: String = (0..60).map(|i| format!("{i},")).collect();
         assert_eq!(
             read,
-            faultline_raft::node::Outcome::Ok(faultline_raft::kv::KvReply::Read {
+            Ok(faultline_raft::kv::KvReply::Read {
                 value: Some(expected)
             })
         );
@@ -297,7 +297,7 @@ fn lease_reads_see_every_acknowledged_write() {
             let read = client.read("k").await;
             assert_eq!(
                 read,
-                faultline_raft::node::Outcome::Ok(faultline_raft::kv::KvReply::Read {
+                Ok(faultline_raft::kv::KvReply::Read {
                     value: Some(i.to_string())
                 })
             );

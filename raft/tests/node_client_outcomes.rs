@@ -7,7 +7,7 @@ use faultline_raft::kv::KvReply;
 use faultline_raft::node::codec::{read_frame, write_frame, FrameDecoder};
 use faultline_raft::node::wire::{Frame, Hello};
 use faultline_raft::node::{
-    ClientConfig, ClientRequest, ClientResponse, KvClient, Network, Outcome, ResponseBody,
+    ClientConfig, ClientError, ClientRequest, ClientResponse, KvClient, Network, ResponseBody,
     TokioNetwork,
 };
 use faultline_raft::NodeId;
@@ -91,14 +91,20 @@ async fn a_cas_whose_precondition_failed_is_fail() {
     }))
     .await;
     let outcome = client(&[a]).cas("k", "x", "y").await;
-    assert!(matches!(outcome, Outcome::Fail(_)), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(ClientError::NotApplied(_))),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_write_sent_but_never_answered_is_info_never_fail() {
     let (a, log) = scripted(Arc::new(|_, _| None)).await;
     let outcome = client(&[a]).write("k", "v").await;
-    assert!(matches!(outcome, Outcome::Info(_)), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(ClientError::Indeterminate(_))),
+        "{outcome:?}"
+    );
     let reqs = log.requests();
     assert!(reqs.len() >= 2, "the client should have retried");
     assert!(
@@ -115,7 +121,10 @@ async fn a_write_refused_by_every_node_before_appending_is_fail() {
     .await;
     let (b, _) = scripted(Arc::new(|_, _| Some(ResponseBody::Overloaded))).await;
     let outcome = client(&[a, b]).append("k", "v").await;
-    assert!(matches!(outcome, Outcome::Fail(_)), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(ClientError::NotApplied(_))),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test]
@@ -127,7 +136,10 @@ async fn a_refusal_after_an_unanswered_attempt_leaves_the_write_info() {
     }))
     .await;
     let outcome = client(&[a, b]).write("k", "v").await;
-    assert!(matches!(outcome, Outcome::Info(_)), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(ClientError::Indeterminate(_))),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test]
@@ -142,7 +154,7 @@ async fn the_client_follows_the_leader_hint_with_the_same_sequence_number() {
     let (c, log_c) = scripted(Arc::new(|_, _| Some(ResponseBody::Reply(KvReply::Done)))).await;
     let mut kv = client(&[a, b, c]);
     let outcome = kv.write("k", "v").await;
-    assert_eq!(outcome, Outcome::Ok(KvReply::Done));
+    assert_eq!(outcome, Ok(KvReply::Done));
     assert!(
         log_b.requests().is_empty(),
         "node 2 should have been skipped"
@@ -167,7 +179,7 @@ async fn an_unknown_answer_then_a_cached_reply_is_ok() {
     }))
     .await;
     let outcome = client(&[a]).write("k", "v").await;
-    assert_eq!(outcome, Outcome::Ok(KvReply::Done));
+    assert_eq!(outcome, Ok(KvReply::Done));
     let reqs = log.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[0].seq, reqs[1].seq);
@@ -177,7 +189,10 @@ async fn an_unknown_answer_then_a_cached_reply_is_ok() {
 async fn a_read_that_cannot_be_served_is_fail() {
     let (a, _) = scripted(Arc::new(|_, _| None)).await;
     let outcome = client(&[a]).read("k").await;
-    assert!(matches!(outcome, Outcome::Fail(_)), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(ClientError::NotApplied(_))),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test]
@@ -187,5 +202,8 @@ async fn an_unreachable_cluster_fails_a_write_that_was_never_sent() {
     let addr = TokioNetwork::local_addr(&listener).unwrap().to_string();
     drop(listener);
     let outcome = client(&[addr]).write("k", "v").await;
-    assert!(matches!(outcome, Outcome::Fail(_)), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(ClientError::NotApplied(_))),
+        "{outcome:?}"
+    );
 }

@@ -3,8 +3,7 @@
 //! every node (the same driver code that runs under turmoil).
 
 use faultline_raft::node::{
-    run_node_on, ClientConfig, KvClient, Network, NodeConfig, NodeHandles, Outcome, TokioClock,
-    TokioNetwork,
+    run_node_on, ClientConfig, KvClient, Network, NodeConfig, NodeHandles, TokioClock, TokioNetwork,
 };
 use faultline_raft::storage::MemStorage;
 use faultline_raft::{kv::KvReply, NodeId, Role};
@@ -56,7 +55,7 @@ async fn three_nodes_on_loopback_apply_every_acknowledged_write_everywhere() {
     for k in 0..7u64 {
         let last = (0..WRITES).filter(|i| i % 7 == k).max().unwrap();
         let outcome = client.read(&format!("k{k}")).await;
-        let Outcome::Ok(KvReply::Read { value: Some(value) }) = outcome else {
+        let Ok(KvReply::Read { value: Some(value) }) = outcome else {
             panic!("read of k{k} ended {outcome:?}");
         };
         if last % 3 == 0 {

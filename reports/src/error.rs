@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-/// Why a report could not be rendered or a stored run could not be loaded.
+/// Why a report could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// Reading or writing a file failed.
@@ -12,14 +12,6 @@ pub enum ReportError {
         path: PathBuf,
         /// The underlying I/O error.
         source: std::io::Error,
-    },
-    /// A JSON file (results.json, config.json, history.jsonl) did not parse.
-    #[error("{path}: {detail}")]
-    Parse {
-        /// The file that did not parse.
-        path: PathBuf,
-        /// What was wrong, with line and field where known.
-        detail: String,
     },
     /// The plotting library failed while drawing a chart.
     #[error("plot {name}: {detail}")]

@@ -7,42 +7,26 @@
 //! fault of that kind. A nemesis that logs an invoke and a completion per
 //! action opens or closes a period once (the first of the pair counts).
 
-use std::collections::BTreeMap;
-
-use faultline_checker::history::{Event, EventType, History, Operation, Outcome, Process};
+use faultline_checker::history::{Event, EventType, History, Operation, Process};
 use serde_json::Value;
 
-use crate::input::{FaultPeriod, OpOutcome, OpView, ReportInput, Verdict};
-
-impl ReportInput {
-    /// A report of `history` with the given overall verdict: its operations
-    /// and fault periods filled in, everything else empty for the caller to
-    /// set (checkers, failures, config, seed, stats).
-    pub fn from_history(title: &str, verdict: Verdict, history: &History) -> ReportInput {
-        ReportInput {
-            verdict,
-            title: title.to_string(),
-            operations: operations_from_history(history),
-            faults: faults_from_history(history),
-            ..ReportInput::default()
-        }
-    }
-}
+use crate::input::{FaultPeriod, OpView};
 
 /// The history's client operations, numbered densely from 0 in invocation
-/// order (the checker's operation ids), from [`History::operations`].
+/// order (the checker's operation ids), paired by the checker's own history
+/// contract ([`History::operations_lenient`]).
 ///
 /// An `info` op keeps the time its client gave up as its return time (the
 /// timeline draws the bar up to there). A history that breaks the contract
-/// (the checker reports that) is still paired leniently so that its report
-/// can be drawn: each completion closes its process's pending invoke, an
-/// invoke with no completion becomes `info` with no return time, and a
-/// completion with no pending invoke is skipped.
+/// (the checker reports that) is still drawn: the events the contract
+/// refuses are left out, an invoke with no completion is `info` with no
+/// return time.
 pub fn operations_from_history(history: &History) -> Vec<OpView> {
-    match history.operations() {
-        Ok(ops) => ops.iter().map(|op| view_of(op, history)).collect(),
-        Err(_) => pair_leniently(history),
-    }
+    history
+        .operations_lenient()
+        .iter()
+        .map(|op| view_of(op, history))
+        .collect()
 }
 
 fn view_of(op: &Operation, history: &History) -> OpView {
@@ -60,56 +44,10 @@ fn view_of(op: &Operation, history: &History) -> OpView {
         key: op.key.clone(),
         input: op.input.clone(),
         output: op.output.clone(),
-        outcome: match op.outcome {
-            Outcome::Ok => OpOutcome::Ok,
-            Outcome::Fail => OpOutcome::Fail,
-            Outcome::Info => OpOutcome::Info,
-        },
+        outcome: op.outcome,
         call_ns: op.call_ns,
         return_ns: op.return_ns.or(completed_ns).map(|r| r.max(op.call_ns)),
     }
-}
-
-fn pair_leniently(history: &History) -> Vec<OpView> {
-    let mut ops: Vec<OpView> = Vec::new();
-    let mut pending: BTreeMap<u64, usize> = BTreeMap::new();
-    for event in &history.events {
-        let Process::Client(process) = event.process else {
-            continue;
-        };
-        match event.kind {
-            EventType::Invoke => {
-                pending.insert(process, ops.len());
-                ops.push(OpView {
-                    id: ops.len() as u64,
-                    process,
-                    f: event.f.clone(),
-                    key: event.key.clone(),
-                    input: event.value.clone(),
-                    output: Value::Null,
-                    outcome: OpOutcome::Info,
-                    call_ns: event.time_ns,
-                    return_ns: None,
-                });
-            }
-            EventType::Ok | EventType::Fail | EventType::Info => {
-                let Some(at) = pending.remove(&process) else {
-                    continue;
-                };
-                let op = &mut ops[at];
-                op.return_ns = Some(event.time_ns.max(op.call_ns));
-                op.outcome = match event.kind {
-                    EventType::Ok => OpOutcome::Ok,
-                    EventType::Fail => OpOutcome::Fail,
-                    _ => OpOutcome::Info,
-                };
-                if event.kind == EventType::Ok {
-                    op.output = event.value.clone();
-                }
-            }
-        }
-    }
-    ops
 }
 
 /// The fault periods recorded by the nemesis, ordered by start time.
@@ -241,6 +179,7 @@ fn describe(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faultline_checker::history::Outcome;
     use serde_json::json;
 
     fn ev(index: u64, t: u64, process: Process, kind: EventType, f: &str, value: Value) -> Event {
@@ -268,17 +207,16 @@ mod tests {
             ],
         };
         let ops = operations_from_history(&history);
-        assert_eq!(ops, pair_leniently(&history));
         assert_eq!(ops.len(), 3);
         assert_eq!(
             (ops[0].id, ops[0].outcome, ops[0].return_ns),
-            (0, OpOutcome::Info, Some(20))
+            (0, Outcome::Info, Some(20))
         );
         assert_eq!(
             (ops[1].outcome, ops[1].output.clone()),
-            (OpOutcome::Ok, json!(3))
+            (Outcome::Ok, json!(3))
         );
-        assert_eq!((ops[2].outcome, ops[2].return_ns), (OpOutcome::Info, None));
+        assert_eq!((ops[2].outcome, ops[2].return_ns), (Outcome::Info, None));
     }
 
     #[test]

@@ -2,45 +2,39 @@
 //! verdict colour and links. Runs whose `results.json` cannot be read are
 //! listed as unreadable with the reason; they never stop the index.
 //!
-//! The store layout (DESIGN §3) is `store/<test-name>/<timestamp>-s<seed>/`,
-//! with `store/<test-name>/latest` pointing at the newest run.
+//! This module only renders: the store (the `faultline` binary's `store`
+//! module) lists the runs and hands them over as [`RunEntry`]s.
 
 use std::fmt::Write;
-use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use faultline_checker::Verdict;
 
 use crate::error::ReportError;
 use crate::html::escape::{html, url_segment};
 use crate::html::summary::badge;
-use crate::input::Verdict;
-use crate::load::{read_json, HISTORY_CSV, RESULTS_JSON};
 use crate::render::{write_atomically, REPORT_HTML};
 
 /// The index's file name in the store root.
 pub const INDEX_HTML: &str = "index.html";
-
-/// The name of the link to a test's newest run.
-pub const LATEST: &str = "latest";
 
 /// What the index shows about one run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunEntry {
     /// The test's directory name.
     pub test: String,
-    /// The run's directory name (`<timestamp>-s<seed>`).
+    /// The run's directory name.
     pub run: String,
-    /// When it ran: `started_at` from results.json, else the name's timestamp.
+    /// When it ran.
     pub time: String,
-    /// The seed, from results.json or the directory name.
+    /// The seed, if known.
     pub seed: Option<u64>,
     /// The verdict and checker verdicts, or why results.json was unreadable.
     pub status: Result<RunStatus, String>,
     /// Whether `latest` points at this run.
     pub latest: bool,
-    /// Which of the run's files exist (relative names).
-    pub files: Vec<&'static str>,
+    /// The run's files worth linking (names relative to the run directory).
+    pub files: Vec<String>,
 }
 
 /// The readable part of a run's results.
@@ -54,129 +48,12 @@ pub struct RunStatus {
     pub checkers: Vec<(String, Verdict)>,
 }
 
-/// Scans `store_root` and writes `store_root/index.html`. Returns its path.
-pub fn render_index(store_root: &Path) -> Result<PathBuf, ReportError> {
-    let entries = scan_store(store_root)?;
+/// Writes `store_root/index.html` listing `entries` (in the order given).
+/// Returns its path.
+pub fn render_index(store_root: &Path, entries: &[RunEntry]) -> Result<PathBuf, ReportError> {
     let path = store_root.join(INDEX_HTML);
-    write_atomically(&path, index_page(&entries).as_bytes())?;
+    write_atomically(&path, index_page(entries).as_bytes())?;
     Ok(path)
-}
-
-/// Every run under `store_root`: tests by name, runs newest first.
-pub fn scan_store(store_root: &Path) -> Result<Vec<RunEntry>, ReportError> {
-    let mut entries = Vec::new();
-    for test_dir in sorted_dirs(store_root)? {
-        let test = file_name(&test_dir);
-        let latest = fs::read_link(test_dir.join(LATEST))
-            .ok()
-            .and_then(|target| target.file_name().map(|n| n.to_string_lossy().into_owned()));
-        let mut runs = match sorted_dirs(&test_dir) {
-            Ok(runs) => runs,
-            Err(_) => continue,
-        };
-        runs.reverse();
-        for run_dir in runs {
-            let run = file_name(&run_dir);
-            if run == LATEST {
-                continue;
-            }
-            entries.push(entry(
-                &test,
-                &run,
-                &run_dir,
-                latest.as_deref() == Some(run.as_str()),
-            ));
-        }
-    }
-    Ok(entries)
-}
-
-/// Real (non-symlink, non-hidden) subdirectories of `dir`, sorted by name.
-fn sorted_dirs(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    let read = fs::read_dir(dir).map_err(|e| ReportError::io(dir, e))?;
-    let mut dirs: Vec<PathBuf> = read
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-        .map(|e| e.path())
-        .filter(|p| !file_name(p).starts_with('.'))
-        .collect();
-    dirs.sort();
-    Ok(dirs)
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-/// Splits `<timestamp>-s<seed>` into its parts.
-pub fn parse_run_name(name: &str) -> (String, Option<u64>) {
-    match name.rsplit_once("-s") {
-        Some((time, seed)) => match seed.parse() {
-            Ok(seed) => (time.to_string(), Some(seed)),
-            Err(_) => (name.to_string(), None),
-        },
-        None => (name.to_string(), None),
-    }
-}
-
-fn entry(test: &str, run: &str, dir: &Path, latest: bool) -> RunEntry {
-    let (name_time, name_seed) = parse_run_name(run);
-    let results = read_json::<Value>(&dir.join(RESULTS_JSON));
-    let files = [REPORT_HTML, RESULTS_JSON, HISTORY_CSV]
-        .into_iter()
-        .filter(|f| dir.join(f).exists())
-        .collect();
-    let mut e = RunEntry {
-        test: test.to_string(),
-        run: run.to_string(),
-        time: name_time,
-        seed: name_seed,
-        status: Err(String::new()),
-        latest,
-        files,
-    };
-    e.status = match results {
-        Err(err) => Err(err.to_string()),
-        Ok(v) => match v.get("valid").and_then(Verdict::from_json) {
-            None => Err(format!(
-                "{RESULTS_JSON} has no valid/invalid/unknown \"valid\" field"
-            )),
-            Some(verdict) => {
-                if let Some(at) = v.get("started_at").and_then(Value::as_str) {
-                    e.time = at.to_string();
-                }
-                if let Some(seed) = v.get("seed").and_then(Value::as_u64) {
-                    e.seed = Some(seed);
-                }
-                let checkers = v
-                    .get("checkers")
-                    .and_then(Value::as_array)
-                    .map(|cs| {
-                        cs.iter()
-                            .filter_map(|c| {
-                                let name = c.get("name")?.as_str()?.to_string();
-                                let verdict = c.get("valid").or_else(|| c.get("verdict"))?;
-                                Some((name, Verdict::from_json(verdict)?))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let title = v
-                    .get("title")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                Ok(RunStatus {
-                    verdict,
-                    title,
-                    checkers,
-                })
-            }
-        },
-    };
-    e
 }
 
 const INDEX_CSS: &str = "body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI','DejaVu Sans',sans-serif;color:#1d2330;background:#f6f7f9}\
@@ -233,7 +110,7 @@ fn row(out: &mut String, e: &RunEntry) {
         Ok(s) => s.verdict.as_str(),
         Err(_) => "unreadable",
     };
-    let run_cell = if e.files.contains(&REPORT_HTML) {
+    let run_cell = if e.files.iter().any(|f| f == REPORT_HTML) {
         format!(
             "<a href=\"{}\">{}</a>",
             html(&href(REPORT_HTML)),
@@ -289,22 +166,4 @@ fn row(out: &mut String, e: &RunEntry) {
         .map(|f| format!("<a href=\"{}\">{}</a>", html(&href(f)), html(f)))
         .collect();
     let _ = write!(out, "<td>{}</td></tr>", links.join(" · "));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn run_names_split_into_time_and_seed() {
-        assert_eq!(
-            parse_run_name("20261123T104100-s42"),
-            ("20261123T104100".to_string(), Some(42))
-        );
-        assert_eq!(
-            parse_run_name("weird-name"),
-            ("weird-name".to_string(), None)
-        );
-        assert_eq!(parse_run_name("t-sx"), ("t-sx".to_string(), None));
-    }
 }

@@ -8,10 +8,12 @@
 //! ```no_run
 //! # fn main() -> Result<(), faultline_reports::ReportError> {
 //! use std::path::Path;
-//! let run = Path::new("store/kv/20261123T104100-s42");
-//! let input = faultline_reports::load_run(run)?;      // results.json + history + config
-//! faultline_reports::render_run(run, &input)?;        // report.html + 3 PNGs
-//! faultline_reports::render_index(Path::new("store"))?; // store/index.html
+//! use faultline_checker::{history::History, RunResults};
+//! use faultline_reports::ReportInput;
+//! # let (results, history) = (RunResults::default(), History::default());
+//! let input = ReportInput::new(results, &history);   // results + the history's ops and faults
+//! let run = Path::new("store/kv/20261123T104100Z-s42");
+//! faultline_reports::render_run(run, &input)?;       // report.html + 3 PNGs
 //! # Ok(()) }
 //! ```
 //!
@@ -19,12 +21,12 @@
 //!   directory; the page links the PNGs by relative name.
 //! * [`render_standalone`] writes one HTML file with the PNGs embedded as
 //!   `data:` URIs (for `faultline check --html OUT.html`).
-//! * [`render_index`] rewrites `store/index.html` from every run's
-//!   `results.json`; unreadable runs are listed as such.
-//! * [`load_run`] reads a stored run back ([`ReportInput`] documents the
-//!   `results.json` layout); [`operations_from_history`] and
-//!   [`faults_from_history`] build the timeline's data from a checker
-//!   `History` when a caller has one in memory.
+//! * [`render_index`] writes `store/index.html` from the runs the store
+//!   lists ([`index::RunEntry`]).
+//! * [`ReportInput`] is what a page shows: the checker's
+//!   [`faultline_checker::RunResults`] (the `results.json` model) plus the
+//!   operations and fault periods ([`operations_from_history`],
+//!   [`faults_from_history`]) the timeline and plots draw.
 //!
 //! The page needs no network: CSS and JavaScript are inline, the timeline's
 //! data is embedded as JSON, and the plots' text uses an embedded font.
@@ -40,7 +42,6 @@ pub mod from_history;
 pub mod html;
 pub mod index;
 pub mod input;
-pub mod load;
 pub mod plot;
 pub mod render;
 pub mod style;
@@ -48,8 +49,5 @@ pub mod style;
 pub use error::ReportError;
 pub use from_history::{faults_from_history, operations_from_history};
 pub use index::render_index;
-pub use input::{
-    CheckerView, FailureView, FaultPeriod, OpOutcome, OpView, PrefixStep, ReportInput, Verdict,
-};
-pub use load::load_run;
+pub use input::{FaultPeriod, OpView, ReportInput};
 pub use render::{render_run, render_standalone, REPORT_HTML};

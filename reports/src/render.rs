@@ -19,8 +19,7 @@ pub const REPORT_HTML: &str = "report.html";
 /// refers to the plots by relative name. Returns the page's path.
 pub fn render_run(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportError> {
     fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
-    let (input, mut extras) = rebased(input);
-    extras.node_logs = node_logs(dir);
+    let (input, extras) = rebased(input);
     let colours = Colours::for_input(&input);
     let plots = render_plots(&input, &colours)?;
     for (name, bytes) in plots.files() {
@@ -73,25 +72,8 @@ fn rebased(input: &ReportInput) -> (Cow<'_, ReportInput>, PageExtras) {
         f.start_ns = f.start_ns.saturating_sub(base);
         f.end_ns = f.end_ns.map(|e| e.saturating_sub(base));
     }
-    let extras = PageExtras {
-        time_base_ns: base,
-        ..PageExtras::default()
-    };
+    let extras = PageExtras { time_base_ns: base };
     (Cow::Owned(shifted), extras)
-}
-
-/// The node log files (`nodes/*.log`) in a run directory, sorted.
-fn node_logs(dir: &Path) -> Vec<String> {
-    let Ok(entries) = fs::read_dir(dir.join("nodes")) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".log"))
-        .collect();
-    names.sort();
-    names
 }
 
 /// Writes via a temporary file and a rename, so a reader never sees half a

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::input::{OpOutcome, ReportInput};
+use crate::input::ReportInput;
+use faultline_checker::history::Outcome;
 
 /// An sRGB colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,11 +42,11 @@ const FAULT_COLOURS: [Rgb; 8] = [
 ];
 
 /// The colour of an outcome on the timeline.
-pub fn outcome_colour(outcome: OpOutcome) -> Rgb {
+pub fn outcome_colour(outcome: Outcome) -> Rgb {
     match outcome {
-        OpOutcome::Ok => Rgb(76, 175, 80),
-        OpOutcome::Fail => Rgb(229, 115, 115),
-        OpOutcome::Info => Rgb(255, 183, 77),
+        Outcome::Ok => Rgb(76, 175, 80),
+        Outcome::Fail => Rgb(229, 115, 115),
+        Outcome::Info => Rgb(255, 183, 77),
     }
 }
 

@@ -172,10 +172,10 @@ fn invalid_report_loads_without_errors_and_draws_every_op() {
     let (_keep, dir) = output_dir();
     let mut input = common::invalid_input(400);
     // A second failing key: the button then steps through both.
-    let mut second = input.linearizability_failures[0].clone();
+    let mut second = input.results.linearizability_failures[0].clone();
     second.key = Some("k9".to_string());
     second.failing_op_id = input.operations[5].id;
-    input.linearizability_failures.push(second);
+    input.results.linearizability_failures.push(second);
     let dom = render_and_check(&browser, &dir, "invalid", &input);
     assert!(
         dom.contains(">show failing op 2/2</button>"),

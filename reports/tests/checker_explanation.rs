@@ -1,14 +1,12 @@
-//! The real checker's explanation, mapped into a [`FailureView`] the way
-//! the run writes `results.json`, points at the same operation ids as the
+//! The real checker's explanation, as the [`LinearizabilityFailure`] a run
+//! writes into `results.json`, points at the same operation ids as the
 //! operations the reports crate builds from the history.
 
 use faultline_checker::history::{Event, EventType, History, Process};
 use faultline_checker::linearizability::{check_history, CheckOptions};
 use faultline_checker::model::ModelKind;
-use faultline_reports::{
-    faults_from_history, operations_from_history, render_run, FailureView, PrefixStep, ReportInput,
-    Verdict,
-};
+use faultline_checker::{LinearizabilityFailure, RunResults, Verdict};
+use faultline_reports::{faults_from_history, operations_from_history, render_run, ReportInput};
 use serde_json::{json, Value};
 
 const MS: u64 = 1_000_000;
@@ -168,23 +166,17 @@ fn checker_explanation_ids_match_the_report_operations() {
         .iter()
         .find_map(|p| p.explanation.clone())
         .expect("the stale read of a is not linearizable");
-    let failure = FailureView {
-        key: explanation.key.clone(),
-        failing_op_id: explanation.failed.id as u64,
-        prefix: explanation
-            .prefix
-            .iter()
-            .map(|id| PrefixStep {
-                op_id: *id as u64,
-                state: None,
-            })
-            .collect(),
-        state_after: Some(explanation.state_after.clone()),
-        concurrent_op_ids: explanation.concurrent.iter().map(|o| o.id as u64).collect(),
-        text: explanation.to_string(),
+    let failure = LinearizabilityFailure::from(&explanation);
+    assert_eq!(failure.failing_op_id, explanation.failed.id as u64);
+    assert_eq!(failure.prefix.len(), explanation.prefix.len());
+    assert_eq!(report.failures(), vec![failure.clone()]);
+    let results = RunResults {
+        verdict: Verdict::Invalid,
+        title: "kv".into(),
+        ..RunResults::default()
     };
-    let mut input = ReportInput::from_history("kv", Verdict::Invalid, &history);
-    input.linearizability_failures = vec![failure.clone()];
+    let mut input = ReportInput::new(results, &history);
+    input.results.linearizability_failures = vec![failure.clone()];
     assert_eq!(input.operations, operations_from_history(&history));
     assert_eq!(input.faults, faults_from_history(&history));
     let failed = input

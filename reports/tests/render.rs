@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use faultline_reports::{load_run, render_index, render_run, render_standalone, ReportInput};
+use faultline_reports::{render_index, render_run, render_standalone, ReportInput};
 use serde_json::Value;
 
 /// Decodes a PNG and returns (width, height, distinct colours).
@@ -76,7 +76,8 @@ fn invalid_report_names_the_failing_op_and_the_fault_it_ran_in() {
     // The stale read ran during the partition (10 s – 20 s).
     let during = &html[html.find("class=\"during\"").unwrap()..];
     assert!(during[..during.find("</p>").unwrap()].contains("partition 10.000 s – 20.000 s"));
-    assert!(html.contains("Raft invariant violations") && html.contains("Liveness findings"));
+    assert!(html.contains("raft invariants: 1 violation(s)"));
+    assert!(html.contains("liveness: no recovery after the final heal"));
     assert!(html.contains("term 4: two leaders &lt;n1&gt; &amp; &lt;n3&gt;"));
     assert!(html.contains("<h2>Faults (2 periods)</h2>"));
     assert!(html.contains("<td>10.000 s</td><td>20.000 s</td><td>n1, n2, n3, n4, n5</td>"));
@@ -150,73 +151,53 @@ fn standalone_page_embeds_its_plots_as_data_uris() {
 }
 
 #[test]
-fn stored_run_rerenders_from_results_and_history_files() {
-    let input = common::invalid_input(120);
-    let history = common::history(120, 5, 3, 7);
-    let dir = tempfile::tempdir().unwrap();
-    let mut results = serde_json::to_value(&input).unwrap();
-    results.as_object_mut().unwrap().remove("operations");
-    results.as_object_mut().unwrap().remove("faults");
-    results.as_object_mut().unwrap().remove("config");
-    results["extra_field_from_a_newer_runner"] = serde_json::json!(1);
-    std::fs::write(dir.path().join("results.json"), results.to_string()).unwrap();
-    std::fs::write(dir.path().join("config.json"), input.config.to_string()).unwrap();
-    let mut jsonl = Vec::new();
-    faultline_checker::io::jsonl::write(&history, &mut jsonl).unwrap();
-    std::fs::write(dir.path().join("history.jsonl"), jsonl).unwrap();
-
-    let loaded = load_run(dir.path()).unwrap();
-    assert_eq!(loaded.config, input.config);
-    assert_eq!(loaded.faults, input.faults);
-    assert_eq!(
-        loaded.linearizability_failures,
-        input.linearizability_failures
-    );
-    // The stored history has the original read output; everything else matches.
-    assert_eq!(loaded.operations.len(), input.operations.len());
-    assert_eq!(loaded.operations[3], input.operations[3]);
-    render_run(dir.path(), &loaded).unwrap();
-    assert!(dir.path().join("report.html").exists());
-}
-
-#[test]
-fn load_run_names_the_file_that_did_not_parse() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("results.json"), "{\"valid\": \"maybe\"}").unwrap();
-    let err = load_run(dir.path()).unwrap_err().to_string();
-    assert!(
-        err.contains("results.json") && err.contains("maybe"),
-        "{err}"
-    );
-    std::fs::write(dir.path().join("results.json"), "{\"valid\": true}").unwrap();
-    std::fs::write(dir.path().join("history.jsonl"), "{\"index\": \"x\"}\n").unwrap();
-    let err = load_run(dir.path()).unwrap_err().to_string();
-    assert!(err.contains("history.jsonl"), "{err}");
-}
-
-#[test]
 fn store_index_lists_every_run_and_tolerates_unreadable_ones() {
+    use faultline_checker::Verdict;
+    use faultline_reports::index::{RunEntry, RunStatus};
     let store = tempfile::tempdir().unwrap();
-    let run_a = store.path().join("kv/20261123T100000-s1");
-    let run_b = store.path().join("kv/20261123T110000-s2");
-    let run_c = store.path().join("register/20261123T090000-s3");
-    render_run(&run_a, &common::valid_input(20)).unwrap();
-    std::fs::write(run_a.join("results.json"), r#"{"valid": true, "seed": 1, "checkers": [{"name": "linearizability", "valid": "valid"}]}"#).unwrap();
-    std::fs::create_dir_all(&run_b).unwrap();
-    std::fs::write(
-        run_b.join("results.json"),
-        r#"{"valid": "invalid", "title": "<i>bad</i>"}"#,
-    )
-    .unwrap();
-    std::fs::create_dir_all(&run_c).unwrap();
-    std::fs::write(run_c.join("results.json"), "{ truncated").unwrap();
-    #[cfg(unix)]
-    std::os::unix::fs::symlink("20261123T110000-s2", store.path().join("kv/latest")).unwrap();
-
-    let index = render_index(store.path()).unwrap();
+    let entry = |test: &str, run: &str, status, latest, files: &[&str]| RunEntry {
+        test: test.into(),
+        run: run.into(),
+        time: run[..15].into(),
+        seed: Some(1),
+        status,
+        latest,
+        files: files.iter().map(|f| f.to_string()).collect(),
+    };
+    let entries = [
+        entry(
+            "kv",
+            "20261123T110000-s2",
+            Ok(RunStatus {
+                verdict: Verdict::Invalid,
+                title: "<i>bad</i>".into(),
+                checkers: vec![],
+            }),
+            true,
+            &["results.json"],
+        ),
+        entry(
+            "kv",
+            "20261123T100000-s1",
+            Ok(RunStatus {
+                verdict: Verdict::Valid,
+                title: String::new(),
+                checkers: vec![("linearizability".into(), Verdict::Valid)],
+            }),
+            false,
+            &["report.html", "results.json"],
+        ),
+        entry(
+            "register",
+            "20261123T090000-s3",
+            Err("results.json: EOF while parsing".into()),
+            false,
+            &[],
+        ),
+    ];
+    let index = render_index(store.path(), &entries).unwrap();
     let html = std::fs::read_to_string(index).unwrap();
     assert!(html.contains("3 runs: 1 valid, 1 invalid, 0 unknown, 1 unreadable."));
-    // Newest first within a test; tests in name order.
     let b = html.find("20261123T110000-s2").unwrap();
     let a = html.find("20261123T100000-s1").unwrap();
     let c = html.find("20261123T090000-s3").unwrap();
@@ -224,14 +205,13 @@ fn store_index_lists_every_run_and_tolerates_unreadable_ones() {
     assert!(html.contains("href=\"kv/20261123T100000-s1/report.html\""));
     assert!(html.contains("&lt;i&gt;bad&lt;/i&gt;"));
     assert!(html.contains("class=\"unreadable\""));
-    #[cfg(unix)]
     assert!(html.contains("<span class=\"latest\">latest</span>"));
 }
 
 #[test]
 fn empty_store_gets_an_index_saying_so() {
     let store = tempfile::tempdir().unwrap();
-    let html = std::fs::read_to_string(render_index(store.path()).unwrap()).unwrap();
+    let html = std::fs::read_to_string(render_index(store.path(), &[]).unwrap()).unwrap();
     assert!(html.contains("0 runs") && html.contains("holds no runs yet"));
 }
 
@@ -254,12 +234,12 @@ fn fault_periods_shade_every_plot() {
 #[test]
 fn many_failing_keys_show_five_in_full_and_list_the_rest() {
     let mut input = common::invalid_input(200);
-    let first = input.linearizability_failures[0].clone();
+    let first = input.results.linearizability_failures[0].clone();
     for (i, op) in input.operations.iter().take(8).enumerate() {
         let mut f = first.clone();
         f.key = Some(format!("extra{i}"));
         f.failing_op_id = op.id;
-        input.linearizability_failures.push(f);
+        input.results.linearizability_failures.push(f);
     }
     let (_dir, html) = render(&input);
     assert_eq!(html.matches("<section class=\"card explain\">").count(), 5);
@@ -292,18 +272,14 @@ fn wall_clock_timestamps_are_shown_relative_to_their_first_second() {
 }
 
 #[test]
-fn node_logs_next_to_the_report_are_linked() {
+fn node_logs_the_input_names_are_linked() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("nodes")).unwrap();
-    for name in ["n2.log", "n1.log", "notes.txt"] {
-        std::fs::write(dir.path().join("nodes").join(name), "x").unwrap();
-    }
-    let page = render_run(dir.path(), &common::valid_input(20)).unwrap();
+    let mut input = common::valid_input(20);
+    input.node_logs = vec!["nodes/n1.log".into(), "nodes/n 2.log".into()];
+    let page = render_run(dir.path(), &input).unwrap();
     let html = std::fs::read_to_string(page).unwrap();
-    assert!(
-        html.contains("<a href=\"nodes/n1.log\">n1.log</a> · <a href=\"nodes/n2.log\">n2.log</a>")
-    );
-    assert!(!html.contains("notes.txt"));
+    assert!(html
+        .contains("<a href=\"nodes/n1.log\">n1.log</a> · <a href=\"nodes/n%202.log\">n 2.log</a>"));
 }
 
 #[test]

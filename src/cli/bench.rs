@@ -67,11 +67,7 @@ pub fn run(args: BenchArgs) -> Result<Exit, CliError> {
         sim_wall_s += simulated;
         check_wall_s += checked;
         ops += n;
-        worst = worst.worst(match results.verdict {
-            faultline_reports::Verdict::Valid => Exit::Valid,
-            faultline_reports::Verdict::Invalid => Exit::Invalid,
-            faultline_reports::Verdict::Unknown => Exit::Unknown,
-        });
+        worst = worst.worst(Exit::from(results.verdict));
     }
     println!(
         "total: {:.0} simulated s in {:.2} s wall: {:.0} simulated s per wall s; checks {:.3} s; {} history events",

@@ -13,13 +13,12 @@ use clap::Args;
 use faultline_checker::history::{History, Operation, SourcedHistory};
 use faultline_checker::import::{self, Format};
 use faultline_checker::linearizability::CheckError;
-use faultline_checker::{check_operations, CheckOptions, CheckReport, ModelKind};
+use faultline_checker::{check_operations, CheckOptions, CheckReport, ModelKind, RunResults};
 use faultline_reports::ReportInput;
 use serde_json::Value;
 
 use super::check_output::{self, FileResult, OpLocation};
 use super::exit::{CliError, Exit};
-use crate::report_view::{failure_views, linearizability_view, view_verdict};
 
 /// The raw arguments of `faultline check`.
 #[derive(Debug, Args)]
@@ -221,20 +220,25 @@ fn write_html(
     config: &CheckConfig,
 ) -> Result<(), String> {
     let title = format!("{file} ({} model)", config.model);
-    let mut input = ReportInput::from_history(&title, view_verdict(report.verdict), history);
-    input.linearizability_failures = failure_views(report);
-    input.checkers.push(linearizability_view(report));
-    input.config = serde_json::json!({
-        "file": file,
-        "format": format.name(),
-        "model": config.model.name(),
-    });
-    input
+    let mut results = RunResults {
+        title,
+        checkers: vec![report.checker_result()],
+        linearizability_failures: report.failures(),
+        config: serde_json::json!({
+            "file": file,
+            "format": format.name(),
+            "model": config.model.name(),
+        }),
+        ..RunResults::default()
+    };
+    results.combine();
+    results
         .stats
         .insert("events".into(), serde_json::json!(history.events.len()));
-    input
+    results
         .stats
         .insert("operations".into(), serde_json::json!(report.operations));
+    let input = ReportInput::new(results, history);
     faultline_reports::render_standalone(out, &input)
         .map_err(|err| format!("{}: cannot write the HTML report: {err}", out.display()))
 }

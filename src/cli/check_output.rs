@@ -6,7 +6,7 @@ use std::io::Write;
 use faultline_checker::import::Format;
 use faultline_checker::{CheckReport, ModelKind, Verdict};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::exit::{CliError, Exit};
 
@@ -17,8 +17,10 @@ pub struct FileResult {
     pub file: String,
     /// The format it was read as, if it got that far.
     pub format: Option<&'static str>,
-    /// `valid`, `invalid`, `unknown` or `error`.
-    pub verdict: &'static str,
+    /// The file's verdict (`true`, `false` or `"unknown"`); absent when
+    /// the file could not be checked (see `error`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid: Option<Verdict>,
     /// This file's exit status.
     #[serde(rename = "exit_code", serialize_with = "serialize_exit")]
     pub exit: Exit,
@@ -94,8 +96,8 @@ impl FileResult {
             locations,
             file,
             format: Some(format.name()),
-            verdict: report.verdict.as_str(),
-            exit: Exit::of_verdict(report.verdict),
+            valid: Some(report.verdict),
+            exit: Exit::from(report.verdict),
             events: Some(events),
             report: Some(report),
             error: None,
@@ -115,7 +117,7 @@ impl FileResult {
         FileResult {
             file,
             format: format.map(Format::name),
-            verdict: "error",
+            valid: None,
             exit,
             events: None,
             report: None,
@@ -184,14 +186,8 @@ pub fn print_json(results: &[FileResult], model: &ModelKind, exit: Exit) -> Resu
     if results.iter().any(|r| r.error.is_some()) {
         verdict = verdict.combine(Verdict::Unknown);
     }
-    let valid = match verdict {
-        Verdict::Valid => Value::Bool(true),
-        Verdict::Invalid => Value::Bool(false),
-        Verdict::Unknown => Value::String("unknown".into()),
-    };
     let document = json!({
-        "valid": valid,
-        "verdict": verdict.as_str(),
+        "valid": verdict,
         "exit_code": exit.code(),
         "model": model.name(),
         "files": results,

@@ -30,24 +30,6 @@ impl Exit {
         }
     }
 
-    /// The status of a verdict.
-    pub fn of_verdict(verdict: Verdict) -> Exit {
-        match verdict {
-            Verdict::Valid => Exit::Valid,
-            Verdict::Invalid => Exit::Invalid,
-            Verdict::Unknown => Exit::Unknown,
-        }
-    }
-
-    /// The status of a run's overall verdict.
-    pub fn of_run_verdict(verdict: faultline_reports::Verdict) -> Exit {
-        match verdict {
-            faultline_reports::Verdict::Valid => Exit::Valid,
-            faultline_reports::Verdict::Invalid => Exit::Invalid,
-            faultline_reports::Verdict::Unknown => Exit::Unknown,
-        }
-    }
-
     /// How bad the status is: valid < unknown < invalid < bad input <
     /// internal error.
     fn severity(self) -> u8 {
@@ -67,6 +49,18 @@ impl Exit {
             other
         } else {
             self
+        }
+    }
+}
+
+impl From<Verdict> for Exit {
+    /// The one mapping from a verdict to an exit status: 0 valid, 1 invalid,
+    /// 2 unknown.
+    fn from(verdict: Verdict) -> Exit {
+        match verdict {
+            Verdict::Valid => Exit::Valid,
+            Verdict::Invalid => Exit::Invalid,
+            Verdict::Unknown => Exit::Unknown,
         }
     }
 }
@@ -124,9 +118,9 @@ mod tests {
 
     #[test]
     fn codes_follow_jepsen() {
-        assert_eq!(Exit::of_verdict(Verdict::Valid).code(), 0);
-        assert_eq!(Exit::of_verdict(Verdict::Invalid).code(), 1);
-        assert_eq!(Exit::of_verdict(Verdict::Unknown).code(), 2);
+        assert_eq!(Exit::from(Verdict::Valid).code(), 0);
+        assert_eq!(Exit::from(Verdict::Invalid).code(), 1);
+        assert_eq!(Exit::from(Verdict::Unknown).code(), 2);
         assert_eq!(Exit::BadInput.code(), 254);
         assert_eq!(Exit::Internal.code(), 255);
     }

@@ -35,7 +35,7 @@ pub enum Command {
     /// Check recorded histories for linearizability.
     Check(check::CheckArgs),
     /// Run a simulated cluster under faults, check its history, store the run.
-    Run(run::RunArgs),
+    Run(run::RunCommand),
     /// Run many seeds of one test (each in its own process) and tally them.
     Suite(suite::SuiteArgs),
     /// Run a stored run again from its config.json and compare the histories.

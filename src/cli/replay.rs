@@ -15,6 +15,7 @@ use clap::Args;
 use super::exit::{CliError, Exit};
 use crate::run::config::RunConfig;
 use crate::run::{execute, RunError};
+use crate::store;
 
 /// The raw arguments of `faultline replay`.
 #[derive(Debug, Args)]
@@ -34,12 +35,9 @@ pub struct ReplayArgs {
 /// Reads and validates `dir/config.json`; errors name the file, line and
 /// field.
 pub fn read_config(dir: &Path) -> Result<RunConfig, CliError> {
-    let path = dir.join("config.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| CliError::bad_input(format!("{}: cannot read: {e}", path.display())))?;
-    let config: RunConfig = serde_json::from_str(&text)
-        .map_err(|e| CliError::bad_input(format!("{}:{}: {e}", path.display(), e.line(),)))?;
-    crate::store::validate_test_name(&config.test_name)
+    let path = dir.join(store::CONFIG_JSON);
+    let config: RunConfig = store::read::read_json(&path).map_err(CliError::bad_input)?;
+    store::validate_test_name(&config.test_name)
         .map_err(|e| CliError::bad_input(format!("{}: test_name: {e}", path.display())))?;
     Ok(config)
 }
@@ -65,7 +63,7 @@ pub fn first_difference(stored: &str, new: &str) -> Option<(usize, String, Strin
 /// Runs `faultline replay`.
 pub fn run(args: ReplayArgs) -> Result<Exit, CliError> {
     let config = read_config(&args.run_dir)?;
-    let stored_path = args.run_dir.join("history.csv");
+    let stored_path = args.run_dir.join(store::HISTORY_CSV);
     let stored = std::fs::read_to_string(&stored_path)
         .map_err(|e| CliError::bad_input(format!("{}: cannot read: {e}", stored_path.display())))?;
     println!(
@@ -77,14 +75,14 @@ pub fn run(args: ReplayArgs) -> Result<Exit, CliError> {
         execute(&config, &args.store, &mut |line| println!("{line}")).map_err(|e| match e {
             RunError::Config(m) => CliError::bad_input(format!(
                 "{}: {m}",
-                args.run_dir.join("config.json").display()
+                args.run_dir.join(store::CONFIG_JSON).display()
             )),
             RunError::Internal(e) => CliError::Internal(e.context(format!(
                 "replay failed; reproduce with: faultline replay {}",
                 args.run_dir.display()
             ))),
         })?;
-    let new_path = outcome.dir.join("history.csv");
+    let new_path = outcome.dir.join(store::HISTORY_CSV);
     let new = std::fs::read_to_string(&new_path).map_err(|e| {
         CliError::Internal(anyhow::anyhow!("{}: cannot read: {e}", new_path.display()))
     })?;
@@ -106,7 +104,7 @@ pub fn run(args: ReplayArgs) -> Result<Exit, CliError> {
             );
         }
     }
-    println!("verdict: {}", r.verdict.as_str());
+    println!("verdict: {}", r.verdict);
     if args.require_identical {
         if let Some((line, _, _)) = difference {
             return Err(CliError::Internal(anyhow::anyhow!(
@@ -115,7 +113,7 @@ pub fn run(args: ReplayArgs) -> Result<Exit, CliError> {
             )));
         }
     }
-    Ok(Exit::of_run_verdict(r.verdict))
+    Ok(Exit::from(r.verdict))
 }
 
 #[cfg(test)]

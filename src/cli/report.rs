@@ -7,10 +7,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use faultline_reports::index::parse_run_name;
-use faultline_reports::{ReportError, Verdict};
+use faultline_checker::Verdict;
 
 use super::exit::{CliError, Exit};
+use crate::store;
 
 /// The raw arguments of `faultline report`.
 #[derive(Debug, Args)]
@@ -24,7 +24,7 @@ pub struct ReportArgs {
 pub fn run(args: ReportArgs) -> Result<Exit, CliError> {
     let (report, verdict) = rerender(&args.run_dir)?;
     println!("{}", report.display());
-    Ok(exit_of(verdict))
+    Ok(Exit::from(verdict))
 }
 
 /// Re-renders the run in `dir` (and the store index, if any); returns the
@@ -40,21 +40,17 @@ pub fn rerender(dir: &Path) -> Result<(PathBuf, Verdict), CliError> {
     let dir = dir
         .canonicalize()
         .map_err(|e| CliError::bad_input(format_args!("{}: cannot resolve: {e}", dir.display())))?;
-    let input = faultline_reports::load_run(&dir).map_err(|e| match e {
-        ReportError::Io { .. } | ReportError::Parse { .. } => {
-            CliError::BadInput(anyhow::Error::new(e).context("cannot load the stored run"))
-        }
-        other => CliError::Internal(anyhow::Error::new(other)),
+    let input = store::read::load_report(&dir).map_err(|e| {
+        CliError::BadInput(anyhow::Error::new(e).context("cannot load the stored run"))
     })?;
     let report = faultline_reports::render_run(&dir, &input).map_err(|e| {
         CliError::Internal(anyhow::Error::new(e).context("cannot render the report"))
     })?;
     if let Some(store_root) = store_root_of(&dir) {
-        faultline_reports::render_index(store_root).map_err(|e| {
-            CliError::Internal(anyhow::Error::new(e).context("cannot refresh the store index"))
-        })?;
+        store::list::refresh_index(store_root)
+            .map_err(|e| CliError::Internal(e.context("cannot refresh the store index")))?;
     }
-    Ok((report, input.verdict))
+    Ok((report, input.results.verdict))
 }
 
 /// The store root of a run directory laid out as `<store>/<test>/<run>`:
@@ -65,22 +61,11 @@ pub fn store_root_of(run_dir: &Path) -> Option<&Path> {
     let test_dir = run_dir.parent()?;
     let store_root = test_dir.parent()?;
     let test_name = test_dir.file_name()?.to_str()?;
-    crate::store::validate_test_name(test_name).ok()?;
+    store::validate_test_name(test_name).ok()?;
     let run_name = run_dir.file_name()?.to_str()?;
-    let named_like_a_run = parse_run_name(run_name).1.is_some();
-    let has_index = store_root
-        .join(faultline_reports::index::INDEX_HTML)
-        .is_file();
+    let named_like_a_run = store::RunName::parse(run_name).is_some();
+    let has_index = store_root.join(store::INDEX_HTML).is_file();
     (named_like_a_run || has_index).then_some(store_root)
-}
-
-/// The exit status of a stored verdict.
-fn exit_of(verdict: Verdict) -> Exit {
-    match verdict {
-        Verdict::Valid => Exit::Valid,
-        Verdict::Invalid => Exit::Invalid,
-        Verdict::Unknown => Exit::Unknown,
-    }
 }
 
 #[cfg(test)]
@@ -98,12 +83,5 @@ mod tests {
         assert_eq!(store_root_of(Path::new("/")), None);
         assert_eq!(store_root_of(Path::new("/nonexistent-faultline-x/y")), None);
         assert_eq!(store_root_of(Path::new("/tmp/some dir/run")), None);
-    }
-
-    #[test]
-    fn stored_verdicts_map_to_exit_codes() {
-        assert_eq!(exit_of(Verdict::Valid).code(), 0);
-        assert_eq!(exit_of(Verdict::Invalid).code(), 1);
-        assert_eq!(exit_of(Verdict::Unknown).code(), 2);
     }
 }

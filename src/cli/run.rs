@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
+use faultline_checker::{RunResults, Verdict};
 use faultline_nemesis::fault::{FaultKind, Target};
 use faultline_raft::ReadMode;
 use faultline_workloads::WorkloadKind;
@@ -17,7 +18,19 @@ use super::exit::{CliError, Exit};
 use crate::run::config::RunConfig;
 use crate::run::{execute, RunError};
 
-/// The raw arguments of `faultline run`.
+/// `faultline run`: the run's arguments and where to report its outcome.
+#[derive(Debug, Args)]
+pub struct RunCommand {
+    /// Everything that shapes the run.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Also write the outcome as one JSON object (seed, valid, run_dir,
+    /// first_failure) to this file, for scripts and suites.
+    #[arg(long, value_name = "FILE")]
+    pub result_file: Option<PathBuf>,
+}
+
+/// The arguments that shape a run (shared by `run` and `suite`).
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The seed that determines the whole run (default: a fresh random one).
@@ -185,7 +198,7 @@ impl RunArgs {
         }
         c.snapshot_every_entries = self.snapshot_every;
         c.test_name = self.test_name.unwrap_or_else(|| c.workload.to_string());
-        crate::store::validate_test_name(&c.test_name).map_err(CliError::BadInput)?;
+        crate::store::validate_test_name(&c.test_name).map_err(|e| bad("test-name", e))?;
         Ok((c, self.store))
     }
 }
@@ -205,19 +218,19 @@ pub(crate) fn fresh_seed() -> u64 {
 }
 
 /// Prints each checker's verdict, with its summary when it is not valid.
-pub(crate) fn print_checkers(r: &faultline_reports::ReportInput) {
+pub(crate) fn print_checkers(r: &RunResults) {
     for c in &r.checkers {
-        println!("  {:<28} {}", c.name, c.verdict.as_str());
-        if c.verdict != faultline_reports::Verdict::Valid {
+        println!("  {:<28} {}", c.name, c.verdict);
+        if c.verdict != Verdict::Valid {
             println!("      {}", c.summary);
         }
     }
 }
 
 /// Runs `faultline run`.
-pub fn run(args: RunArgs) -> Result<Exit, CliError> {
-    let given_seed = args.seed.is_some();
-    let (config, store) = args.into_config()?;
+pub fn run(command: RunCommand) -> Result<Exit, CliError> {
+    let given_seed = command.run.seed.is_some();
+    let (config, store) = command.run.into_config()?;
     if !given_seed {
         println!("seed {} (random)", config.seed);
     }
@@ -234,11 +247,29 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
     for f in &r.linearizability_failures {
         println!("{}", f.text);
     }
-    for v in r.raft_violations.iter().chain(&r.liveness_findings) {
-        println!("  {v}");
+    for c in r
+        .checkers
+        .iter()
+        .filter(|c| !c.name.starts_with("linearizability"))
+    {
+        if c.verdict != Verdict::Valid {
+            for finding in &c.findings {
+                println!("  {finding}");
+            }
+        }
     }
     println!("run directory: {}", outcome.dir.display());
-    println!("verdict: {}", r.verdict.as_str());
+    println!("verdict: {}", r.verdict);
     println!("replay: {}", config.replay_command());
-    Ok(Exit::of_run_verdict(r.verdict))
+    if let Some(path) = &command.result_file {
+        let record = serde_json::to_string(&outcome.record(config.seed))
+            .map_err(|e| CliError::Internal(e.into()))?;
+        std::fs::write(path, record + "\n").map_err(|e| {
+            CliError::Internal(anyhow::anyhow!(
+                "--result-file: cannot write {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    Ok(Exit::from(r.verdict))
 }

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Instant;
 
@@ -18,6 +19,8 @@ use serde::Serialize;
 use super::exit::{CliError, Exit};
 use super::run::{fresh_seed, RunArgs};
 use crate::run::config::RunConfig;
+use crate::run::RunRecord;
+use faultline_checker::Verdict;
 
 /// The most seeds one suite may run.
 const SEEDS_MAX: u64 = 1_000_000;
@@ -90,8 +93,9 @@ pub fn parse_seeds(list: &str) -> Result<Vec<u64>, String> {
 pub struct SeedOutcome {
     /// The seed.
     pub seed: u64,
-    /// `valid`, `invalid`, `unknown`, `bad-input` or `error`.
-    pub verdict: String,
+    /// The run's verdict; `None` when the run did not produce one (bad
+    /// input, an internal error, a killed child).
+    pub valid: Option<Verdict>,
     /// The child's exit status (None: killed by a signal).
     pub exit_code: Option<i32>,
     /// The run directory, when the run got that far.
@@ -103,19 +107,22 @@ pub struct SeedOutcome {
     /// The last lines the child wrote to stderr, when it failed.
     pub error: Option<String>,
     /// For a run that is not valid: the first checker that says so and its
-    /// first finding (from `results.json`).
+    /// first finding.
     pub reason: Option<String>,
 }
 
 impl SeedOutcome {
     fn exit(&self) -> Exit {
-        match self.exit_code {
-            Some(0) => Exit::Valid,
-            Some(1) => Exit::Invalid,
-            Some(2) => Exit::Unknown,
-            Some(254) => Exit::BadInput,
-            _ => Exit::Internal,
+        match (self.valid, self.exit_code) {
+            (Some(verdict), _) => Exit::from(verdict),
+            (None, Some(254)) => Exit::BadInput,
+            (None, _) => Exit::Internal,
         }
+    }
+
+    /// `valid`, `invalid`, `unknown`, `bad-input` or `error`.
+    fn status(&self) -> &'static str {
+        status_name(self.exit())
     }
 }
 
@@ -124,7 +131,10 @@ impl SeedOutcome {
 pub struct SuiteSummary {
     /// The configuration every seed ran with (its `seed` is the first's).
     pub config: RunConfig,
-    /// Seeds by verdict.
+    /// The suite's verdict: every seed's, combined (`unknown` also when a
+    /// seed could not be run).
+    pub valid: Verdict,
+    /// Seeds by status (`valid`, `invalid`, `unknown`, `bad-input`, `error`).
     pub tally: BTreeMap<String, u64>,
     /// Every seed that ran, in seed order.
     pub seeds: Vec<SeedOutcome>,
@@ -134,7 +144,7 @@ pub struct SuiteSummary {
     pub wall_s: f64,
 }
 
-fn verdict_name(exit: Exit) -> &'static str {
+fn status_name(exit: Exit) -> &'static str {
     match exit {
         Exit::Valid => "valid",
         Exit::Invalid => "invalid",
@@ -150,82 +160,58 @@ fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// The first checker of a stored run that is not valid, with its first
-/// finding's first line; None when all are valid or the file is unreadable.
-fn first_reason(run_dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(run_dir.join("results.json")).ok()?;
-    let results: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let checker = results["checkers"]
-        .as_array()?
-        .iter()
-        .find(|c| c["valid"].as_str().is_some_and(|v| v != "valid"))?;
-    let name = checker["name"].as_str().unwrap_or("?");
-    let detail = checker["findings"]
-        .as_array()
-        .and_then(|f| f.first())
-        .and_then(|f| f.as_str())
-        .or_else(|| checker["summary"].as_str())
-        .unwrap_or("");
-    let line: String = detail
-        .lines()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(240)
-        .collect();
-    Some(format!("{name}: {line}"))
-}
-
-/// Runs one seed as a child process.
-fn run_seed(exe: &Path, config: &RunConfig, store: &Path) -> SeedOutcome {
+/// Runs one seed as a child process; its verdict and run directory come
+/// from the record it writes to `record_path` (`--result-file`).
+fn run_seed(exe: &Path, config: &RunConfig, store: &Path, record_path: &Path) -> SeedOutcome {
     let started = Instant::now();
+    let _ = std::fs::remove_file(record_path);
     let mut args = vec!["run".to_string()];
     args.extend(config.run_args());
     let output = Command::new(exe)
         .args(&args)
         .arg("--store")
         .arg(store)
+        .arg("--result-file")
+        .arg(record_path)
         .output();
-    let wall_s = started.elapsed().as_secs_f64();
-    let replay = config.replay_command();
-    match output {
-        Ok(out) => {
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            let run_dir = stdout
-                .lines()
-                .find_map(|l| l.strip_prefix("run directory: "))
-                .map(|d| PathBuf::from(d.trim()));
-            let mut outcome = SeedOutcome {
-                seed: config.seed,
-                verdict: String::new(),
-                exit_code: out.status.code(),
-                run_dir,
-                replay,
-                wall_s,
-                error: None,
-                reason: None,
-            };
-            let exit = outcome.exit();
-            if exit != Exit::Valid {
-                outcome.reason = outcome.run_dir.as_deref().and_then(first_reason);
-            }
-            outcome.verdict = verdict_name(exit).to_string();
-            if matches!(exit, Exit::BadInput | Exit::Internal) {
-                outcome.error = Some(tail(&String::from_utf8_lossy(&out.stderr), 5));
-            }
-            outcome
+    let mut outcome = SeedOutcome {
+        seed: config.seed,
+        valid: None,
+        exit_code: None,
+        run_dir: None,
+        replay: config.replay_command(),
+        wall_s: started.elapsed().as_secs_f64(),
+        error: None,
+        reason: None,
+    };
+    let out = match output {
+        Ok(out) => out,
+        Err(e) => {
+            outcome.error = Some(format!("cannot start {}: {e}", exe.display()));
+            return outcome;
         }
-        Err(e) => SeedOutcome {
-            seed: config.seed,
-            verdict: verdict_name(Exit::Internal).to_string(),
-            exit_code: None,
-            run_dir: None,
-            replay,
-            wall_s,
-            error: Some(format!("cannot start {}: {e}", exe.display())),
-            reason: None,
-        },
+    };
+    outcome.exit_code = out.status.code();
+    let record = std::fs::read_to_string(record_path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<RunRecord>(&text).ok());
+    let _ = std::fs::remove_file(record_path);
+    match record {
+        Some(record) if record.seed == config.seed => {
+            outcome.valid = Some(record.valid);
+            outcome.run_dir = Some(record.run_dir);
+            outcome.reason = record.first_failure;
+        }
+        _ => {
+            let stderr = tail(&String::from_utf8_lossy(&out.stderr), 5);
+            outcome.error = Some(if stderr.is_empty() {
+                "the run wrote no result record".to_string()
+            } else {
+                stderr
+            });
+        }
     }
+    outcome
 }
 
 /// Runs `faultline suite`.
@@ -272,15 +258,52 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
     );
 
     let started = Instant::now();
+    let outcomes = run_all(&seeds, jobs, &base, &store, &exe, args.fail_fast)?;
+    let wall_s = started.elapsed().as_secs_f64();
+    let skipped = (seeds.len() - outcomes.len()) as u64;
+    let summary = summarize(base, outcomes, skipped, wall_s);
+    print_summary(&summary);
+    if let Some(path) = &args.summary {
+        let text = serde_json::to_string_pretty(&summary)
+            .map_err(|e| CliError::Internal(anyhow::anyhow!("encoding the summary: {e}")))?;
+        std::fs::write(path, text + "\n").map_err(|e| {
+            CliError::bad_input(format!("--summary: cannot write {}: {e}", path.display()))
+        })?;
+        println!("summary: {}", path.display());
+    }
+    let exit = summary
+        .seeds
+        .iter()
+        .fold(Exit::Valid, |worst, o| worst.worst(o.exit()));
+    println!("verdict: {}", status_name(exit));
+    Ok(exit)
+}
+
+/// Runs every seed, `jobs` at a time, printing a line as each finishes;
+/// returns the outcomes in seed order. With `fail_fast`, no seed starts
+/// after the first that is not valid.
+fn run_all(
+    seeds: &[u64],
+    jobs: usize,
+    base: &RunConfig,
+    store: &Path,
+    exe: &Path,
+    fail_fast: bool,
+) -> Result<Vec<SeedOutcome>, CliError> {
+    let records = std::env::temp_dir().join(format!("faultline-suite-{}", std::process::id()));
+    std::fs::create_dir_all(&records).map_err(|e| {
+        CliError::Internal(anyhow::anyhow!("cannot create {}: {e}", records.display()))
+    })?;
     let queue: Arc<Mutex<VecDeque<u64>>> = Arc::new(Mutex::new(seeds.iter().copied().collect()));
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel::<SeedOutcome>();
     let mut workers = Vec::new();
     for _ in 0..jobs {
         let (queue, stop, tx) = (queue.clone(), stop.clone(), tx.clone());
-        let (base, store, exe) = (base.clone(), store.clone(), exe.clone());
+        let (base, store, exe) = (base.clone(), store.to_path_buf(), exe.to_path_buf());
+        let records = records.clone();
         workers.push(std::thread::spawn(move || loop {
-            if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            if stop.load(Ordering::SeqCst) {
                 return;
             }
             let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
@@ -289,7 +312,8 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
                 seed,
                 ..base.clone()
             };
-            if tx.send(run_seed(&exe, &config, &store)).is_err() {
+            let record = records.join(format!("seed-{seed}.json"));
+            if tx.send(run_seed(&exe, &config, &store, &record)).is_err() {
                 return;
             }
         }));
@@ -297,80 +321,93 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
     drop(tx);
     let mut outcomes = Vec::new();
     for outcome in rx {
-        let place = format!("[{}/{}]", outcomes.len() + 1, seeds.len());
-        let dir = outcome
-            .run_dir
-            .as_ref()
-            .map_or(String::new(), |d| format!("  {}", d.display()));
-        println!(
-            "{place} seed {}: {} ({:.1} s){dir}",
-            outcome.seed, outcome.verdict, outcome.wall_s
-        );
-        if let Some(reason) = &outcome.reason {
-            println!("    {reason}");
-        }
-        if let Some(e) = &outcome.error {
-            for line in e.lines() {
-                println!("    {line}");
-            }
-        }
-        if args.fail_fast && outcome.exit() != Exit::Valid {
-            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        print_outcome(&outcome, outcomes.len() + 1, seeds.len());
+        if fail_fast && outcome.exit() != Exit::Valid {
+            stop.store(true, Ordering::SeqCst);
         }
         outcomes.push(outcome);
     }
     for w in workers {
         let _ = w.join();
     }
-    let wall_s = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&records);
     outcomes.sort_by_key(|o| o.seed);
-    let skipped = (seeds.len() - outcomes.len()) as u64;
+    Ok(outcomes)
+}
 
-    let mut tally: BTreeMap<String, u64> = BTreeMap::new();
-    let mut exit = Exit::Valid;
-    for o in &outcomes {
-        *tally.entry(o.verdict.clone()).or_insert(0) += 1;
-        exit = exit.worst(o.exit());
-    }
-    let counts: Vec<String> = tally.iter().map(|(v, n)| format!("{n} {v}")).collect();
+fn print_outcome(outcome: &SeedOutcome, done: usize, total: usize) {
+    let dir = outcome
+        .run_dir
+        .as_ref()
+        .map_or(String::new(), |d| format!("  {}", d.display()));
     println!(
-        "suite done: {} seeds in {wall_s:.1} s ({:.2} seeds/s): {}{}",
-        outcomes.len(),
-        outcomes.len() as f64 / wall_s.max(1e-9),
+        "[{done}/{total}] seed {}: {} ({:.1} s){dir}",
+        outcome.seed,
+        outcome.status(),
+        outcome.wall_s
+    );
+    if let Some(reason) = &outcome.reason {
+        println!("    {reason}");
+    }
+    if let Some(e) = &outcome.error {
+        for line in e.lines() {
+            println!("    {line}");
+        }
+    }
+}
+
+/// The suite's summary: tally and combined verdict (a seed without a
+/// verdict counts as unknown).
+fn summarize(
+    config: RunConfig,
+    seeds: Vec<SeedOutcome>,
+    skipped: u64,
+    wall_s: f64,
+) -> SuiteSummary {
+    let mut tally: BTreeMap<String, u64> = BTreeMap::new();
+    for o in &seeds {
+        *tally.entry(o.status().to_string()).or_insert(0) += 1;
+    }
+    let valid = Verdict::combine_all(seeds.iter().map(|o| o.valid.unwrap_or(Verdict::Unknown)));
+    SuiteSummary {
+        config,
+        valid,
+        tally,
+        seeds,
+        skipped,
+        wall_s,
+    }
+}
+
+fn print_summary(summary: &SuiteSummary) {
+    let counts: Vec<String> = summary
+        .tally
+        .iter()
+        .map(|(v, n)| format!("{n} {v}"))
+        .collect();
+    let ran = summary.seeds.len();
+    println!(
+        "suite done: {ran} seeds in {:.1} s ({:.2} seeds/s): {}{}",
+        summary.wall_s,
+        ran as f64 / summary.wall_s.max(1e-9),
         counts.join(", "),
-        if skipped > 0 {
-            format!(", {skipped} skipped (--fail-fast)")
+        if summary.skipped > 0 {
+            format!(", {} skipped (--fail-fast)", summary.skipped)
         } else {
             String::new()
         }
     );
-    let failing: Vec<&SeedOutcome> = outcomes
+    let failing: Vec<&SeedOutcome> = summary
+        .seeds
         .iter()
         .filter(|o| o.exit() != Exit::Valid)
         .collect();
     if !failing.is_empty() {
         println!("not valid:");
         for o in &failing {
-            println!("  seed {} {}: {}", o.seed, o.verdict, o.replay);
+            println!("  seed {} {}: {}", o.seed, o.status(), o.replay);
         }
     }
-    if let Some(path) = &args.summary {
-        let summary = SuiteSummary {
-            config: base,
-            tally,
-            seeds: outcomes,
-            skipped,
-            wall_s,
-        };
-        let text = serde_json::to_string_pretty(&summary)
-            .map_err(|e| CliError::Internal(anyhow::anyhow!("encoding the summary: {e}")))?;
-        std::fs::write(path, text + "\n").map_err(|e| {
-            CliError::bad_input(format!("--summary: cannot write {}: {e}", path.display()))
-        })?;
-        println!("summary: {}", path.display());
-    }
-    println!("verdict: {}", verdict_name(exit));
-    Ok(exit)
 }
 
 #[cfg(test)]
@@ -385,15 +422,20 @@ mod tests {
         assert_eq!(parse_seeds("9, 1..=2,100").unwrap(), vec![9, 1, 2, 100]);
     }
 
-    /// A stand-in for the faultline binary that prints `stdout`, writes
-    /// `stderr` and exits with `code`.
+    /// A stand-in for the faultline binary: writes `record` (if any) to the
+    /// file after `--result-file`, `stderr` to stderr, and exits with `code`.
     #[cfg(unix)]
-    fn fake_exe(name: &str, stdout: &str, stderr: &str, code: i32) -> PathBuf {
+    fn fake_exe(name: &str, record: Option<&str>, stderr: &str, code: i32) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("faultline-suite-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("faultline-suite-t-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(name);
-        let script = format!("#!/bin/sh\nprintf '{stdout}'\nprintf '{stderr}' >&2\nexit {code}\n");
+        let write = record.map_or(String::new(), |r| {
+            format!(
+                "while [ $# -gt 0 ]; do [ \"$1\" = --result-file ] && printf '%s' '{r}' > \"$2\"; shift; done\n"
+            )
+        });
+        let script = format!("#!/bin/sh\n{write}printf '{stderr}' >&2\nexit {code}\n");
         std::fs::write(&path, script).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         path
@@ -401,43 +443,49 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn a_seed_outcome_follows_the_childs_exit_status_and_output() {
+    fn a_seed_outcome_comes_from_the_childs_record_not_its_output() {
         let config = RunConfig::with_seed(42);
         let store = Path::new("/nonexistent-store");
-        let exe = fake_exe(
-            "invalid",
-            "verdict: invalid\\nrun directory: /x/kv/r-s42\\n",
-            "",
-            1,
-        );
-        let o = run_seed(&exe, &config, store);
-        assert_eq!((o.verdict.as_str(), o.exit()), ("invalid", Exit::Invalid));
-        assert_eq!(o.run_dir, Some(PathBuf::from("/x/kv/r-s42")));
-        assert!(o.replay.starts_with("faultline run --seed 42 "));
-        assert_eq!(o.error, None);
-        let exe = fake_exe("crash", "", "line 1\\nboom: it broke\\n", 255);
-        let o = run_seed(&exe, &config, store);
-        assert_eq!((o.verdict.as_str(), o.exit()), ("error", Exit::Internal));
-        assert!(o.error.as_deref().unwrap().contains("boom: it broke"));
-        // The reason comes from the run's results.json.
-        let dir = std::env::temp_dir().join(format!("faultline-suite-run-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let results = r#"{"valid": "invalid", "checkers": [
-            {"name": "linearizability (kv)", "valid": "valid", "summary": "ok", "findings": []},
-            {"name": "raft invariants", "valid": "invalid", "summary": "1 violation(s)",
-             "findings": ["election-safety violated at 37.180 s: two leaders in term 3\n    n1 Leader"]}]}"#;
-        std::fs::write(dir.join("results.json"), results).unwrap();
-        let printed = format!("run directory: {}\\n", dir.display());
-        let exe = fake_exe("invalid-here", &printed, "", 1);
-        let o = run_seed(&exe, &config, store);
+        let tmp = tempfile::tempdir().unwrap();
+        let record_path = tmp.path().join("r.json");
+        let record = r#"{"seed": 42, "valid": false, "run_dir": "/x/kv/r-s42-2",
+            "first_failure": "raft invariants: election-safety violated at 37.180 s"}"#;
+        let exe = fake_exe("invalid", Some(record), "", 1);
+        let o = run_seed(&exe, &config, store, &record_path);
+        assert_eq!((o.status(), o.exit()), ("invalid", Exit::Invalid));
+        assert_eq!(o.run_dir, Some(PathBuf::from("/x/kv/r-s42-2")));
         assert_eq!(
             o.reason.as_deref(),
-            Some("raft invariants: election-safety violated at 37.180 s: two leaders in term 3")
+            Some("raft invariants: election-safety violated at 37.180 s")
         );
-        std::fs::remove_dir_all(&dir).unwrap();
-        let exe = fake_exe("unknown", "", "", 2);
-        assert_eq!(run_seed(&exe, &config, store).exit(), Exit::Unknown);
-        let o = run_seed(Path::new("/nonexistent/faultline"), &config, store);
+        assert!(o.replay.starts_with("faultline run --seed 42 "));
+        assert_eq!(o.error, None);
+        let exe = fake_exe("crash", None, "line 1\\nboom: it broke\\n", 255);
+        let o = run_seed(&exe, &config, store, &record_path);
+        assert_eq!((o.status(), o.exit()), ("error", Exit::Internal));
+        assert!(o.error.as_deref().unwrap().contains("boom: it broke"));
+        let exe = fake_exe("bad", None, "", 254);
+        assert_eq!(
+            run_seed(&exe, &config, store, &record_path).exit(),
+            Exit::BadInput
+        );
+        // A record of another seed (a stale file) is not believed.
+        let other = r#"{"seed": 7, "valid": true, "run_dir": "/x", "first_failure": null}"#;
+        let exe = fake_exe("stale", Some(other), "", 0);
+        let o = run_seed(&exe, &config, store, &record_path);
+        assert_eq!(o.exit(), Exit::Internal);
+        let unknown = r#"{"seed": 42, "valid": "unknown", "run_dir": "/x", "first_failure": null}"#;
+        let exe = fake_exe("unknown", Some(unknown), "", 2);
+        assert_eq!(
+            run_seed(&exe, &config, store, &record_path).exit(),
+            Exit::Unknown
+        );
+        let o = run_seed(
+            Path::new("/nonexistent/faultline"),
+            &config,
+            store,
+            &record_path,
+        );
         assert_eq!(o.exit(), Exit::Internal);
         assert!(o.error.unwrap().contains("cannot start"));
     }

@@ -6,10 +6,10 @@
 //! A worker whose operation ended `info` continues as a fresh process with a
 //! fresh client session (Jepsen's rule: an `info` process never issues again).
 
-use faultline_checker::history::{EventType, Outcome};
+use faultline_checker::history::Outcome;
 use faultline_nemesis::net::TurmoilNetwork;
 use faultline_raft::kv::KvReply;
-use faultline_raft::node::{ClientConfig, KvClient, Outcome as ClientOutcome};
+use faultline_raft::node::{ClientConfig, ClientError, KvClient, OpResult};
 use faultline_workloads::encoding::ok_value;
 use faultline_workloads::{Generator, KvRequest, Next, Op, Recorder, WorkloadKind};
 use serde_json::Value;
@@ -148,52 +148,46 @@ async fn run_op(
         }
         KvRequest::for_op(op)
     };
-    let (kind, value) = match request {
+    let (outcome, value) = match request {
         // The workload produced an op the store cannot express: it never
         // reached the cluster, so it certainly did not happen.
-        Err(_) => (EventType::Fail, op.value.clone()),
+        Err(_) => (Outcome::Fail, op.value.clone()),
         Ok(request) => {
-            let outcome = match request {
+            let result = match request {
                 KvRequest::Read { key } => kv.read(&key).await,
                 KvRequest::Write { key, value } => kv.write(&key, &value).await,
                 KvRequest::Cas { key, expected, new } => kv.cas(&key, &expected, &new).await,
                 KvRequest::Append { key, suffix } => kv.append(&key, &suffix).await,
             };
-            completion(setup.workload, op, outcome)
+            completion(setup.workload, op, result)
         }
     };
     let mut s = lock(shared);
     let now = s.stamp(sim_now_ns());
-    if let Err(e) = s.recorder.complete(now, op.process, kind, value) {
+    if let Err(e) = s
+        .recorder
+        .complete(now, op.process, outcome.event_type(), value)
+    {
         s.fail(format!("recorder: {e}"));
         return;
     }
-    let outcome = match kind {
-        EventType::Ok => Outcome::Ok,
-        EventType::Fail => Outcome::Fail,
-        _ => Outcome::Info,
-    };
     if let Err(e) = s.generator.complete(op.worker, now, outcome) {
         s.fail(format!("generator: {e}"));
     }
 }
 
-/// How a client outcome is recorded: `ok` with the decoded value, `fail`
+/// How a client's result is recorded: `ok` with the decoded value, `fail`
 /// only when the operation certainly did not take effect, `info` otherwise.
-pub fn completion(workload: WorkloadKind, op: &Op, outcome: ClientOutcome) -> (EventType, Value) {
-    match outcome {
-        ClientOutcome::Ok(KvReply::Read { value }) => {
-            (EventType::Ok, ok_value(workload, op, value.as_deref()))
-        }
-        ClientOutcome::Ok(KvReply::Done | KvReply::CasSucceeded) => {
-            (EventType::Ok, ok_value(workload, op, None))
-        }
+pub fn completion(workload: WorkloadKind, op: &Op, result: OpResult) -> (Outcome, Value) {
+    match result {
+        Ok(KvReply::Read { value }) => (Outcome::Ok, ok_value(workload, op, value.as_deref())),
+        Ok(KvReply::Done | KvReply::CasSucceeded) => (Outcome::Ok, ok_value(workload, op, None)),
         // The comparison failed on the leader: nothing changed.
-        ClientOutcome::Ok(KvReply::CasFailed { .. }) => (EventType::Fail, op.value.clone()),
+        Ok(KvReply::CasFailed { .. }) => (Outcome::Fail, op.value.clone()),
         // A retry the state machine would not apply again, or a session it
         // forgot: an earlier attempt may have taken effect.
-        ClientOutcome::Ok(_) => (EventType::Info, op.value.clone()),
-        ClientOutcome::Fail(_) => (EventType::Fail, op.value.clone()),
-        ClientOutcome::Info(_) => (EventType::Info, op.value.clone()),
+        Ok(_) => (Outcome::Info, op.value.clone()),
+        Err(ClientError::NotApplied(_)) => (Outcome::Fail, op.value.clone()),
+        Err(ClientError::Indeterminate(_)) => (Outcome::Info, op.value.clone()),
     }
 }

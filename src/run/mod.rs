@@ -9,12 +9,13 @@ pub mod clients;
 pub mod config;
 pub mod data_loss;
 pub mod sim;
+pub mod stats;
 
-use crate::store::create_run_dir;
+use crate::store;
 use anyhow::{Context, Result};
 use config::RunConfig;
-use faultline_reports::ReportInput;
-use std::fs;
+use faultline_checker::{RunResults, Verdict};
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// What a finished run produced.
@@ -23,7 +24,41 @@ pub struct RunOutcome {
     /// The run directory.
     pub dir: PathBuf,
     /// The results (as written to `results.json`).
-    pub results: ReportInput,
+    pub results: RunResults,
+}
+
+/// What a finished run says about itself, machine-readably (`faultline
+/// run --result-file FILE`): a suite learns each child's verdict and run
+/// directory from this, never from its human output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The run's seed.
+    pub seed: u64,
+    /// Its verdict.
+    pub valid: Verdict,
+    /// Where it is stored.
+    pub run_dir: PathBuf,
+    /// For a run that is not valid: the first checker that says so and the
+    /// first line of its first finding.
+    pub first_failure: Option<String>,
+}
+
+/// How many characters of a finding a [`RunRecord`] keeps.
+const FAILURE_CHARS_MAX: usize = 240;
+
+impl RunOutcome {
+    /// The machine-readable record of this run.
+    pub fn record(&self, seed: u64) -> RunRecord {
+        RunRecord {
+            seed,
+            valid: self.results.verdict,
+            run_dir: self.dir.clone(),
+            first_failure: self
+                .results
+                .first_failing()
+                .map(|c| c.headline(FAILURE_CHARS_MAX)),
+        }
+    }
 }
 
 /// Why a run did not produce a verdict.
@@ -38,54 +73,39 @@ pub enum RunError {
 }
 
 /// Runs `config`, stores it under `store_root`, and returns the outcome.
+/// The test's `latest` link moves to the run only once all of it is stored.
 pub fn execute(
     config: &RunConfig,
     store_root: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<RunOutcome, RunError> {
-    crate::store::validate_test_name(&config.test_name)
-        .map_err(|e| RunError::Config(e.to_string()))?;
-    let started_at = crate::store::utc_now_rfc3339();
+    store::validate_test_name(&config.test_name)
+        .map_err(|e| RunError::Config(format!("test_name: {e}")))?;
+    let started_at = store::write::utc_now_rfc3339();
     let out = sim::simulate(config, progress).map_err(|e| match e {
         sim::SimError::Config(m) => RunError::Config(m),
         sim::SimError::Internal(m) => RunError::Internal(anyhow::anyhow!("simulation: {m}")),
     })?;
     progress("checking the history");
     let results = checks::check_run(config, &out, &started_at);
-    let dir = create_run_dir(store_root, &config.test_name, config.seed)?;
-    write_run(&dir, config, &out, &results)?;
+    let dir = store::write::create_run_dir(store_root, &config.test_name, config.seed)?;
+    store::write::write_run(
+        &dir,
+        &store::write::RunFiles {
+            config,
+            history: &out.history,
+            results: &results,
+            node_logs: &out.node_logs,
+        },
+    )?;
     progress("rendering the report");
-    faultline_reports::render_run(&dir, &results).context("rendering report.html")?;
-    faultline_reports::render_index(store_root).context("rendering the store index")?;
-    Ok(RunOutcome { dir, results })
-}
-
-fn write_run(
-    dir: &Path,
-    config: &RunConfig,
-    out: &sim::SimOutput,
-    results: &ReportInput,
-) -> Result<()> {
-    fs::write(dir.join("config.json"), pretty(config)?)
-        .with_context(|| format!("writing {}/config.json", dir.display()))?;
-    let mut csv = Vec::new();
-    faultline_checker::io::csv::write(&out.history, &mut csv).context("encoding history.csv")?;
-    fs::write(dir.join("history.csv"), csv).context("writing history.csv")?;
-    let mut jsonl = Vec::new();
-    faultline_checker::io::jsonl::write(&out.history, &mut jsonl)
-        .context("encoding history.jsonl")?;
-    fs::write(dir.join("history.jsonl"), jsonl).context("writing history.jsonl")?;
-    fs::write(dir.join("results.json"), pretty(results)?).context("writing results.json")?;
-    let nodes = dir.join("nodes");
-    fs::create_dir_all(&nodes).context("creating nodes/")?;
-    for (id, log) in &out.node_logs {
-        fs::write(nodes.join(format!("n{id}.log")), log)
-            .with_context(|| format!("writing nodes/n{id}.log"))?;
-    }
-    Ok(())
-}
-
-/// Pretty JSON with a trailing newline.
-fn pretty<T: serde::Serialize>(value: &T) -> Result<String> {
-    Ok(serde_json::to_string_pretty(value)? + "\n")
+    let mut input = faultline_reports::ReportInput::new(results, &out.history);
+    input.node_logs = store::read::node_logs(&dir);
+    faultline_reports::render_run(&dir, &input).context("rendering report.html")?;
+    store::write::point_latest(&dir)?;
+    store::list::refresh_index(store_root)?;
+    Ok(RunOutcome {
+        dir,
+        results: input.results,
+    })
 }

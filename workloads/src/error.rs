@@ -68,46 +68,24 @@ pub enum GeneratorError {
     },
 }
 
-/// An event that would break the history contract (DESIGN §3).
+/// An event that would break the history contract (DESIGN §3). The
+/// contract is the checker's ([`faultline_checker::history::Validator`]):
+/// the recorder refuses exactly what the checker would reject.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RecordError {
-    /// Time went backwards.
-    #[error("time went backwards: {time_ns} ns after {last_ns} ns")]
-    TimeWentBackwards {
-        /// The time given.
-        time_ns: u64,
-        /// The latest recorded time.
-        last_ns: u64,
-    },
-    /// The process invoked while its previous op was still open.
-    #[error("process {process} invoked while its op at event {open_index} is open")]
-    AlreadyOpen {
-        /// The process.
-        process: u64,
-        /// History index of the open invocation.
-        open_index: u64,
-    },
-    /// The process completed without an open invocation.
-    #[error("process {process} completed an op it never invoked")]
-    NotOpen {
-        /// The process.
-        process: u64,
-    },
-    /// The process already ended an op with `info` and must never issue again.
-    #[error("process {process} is retired (its op at event {info_index} ended info)")]
-    Retired {
-        /// The process.
-        process: u64,
-        /// History index of the `info` completion.
-        info_index: u64,
+    /// The event breaks the contract: `field` is the event field at fault
+    /// (`time_ns`, `process`, `type`, `f`, `key`), `reason` the checker's
+    /// sentence (it names the earlier event involved).
+    #[error("event {index}: {field}: {reason}")]
+    Contract {
+        /// The history index the event would have had.
+        index: u64,
+        /// The field at fault.
+        field: String,
+        /// What is wrong.
+        reason: String,
     },
     /// A completion must be `ok`, `fail` or `info`.
     #[error("an invoke cannot complete an op")]
     InvokeAsCompletion,
-    /// The function name is empty.
-    #[error("empty function name")]
-    EmptyFunction,
-    /// The key is present but empty.
-    #[error("empty key")]
-    EmptyKey,
 }

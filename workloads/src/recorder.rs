@@ -9,38 +9,33 @@
 //! * Nemesis actions are single `info` events under [`Process::Nemesis`],
 //!   with `f` such as `start-partition` and a value naming what they touched.
 //!
-//! Every violation is returned as a [`RecordError`] and leaves the history
-//! unchanged; nothing panics.
+//! The contract is checked by the checker's own
+//! [`faultline_checker::history::Validator`], so the recorder accepts
+//! exactly what the checker accepts. Every violation is returned as a
+//! [`RecordError`] and leaves the history unchanged; nothing panics.
 
-use std::collections::BTreeMap;
-
-use faultline_checker::history::{Event, EventType, History, Process};
+use faultline_checker::error::HistoryError;
+use faultline_checker::history::{Event, EventType, History, Process, Validator};
 use serde_json::Value;
 
 use crate::error::RecordError;
 use crate::op::Op;
 
-/// Where a client process stands.
-#[derive(Debug, Clone)]
-enum ClientState {
-    /// An invocation is open.
-    Open {
-        f: String,
-        key: Option<String>,
-        invoke_index: u64,
-    },
-    /// Its last op completed `ok` or `fail`.
-    Idle,
-    /// Its last op ended `info`.
-    Retired { info_index: u64 },
-}
-
 /// Builds a history event by event (see the module docs).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub struct Recorder {
     history: History,
-    last_time_ns: u64,
-    clients: BTreeMap<u64, ClientState>,
+    /// The checker's contract state machine, fed every event first.
+    contract: Validator,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder {
+            history: History::new(),
+            contract: Validator::new(None),
+        }
+    }
 }
 
 impl Recorder {
@@ -69,50 +64,19 @@ impl Recorder {
         key: Option<&str>,
         value: Value,
     ) -> Result<u64, RecordError> {
-        self.check_time(time_ns)?;
-        if f.is_empty() {
-            return Err(RecordError::EmptyFunction);
-        }
-        if key == Some("") {
-            return Err(RecordError::EmptyKey);
-        }
-        match self.clients.get(&process) {
-            Some(ClientState::Open { invoke_index, .. }) => {
-                return Err(RecordError::AlreadyOpen {
-                    process,
-                    open_index: *invoke_index,
-                })
-            }
-            Some(ClientState::Retired { info_index }) => {
-                return Err(RecordError::Retired {
-                    process,
-                    info_index: *info_index,
-                })
-            }
-            Some(ClientState::Idle) | None => {}
-        }
-        let key = key.map(str::to_string);
-        let index = self.push(
+        self.push(
             time_ns,
             Process::Client(process),
             EventType::Invoke,
-            f,
-            key.clone(),
+            f.to_string(),
+            key.map(str::to_string),
             value,
-        );
-        self.clients.insert(
-            process,
-            ClientState::Open {
-                f: f.to_string(),
-                key,
-                invoke_index: index,
-            },
-        );
-        Ok(index)
+        )
     }
 
     /// Records the completion of `process`'s open op: `ok` with its output,
-    /// `fail`, or `info`. Returns the history index.
+    /// `fail`, or `info`; the completion copies the invoke's `f` and key.
+    /// Returns the history index.
     pub fn complete(
         &mut self,
         time_ns: u64,
@@ -120,47 +84,48 @@ impl Recorder {
         kind: EventType,
         value: Value,
     ) -> Result<u64, RecordError> {
-        self.check_time(time_ns)?;
         if kind == EventType::Invoke {
             return Err(RecordError::InvokeAsCompletion);
         }
-        let (f, key) = match self.clients.get(&process) {
-            Some(ClientState::Open { f, key, .. }) => (f.clone(), key.clone()),
-            Some(ClientState::Retired { info_index }) => {
-                return Err(RecordError::Retired {
-                    process,
-                    info_index: *info_index,
-                })
-            }
-            Some(ClientState::Idle) | None => return Err(RecordError::NotOpen { process }),
-        };
-        let index = self.push(time_ns, Process::Client(process), kind, &f, key, value);
-        let state = if kind == EventType::Info {
-            ClientState::Retired { info_index: index }
-        } else {
-            ClientState::Idle
-        };
-        self.clients.insert(process, state);
-        Ok(index)
+        // Without a pending op there is no f or key to copy: the contract
+        // then refuses the completion for what the process did last (never
+        // invoked, already completed, retired).
+        let (f, key) = self
+            .contract
+            .pending(process)
+            .map_or(("complete".to_string(), None), |op| {
+                (op.f.clone(), op.key.clone())
+            });
+        self.push(time_ns, Process::Client(process), kind, f, key, value)
     }
 
     /// Records a nemesis action (`start-partition`, `stop-kill`, ...) with a
     /// value describing the nodes it touched. Returns the history index.
     pub fn nemesis(&mut self, time_ns: u64, f: &str, value: Value) -> Result<u64, RecordError> {
-        self.check_time(time_ns)?;
-        if f.is_empty() {
-            return Err(RecordError::EmptyFunction);
-        }
-        Ok(self.push(time_ns, Process::Nemesis, EventType::Info, f, None, value))
+        self.push(
+            time_ns,
+            Process::Nemesis,
+            EventType::Info,
+            f.to_string(),
+            None,
+            value,
+        )
     }
 
     /// Processes with an invocation still open, in ascending order.
     pub fn open_processes(&self) -> Vec<u64> {
-        self.clients
+        let mut open: Vec<u64> = self
+            .history
+            .events
             .iter()
-            .filter(|(_, s)| matches!(s, ClientState::Open { .. }))
-            .map(|(p, _)| *p)
-            .collect()
+            .filter_map(|e| match e.process {
+                Process::Client(p) if self.contract.pending(p).is_some() => Some(p),
+                _ => None,
+            })
+            .collect();
+        open.sort_unstable();
+        open.dedup();
+        open
     }
 
     /// The history so far.
@@ -174,36 +139,47 @@ impl Recorder {
         self.history
     }
 
-    fn check_time(&self, time_ns: u64) -> Result<(), RecordError> {
-        if time_ns < self.last_time_ns {
-            return Err(RecordError::TimeWentBackwards {
-                time_ns,
-                last_ns: self.last_time_ns,
-            });
-        }
-        Ok(())
-    }
-
+    /// Appends the event if the contract accepts it.
     fn push(
         &mut self,
         time_ns: u64,
         process: Process,
         kind: EventType,
-        f: &str,
+        f: String,
         key: Option<String>,
         value: Value,
-    ) -> u64 {
+    ) -> Result<u64, RecordError> {
         let index = self.history.events.len() as u64;
-        self.history.events.push(Event {
+        let event = Event {
             index,
             time_ns,
             process,
             kind,
-            f: f.to_string(),
+            f,
             key,
             value,
-        });
-        self.last_time_ns = time_ns;
-        index
+        };
+        self.contract
+            .push(&event, None)
+            .map_err(|e| contract_error(index, e))?;
+        self.history.events.push(event);
+        Ok(index)
+    }
+}
+
+fn contract_error(index: u64, e: HistoryError) -> RecordError {
+    match e {
+        HistoryError::Invalid { field, reason, .. } | HistoryError::Parse { field, reason, .. } => {
+            RecordError::Contract {
+                index,
+                field,
+                reason,
+            }
+        }
+        HistoryError::Io { error, .. } => RecordError::Contract {
+            index,
+            field: "event".into(),
+            reason: error.to_string(),
+        },
     }
 }

@@ -42,7 +42,7 @@ enum ProcessState {
 
 /// Checks events in order against the history contract (DESIGN §3) and
 /// pairs them into operations.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Validator {
     source: Option<String>,
     previous: Option<(u64, u64, Mark)>,
@@ -247,6 +247,19 @@ impl Validator {
         };
         self.processes.insert(process, state);
         Ok(())
+    }
+
+    /// The operation `process` has pending (invoked, not yet completed).
+    pub fn pending(&self, process: u64) -> Option<&Operation> {
+        match self.processes.get(&process) {
+            Some(ProcessState::Pending { op, .. }) => self.operations.get(*op),
+            _ => None,
+        }
+    }
+
+    /// The time of the last event accepted, in nanoseconds.
+    pub fn last_time_ns(&self) -> Option<u64> {
+        self.previous.map(|(_, time_ns, _)| time_ns)
     }
 
     /// The operations, in invocation order; those still pending are `info`

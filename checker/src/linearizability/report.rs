@@ -17,6 +17,7 @@ const PREFIX_SHOWN_MAX: usize = 8;
 pub struct CheckReport {
     /// The combined verdict: invalid if any partition is, else unknown if any
     /// is, else valid.
+    #[serde(rename = "valid")]
     pub verdict: Verdict,
     /// The model's name.
     pub model: String,
@@ -33,6 +34,7 @@ pub struct PartitionResult {
     /// The key, or `None` for operations without one.
     pub key: Option<String>,
     /// This partition's verdict.
+    #[serde(rename = "valid")]
     pub verdict: Verdict,
     /// Operations the search had to place.
     pub operations: usize,

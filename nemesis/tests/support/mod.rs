@@ -17,7 +17,7 @@
 use faultline_nemesis::cluster::{host_name, ClusterConfig, SimCluster};
 use faultline_nemesis::net::TurmoilNetwork;
 use faultline_raft::kv::{KvOp, KvReply};
-use faultline_raft::node::{ClientConfig, KvClient, Outcome};
+use faultline_raft::node::{ClientConfig, KvClient, OpResult};
 use faultline_raft::{LogIndex, NodeId, Role, Term};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -41,16 +41,16 @@ struct Job {
     op: KvOp,
     /// Talk to this node only (the lab's `Start` on a chosen server).
     pin: Option<NodeId>,
-    slot: Arc<Mutex<Option<Outcome>>>,
+    slot: Arc<Mutex<Option<OpResult>>>,
 }
 
 /// The outcome of a submitted operation, once it has one.
 #[derive(Debug, Clone)]
-pub struct Ticket(Arc<Mutex<Option<Outcome>>>);
+pub struct Ticket(Arc<Mutex<Option<OpResult>>>);
 
 impl Ticket {
     /// The outcome, if the operation finished.
-    pub fn outcome(&self) -> Option<Outcome> {
+    pub fn outcome(&self) -> Option<OpResult> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
@@ -191,7 +191,7 @@ impl<'a> Lab<'a> {
     }
 
     /// Steps until `ticket` has an outcome or `budget` passed.
-    pub fn wait(&mut self, ticket: &Ticket, budget: Duration) -> Option<Outcome> {
+    pub fn wait(&mut self, ticket: &Ticket, budget: Duration) -> Option<OpResult> {
         let until = self.now() + budget;
         loop {
             if let Some(o) = ticket.outcome() {
@@ -205,7 +205,7 @@ impl<'a> Lab<'a> {
     }
 
     /// Runs `op` to its outcome (the client's own 5 s timeout bounds it).
-    pub fn run(&mut self, op: KvOp) -> Outcome {
+    pub fn run(&mut self, op: KvOp) -> OpResult {
         let t = self.submit(op, None);
         self.wait(&t, Duration::from_secs(30))
             .expect("the client library bounds every operation")
@@ -216,9 +216,9 @@ impl<'a> Lab<'a> {
         let until = self.now() + AGREEMENT_BUDGET;
         while self.now() < until {
             match self.run(KvOp::Read { key: key.into() }) {
-                Outcome::Ok(KvReply::Read { value }) => return value,
-                Outcome::Ok(other) => panic!("a read answered {other:?}"),
-                Outcome::Fail(_) | Outcome::Info(_) => {}
+                Ok(KvReply::Read { value }) => return value,
+                Ok(other) => panic!("a read answered {other:?}"),
+                Err(_) => {}
             }
         }
         panic!("read of {key} not served within {AGREEMENT_BUDGET:?}");
@@ -271,7 +271,7 @@ impl<'a> Lab<'a> {
             let t = self.submit_write(key, &value, None);
             let left = deadline.saturating_sub(self.now());
             match self.wait(&t, left) {
-                Some(Outcome::Ok(_)) => {
+                Some(Ok(_)) => {
                     let index = self.max_commit();
                     while self.now() < deadline {
                         if self.n_applied(index) >= expected {
@@ -306,7 +306,7 @@ impl<'a> Lab<'a> {
             "a write committed without a majority"
         );
         assert!(
-            !matches!(t.outcome(), Some(Outcome::Ok(_))),
+            !matches!(t.outcome(), Some(Ok(_))),
             "a write was acknowledged without a majority"
         );
         t

@@ -4,21 +4,24 @@
 //! hints (or tries the next node), bounds every operation by a timeout and
 //! retries a write with the same `(client_id, seq)` so that the state
 //! machine's sessions apply it at most once. Each operation ends in exactly
-//! one [`Outcome`], in Jepsen's terms:
+//! one [`OpResult`]:
 //!
-//! * [`Outcome::Ok`]: it happened (a write was applied exactly once; a read
-//!   was served linearizably);
-//! * [`Outcome::Fail`]: it certainly did not happen: a compare-and-set whose
-//!   precondition failed, a command the state machine refused, or a write no
-//!   leader could have received (every attempt was refused before being
-//!   appended, or never sent). A read that could not be served is a `Fail`
-//!   too, since reads change nothing;
-//! * [`Outcome::Info`]: unknown. Once any attempt of a write may have reached
-//!   a leader (a timeout, a broken connection after sending, an `Unknown`
-//!   answer), the write ends `Info` unless a later attempt learns its fate.
+//! * `Ok(reply)`: the state machine's reply (a write was applied exactly
+//!   once; a read was served linearizably);
+//! * `Err(`[`ClientError::NotApplied`]`)`: it certainly did not happen: a
+//!   compare-and-set whose precondition failed, a command the state machine
+//!   refused, or a write no leader could have received (every attempt was
+//!   refused before being appended, or never sent). A read that could not
+//!   be served is `NotApplied` too, since reads change nothing;
+//! * `Err(`[`ClientError::Indeterminate`]`)`: unknown. Once any attempt of a
+//!   write may have reached a leader (a timeout, a broken connection after
+//!   sending, an `Unknown` answer), the write ends indeterminate unless a
+//!   later attempt learns its fate.
 //!
-//! A process whose operation ended `Info` should stop using this client (the
-//! workload gives the next operation a fresh process and a fresh client id).
+//! A recorder maps these to Jepsen's `ok` / `fail` / `info`; this crate does
+//! not know histories. A process whose operation ended indeterminate should
+//! stop using this client (the workload gives the next operation a fresh
+//! process and a fresh client id).
 
 use crate::kv::{KvOp, KvReply};
 use crate::node::codec::{encode_frame, read_frame, FrameDecoder, DEFAULT_MAX_FRAME_BYTES};
@@ -68,22 +71,18 @@ impl ClientConfig {
     }
 }
 
-/// How an operation ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Outcome {
-    /// It took effect (or, for a read, was served); the state machine's reply.
-    Ok(KvReply),
-    /// It certainly did not take effect; why.
-    Fail(String),
-    /// Unknown whether it took effect; why.
-    Info(String),
-}
+/// How an operation ended: the state machine's reply, or why there is none.
+pub type OpResult = Result<KvReply, ClientError>;
 
-impl Outcome {
-    /// Whether the outcome is `Ok`.
-    pub fn is_ok(&self) -> bool {
-        matches!(self, Outcome::Ok(_))
-    }
+/// Why an operation has no reply, and whether it may still have taken effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ClientError {
+    /// It certainly did not take effect; why.
+    #[error("not applied: {0}")]
+    NotApplied(String),
+    /// It may or may not have taken effect; why.
+    #[error("indeterminate: {0}")]
+    Indeterminate(String),
 }
 
 struct Connection<N: Network> {
@@ -137,7 +136,7 @@ impl<N: Network> std::fmt::Debug for KvClient<N> {
 /// Why one attempt did not settle the operation.
 enum Attempt {
     /// The operation is settled.
-    Done(Outcome),
+    Done(OpResult),
     /// Try again; the request certainly was not appended by this attempt.
     RetryClean(String),
     /// Try again; this attempt may have reached a leader.
@@ -178,12 +177,12 @@ impl<N: Network> KvClient<N> {
     }
 
     /// Reads `key` (`Ok(KvReply::Read { value })`).
-    pub async fn read(&mut self, key: &str) -> Outcome {
+    pub async fn read(&mut self, key: &str) -> OpResult {
         self.execute(KvOp::Read { key: key.into() }).await
     }
 
     /// Sets `key` to `value`.
-    pub async fn write(&mut self, key: &str, value: &str) -> Outcome {
+    pub async fn write(&mut self, key: &str, value: &str) -> OpResult {
         self.execute(KvOp::Write {
             key: key.into(),
             value: value.into(),
@@ -193,7 +192,7 @@ impl<N: Network> KvClient<N> {
 
     /// Sets `key` to `new` if it holds `expected` (a precondition failure
     /// is `Fail`).
-    pub async fn cas(&mut self, key: &str, expected: &str, new: &str) -> Outcome {
+    pub async fn cas(&mut self, key: &str, expected: &str, new: &str) -> OpResult {
         self.execute(KvOp::Cas {
             key: key.into(),
             expected: expected.into(),
@@ -203,7 +202,7 @@ impl<N: Network> KvClient<N> {
     }
 
     /// Appends `value` to `key`.
-    pub async fn append(&mut self, key: &str, value: &str) -> Outcome {
+    pub async fn append(&mut self, key: &str, value: &str) -> OpResult {
         self.execute(KvOp::Append {
             key: key.into(),
             value: value.into(),
@@ -212,9 +211,9 @@ impl<N: Network> KvClient<N> {
     }
 
     /// Runs one operation to its outcome within `op_timeout`.
-    pub async fn execute(&mut self, op: KvOp) -> Outcome {
+    pub async fn execute(&mut self, op: KvOp) -> OpResult {
         if self.order.is_empty() {
-            return Outcome::Fail("the client knows no nodes".into());
+            return Err(ClientError::NotApplied("the client knows no nodes".into()));
         }
         let is_read = matches!(op, KvOp::Read { .. });
         let seq = if is_read {
@@ -249,11 +248,15 @@ impl<N: Network> KvClient<N> {
             }
         }
         if is_read {
-            Outcome::Fail(format!("read not served: {reason}"))
+            Err(ClientError::NotApplied(format!(
+                "read not served: {reason}"
+            )))
         } else if maybe_applied {
-            Outcome::Info(reason)
+            Err(ClientError::Indeterminate(reason))
         } else {
-            Outcome::Fail(format!("no leader accepted the command: {reason}"))
+            Err(ClientError::NotApplied(format!(
+                "no leader accepted the command: {reason}"
+            )))
         }
     }
 
@@ -340,7 +343,11 @@ impl<N: Network> KvClient<N> {
         });
         let bytes = match encode_frame(&request, self.config.max_frame_bytes) {
             Ok(bytes) => bytes,
-            Err(e) => return Attempt::Done(Outcome::Fail(format!("cannot encode request: {e}"))),
+            Err(e) => {
+                return Attempt::Done(Err(ClientError::NotApplied(format!(
+                    "cannot encode request: {e}"
+                ))))
+            }
         };
         self.stats.attempts += 1;
         let limit = self.config.attempt_timeout.min(deadline - Instant::now());
@@ -393,15 +400,15 @@ impl<N: Network> KvClient<N> {
         match body {
             ResponseBody::Reply(reply) => {
                 if reply.is_ok() {
-                    Attempt::Done(Outcome::Ok(reply))
+                    Attempt::Done(Ok(reply))
                 } else if reply.is_definite_failure() {
-                    Attempt::Done(Outcome::Fail(format!("{reply:?}")))
+                    Attempt::Done(Err(ClientError::NotApplied(format!("{reply:?}"))))
                 } else if maybe_applied {
-                    Attempt::Done(Outcome::Info(format!(
+                    Attempt::Done(Err(ClientError::Indeterminate(format!(
                         "{reply:?} after an uncertain attempt"
-                    )))
+                    ))))
                 } else {
-                    Attempt::Done(Outcome::Fail(format!("{reply:?}")))
+                    Attempt::Done(Err(ClientError::NotApplied(format!("{reply:?}"))))
                 }
             }
             ResponseBody::NotLeader { leader_hint } => {

@@ -57,7 +57,7 @@ pub mod stats;
 pub mod transport;
 pub mod wire;
 
-pub use client::{ClientConfig, KvClient, Outcome};
+pub use client::{ClientConfig, ClientError, KvClient, OpResult};
 pub use clock::{Clock, PauseGate, TokioClock};
 pub use driver::{run_node, run_node_on, NodeConfig, NodeError, NodeHandles, NODE_SPAN};
 pub use message_faults::MessageFaults;

@@ -1,15 +1,17 @@
 //! The page's answer to "why is this run invalid": the failing operation of
 //! each non-linearizable key, the faults active while it ran, the longest
 //! linearizable prefix with its states, the concurrent operations, and the
-//! Raft invariant violations and liveness findings.
+//! findings of every other checker that is not valid (Raft invariants,
+//! liveness, set, append).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::escape::html;
 use super::timeline_data::short_value;
-use crate::input::{FailureView, FaultPeriod, OpView, ReportInput};
+use crate::input::{FaultPeriod, OpView, ReportInput};
 use crate::style::Colours;
+use faultline_checker::{LinearizabilityFailure, Verdict};
 
 /// Seconds with millisecond precision, e.g. `12.301 s`.
 pub fn fmt_s(ns: u64) -> String {
@@ -58,11 +60,12 @@ fn fault_line(f: &FaultPeriod) -> String {
 }
 
 /// The red box at the top of an invalid report: per failure, the op that
-/// broke linearizability and the faults active while it ran; then Raft
-/// violations and liveness findings. Empty when there is nothing to show.
+/// broke linearizability and the faults active while it ran; then the
+/// findings of every other checker that is not valid. Empty when there is
+/// nothing to show.
 pub fn callout(input: &ReportInput, ops: &BTreeMap<u64, &OpView>, colours: &Colours) -> String {
     let mut out = String::new();
-    let failures = &input.linearizability_failures;
+    let failures = &input.results.linearizability_failures;
     for (i, failure) in failures.iter().enumerate().take(FAILURES_SHOWN_MAX) {
         let key = failure.key.as_deref().unwrap_or("(unkeyed)");
         let _ = write!(
@@ -144,18 +147,19 @@ pub fn callout(input: &ReportInput, ops: &BTreeMap<u64, &OpView>, colours: &Colo
             rest.join(" · ")
         );
     }
-    list_box(
-        &mut out,
-        "Raft invariant violations",
-        "bad",
-        &input.raft_violations,
-    );
-    list_box(
-        &mut out,
-        "Liveness findings",
-        "warn",
-        &input.liveness_findings,
-    );
+    for checker in &input.results.checkers {
+        let explained = checker.name.starts_with("linearizability") && !failures.is_empty();
+        if checker.verdict == Verdict::Valid || explained {
+            continue;
+        }
+        let class = if checker.verdict == Verdict::Invalid {
+            "bad"
+        } else {
+            "warn"
+        };
+        let title = format!("{}: {}", checker.name, checker.summary);
+        list_box(&mut out, &title, class, &checker.findings);
+    }
     out
 }
 
@@ -188,7 +192,7 @@ fn list_box(out: &mut String, title: &str, class: &str, lines: &[String]) {
 
 /// The detailed explanation of one failure: prefix with states, concurrent
 /// ops, and the checker's text.
-pub fn detail(failure: &FailureView, ops: &BTreeMap<u64, &OpView>) -> String {
+pub fn detail(failure: &LinearizabilityFailure, ops: &BTreeMap<u64, &OpView>) -> String {
     let mut out = String::new();
     let key = failure.key.as_deref().unwrap_or("(unkeyed)");
     let _ = write!(

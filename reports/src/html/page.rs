@@ -31,8 +31,6 @@ pub struct PageExtras {
     /// Subtracted from every time in the input before rendering (0: none);
     /// stated on the page.
     pub time_base_ns: u64,
-    /// Node log files under `nodes/` next to the page, by file name.
-    pub node_logs: Vec<String>,
 }
 
 /// Renders the whole page.
@@ -43,10 +41,10 @@ pub fn render_page(
     extras: &PageExtras,
 ) -> String {
     let ops: BTreeMap<u64, &OpView> = input.operations.iter().map(|o| (o.id, o)).collect();
-    let title = if input.title.is_empty() {
+    let title = if input.results.title.is_empty() {
         "faultline run"
     } else {
-        input.title.as_str()
+        input.results.title.as_str()
     };
     let mut out = String::with_capacity(64 * 1024 + input.operations.len() * 120);
     let _ = write!(
@@ -54,7 +52,7 @@ pub fn render_page(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{v}: {t}</title><script>{ERRORS_JS}</script><style>{CSS}</style></head><body>",
-        v = input.verdict.as_str(),
+        v = input.results.verdict.as_str(),
         t = html(title)
     );
     out.push_str(&summary::header(input));
@@ -70,7 +68,7 @@ pub fn render_page(
     out.push_str(&explain::callout(input, &ops, colours));
     timeline(&mut out, input);
     let shown = explain::FAILURES_SHOWN_MAX;
-    for failure in input.linearizability_failures.iter().take(shown) {
+    for failure in input.results.linearizability_failures.iter().take(shown) {
         out.push_str(&explain::detail(failure, &ops));
     }
     let _ = write!(
@@ -90,16 +88,14 @@ pub fn render_page(
         "<section class=\"card\" id=\"config\"><h2>Configuration</h2>{}</section>",
         summary::config(input)
     );
-    if !extras.node_logs.is_empty() {
-        let links: Vec<String> = extras
+    if !input.node_logs.is_empty() {
+        let links: Vec<String> = input
             .node_logs
             .iter()
-            .map(|name| {
-                format!(
-                    "<a href=\"nodes/{}\">{}</a>",
-                    html(&url_segment(name)),
-                    html(name)
-                )
+            .map(|path| {
+                let href: Vec<String> = path.split('/').map(url_segment).collect();
+                let name = path.rsplit('/').next().unwrap_or(path);
+                format!("<a href=\"{}\">{}</a>", html(&href.join("/")), html(name))
             })
             .collect();
         let _ = write!(

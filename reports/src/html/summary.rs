@@ -6,7 +6,8 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::escape::html;
-use crate::input::{ReportInput, Verdict};
+use crate::input::ReportInput;
+use faultline_checker::Verdict;
 
 /// A coloured verdict badge.
 pub fn badge(verdict: Verdict) -> String {
@@ -16,33 +17,33 @@ pub fn badge(verdict: Verdict) -> String {
 /// The page header.
 pub fn header(input: &ReportInput) -> String {
     let mut out = String::new();
-    let title = if input.title.is_empty() {
+    let title = if input.results.title.is_empty() {
         "faultline run"
     } else {
-        input.title.as_str()
+        input.results.title.as_str()
     };
     let _ = write!(
         out,
         "<header class=\"top {v}\"><div class=\"verdict\">{b}</div><div><h1>{t}</h1><p class=\"meta\">",
-        v = input.verdict.as_str(),
-        b = badge(input.verdict),
+        v = input.results.verdict.as_str(),
+        b = badge(input.results.verdict),
         t = html(title)
     );
     let mut meta = Vec::new();
-    if let Some(test) = &input.test_name {
+    if let Some(test) = &input.results.test_name {
         meta.push(format!("test <b>{}</b>", html(test)));
     }
-    if let Some(at) = &input.started_at {
+    if let Some(at) = &input.results.started_at {
         meta.push(format!("started {}", html(at)));
     }
-    if let Some(seed) = input.seed {
+    if let Some(seed) = input.results.seed {
         meta.push(format!("seed <b class=\"seed\">{seed}</b>"));
     }
     meta.push(format!("{} operations", input.operations.len()));
     meta.push(format!("{} fault periods", input.faults.len()));
     out.push_str(&meta.join(" · "));
     out.push_str("</p>");
-    if let Some(cmd) = &input.replay_command {
+    if let Some(cmd) = &input.results.replay_command {
         let _ = write!(
             out,
             "<p class=\"replay\">replay: <code>{}</code></p>",
@@ -58,13 +59,13 @@ const FINDINGS_MAX: usize = 50;
 
 /// The table of checkers and their verdicts.
 pub fn checkers(input: &ReportInput) -> String {
-    if input.checkers.is_empty() {
+    if input.results.checkers.is_empty() {
         return "<p class=\"muted\">No checker results were recorded.</p>".to_string();
     }
     let mut out = String::from(
         "<table class=\"checkers\"><thead><tr><th>checker</th><th>verdict</th><th>summary</th></tr></thead><tbody>",
     );
-    for c in &input.checkers {
+    for c in &input.results.checkers {
         let _ = write!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}",
@@ -94,11 +95,11 @@ pub fn checkers(input: &ReportInput) -> String {
 
 /// The stats table.
 pub fn stats(input: &ReportInput) -> String {
-    if input.stats.is_empty() {
+    if input.results.stats.is_empty() {
         return "<p class=\"muted\">No stats were recorded.</p>".to_string();
     }
     let mut out = String::from("<table class=\"stats\"><tbody>");
-    for (name, value) in &input.stats {
+    for (name, value) in &input.results.stats {
         let text = match value {
             Value::String(s) => s.clone(),
             Value::Number(n) => match n.as_f64() {
@@ -123,10 +124,10 @@ pub fn stats(input: &ReportInput) -> String {
 
 /// The configuration, pretty-printed.
 pub fn config(input: &ReportInput) -> String {
-    if input.config.is_null() {
+    if input.results.config.is_null() {
         return "<p class=\"muted\">No configuration was recorded.</p>".to_string();
     }
-    let text =
-        serde_json::to_string_pretty(&input.config).unwrap_or_else(|_| input.config.to_string());
+    let text = serde_json::to_string_pretty(&input.results.config)
+        .unwrap_or_else(|_| input.results.config.to_string());
     format!("<pre class=\"config\">{}</pre>", html(&text))
 }

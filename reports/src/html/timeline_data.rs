@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::input::{OpOutcome, ReportInput};
+use crate::input::ReportInput;
 use crate::plot::frame::Frame;
 use crate::style::{outcome_colour, Colours};
+use faultline_checker::history::Outcome;
 
 /// Longest input/output text embedded per op; longer values are cut with `…`.
 pub const VALUE_CHARS_MAX: usize = 160;
@@ -66,9 +67,9 @@ pub fn timeline_json(input: &ReportInput, colours: &Colours) -> Value {
                 .and_then(|k| key_index.get(k))
                 .map_or(-1, |i| *i as i64);
             let outcome = match op.outcome {
-                OpOutcome::Ok => 0,
-                OpOutcome::Fail => 1,
-                OpOutcome::Info => 2,
+                Outcome::Ok => 0,
+                Outcome::Fail => 1,
+                Outcome::Info => 2,
             };
             json!([
                 op.id,
@@ -97,6 +98,7 @@ pub fn timeline_json(input: &ReportInput, colours: &Colours) -> Value {
         })
         .collect();
     let failures: Vec<Value> = input
+        .results
         .linearizability_failures
         .iter()
         .map(|f| {
@@ -115,7 +117,7 @@ pub fn timeline_json(input: &ReportInput, colours: &Colours) -> Value {
         "keys": keys,
         "faultKinds": colours.faults.iter().map(|(k, c)| json!([k, c.hex()])).collect::<Vec<_>>(),
         "faults": faults,
-        "outcomeColours": OpOutcome::ALL.iter().map(|o| outcome_colour(*o).hex()).collect::<Vec<_>>(),
+        "outcomeColours": Outcome::ALL.iter().map(|o| outcome_colour(*o).hex()).collect::<Vec<_>>(),
         "failures": failures,
         "t0": (frame.start_s * 1e9).round() as u64,
         "t1": (frame.end_s * 1e9).round() as u64,

@@ -7,8 +7,9 @@ use plotters::prelude::*;
 
 use super::frame::{secs, Frame};
 use crate::error::ReportError;
-use crate::input::{FaultPeriod, OpOutcome};
+use crate::input::FaultPeriod;
 use crate::style::{Colours, Rgb};
+use faultline_checker::history::Outcome;
 
 /// A plotters colour from ours.
 pub fn rgb(c: Rgb) -> RGBColor {
@@ -101,7 +102,7 @@ where
             .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 14, y + 4)], c.filled()));
     }
     if with_outcomes {
-        for outcome in OpOutcome::ALL {
+        for outcome in Outcome::ALL {
             chart
                 .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
                 .map_err(plot_err(name))?
@@ -131,16 +132,16 @@ where
 
 /// The marker for an outcome at a pixel or data position: a filled circle
 /// for ok, a cross for fail, a hollow triangle for info.
-pub fn marker<DB, C>(at: C, outcome: OpOutcome, colour: RGBColor) -> DynElement<'static, DB, C>
+pub fn marker<DB, C>(at: C, outcome: Outcome, colour: RGBColor) -> DynElement<'static, DB, C>
 where
     DB: DrawingBackend,
     C: Clone + 'static,
 {
     let style = colour;
     match outcome {
-        OpOutcome::Ok => Circle::new(at, 3, style.filled()).into_dyn(),
-        OpOutcome::Fail => Cross::new(at, 4, style.stroke_width(2)).into_dyn(),
-        OpOutcome::Info => TriangleMarker::new(at, 5, style.stroke_width(2)).into_dyn(),
+        Outcome::Ok => Circle::new(at, 3, style.filled()).into_dyn(),
+        Outcome::Fail => Cross::new(at, 4, style.stroke_width(2)).into_dyn(),
+        Outcome::Info => TriangleMarker::new(at, 5, style.stroke_width(2)).into_dyn(),
     }
 }
 

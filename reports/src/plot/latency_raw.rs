@@ -7,8 +7,9 @@ use super::common::{draw_fault_bands, encode_png, legend_entries, marker, plot_e
 use super::frame::{secs, Frame};
 use super::SIZE_WIDE;
 use crate::error::ReportError;
-use crate::input::{OpOutcome, ReportInput};
+use crate::input::ReportInput;
 use crate::style::Colours;
+use faultline_checker::history::Outcome;
 
 const NAME: &str = "latency-raw.png";
 
@@ -18,7 +19,7 @@ pub const LATENCY_MS_MIN: f64 = 0.001;
 /// Renders the raw latency plot as PNG bytes.
 pub fn render(input: &ReportInput, colours: &Colours) -> Result<Vec<u8>, ReportError> {
     let frame = Frame::of(input);
-    let points: Vec<(f64, f64, OpOutcome, &str)> = input
+    let points: Vec<(f64, f64, Outcome, &str)> = input
         .operations
         .iter()
         .filter_map(|op| {
@@ -63,7 +64,7 @@ pub fn render(input: &ReportInput, colours: &Colours) -> Result<Vec<u8>, ReportE
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(plot_err(NAME))?;
-        for outcome in OpOutcome::ALL {
+        for outcome in Outcome::ALL {
             for (f, c) in &colours.ops {
                 let colour = rgb(*c);
                 let series = points

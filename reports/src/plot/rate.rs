@@ -8,13 +8,14 @@ use super::frame::{secs, Frame};
 use super::quantiles::trim;
 use super::SIZE_WIDE;
 use crate::error::ReportError;
-use crate::input::{OpOutcome, ReportInput};
+use crate::input::ReportInput;
 use crate::style::Colours;
+use faultline_checker::history::Outcome;
 
 const NAME: &str = "rate.png";
 
 /// One plotted line: outcome, function index, (time, ops/s) points.
-type Line = (OpOutcome, usize, Vec<(f64, f64)>);
+type Line = (Outcome, usize, Vec<(f64, f64)>);
 
 /// Renders the throughput plot as PNG bytes. Ops are counted in the bucket
 /// of their completion time (ops that never completed are not counted).
@@ -22,7 +23,7 @@ pub fn render(input: &ReportInput, colours: &Colours) -> Result<Vec<u8>, ReportE
     let frame = Frame::of(input);
     let buckets = frame.buckets(60);
     let mut lines: Vec<Line> = Vec::new();
-    for outcome in OpOutcome::ALL {
+    for outcome in Outcome::ALL {
         for (fi, (f, _)) in colours.ops.iter().enumerate() {
             let mut counts = vec![0u64; buckets.count];
             let mut any = false;
@@ -80,7 +81,7 @@ pub fn render(input: &ReportInput, colours: &Colours) -> Result<Vec<u8>, ReportE
             .map_err(plot_err(NAME))?;
         for (outcome, fi, points) in &lines {
             let colour = rgb(colours.ops[*fi].1);
-            let width = if *outcome == OpOutcome::Ok { 2 } else { 1 };
+            let width = if *outcome == Outcome::Ok { 2 } else { 1 };
             chart
                 .draw_series(LineSeries::new(
                     points.iter().copied(),

@@ -4,10 +4,9 @@
 #![allow(dead_code)]
 
 use faultline_checker::history::{Event, EventType, History, Process};
-use faultline_reports::{
-    faults_from_history, operations_from_history, CheckerView, FailureView, PrefixStep,
-    ReportInput, Verdict,
-};
+use faultline_checker::results::PrefixStep;
+use faultline_checker::{CheckerResult, LinearizabilityFailure, RunResults, Verdict};
+use faultline_reports::ReportInput;
 use serde_json::{json, Value};
 
 /// A tiny deterministic generator (64-bit LCG), so fixtures need no RNG crate.
@@ -132,12 +131,12 @@ pub fn history(ops: usize, processes: u64, keys: u64, seed: u64) -> History {
 /// A valid run's report input.
 pub fn valid_input(ops: usize) -> ReportInput {
     let h = history(ops, 5, 3, 7);
-    ReportInput {
+    let results = RunResults {
         verdict: Verdict::Valid,
         title: "register, 5 nodes, partition + kill".into(),
         test_name: Some("register".into()),
         started_at: Some("2026-11-23T10:41:00Z".into()),
-        checkers: vec![CheckerView {
+        checkers: vec![CheckerResult {
             name: "linearizability".into(),
             verdict: Verdict::Valid,
             summary: "all 3 keys linearizable".into(),
@@ -152,10 +151,9 @@ pub fn valid_input(ops: usize) -> ReportInput {
         ]
         .into_iter()
         .collect(),
-        operations: operations_from_history(&h),
-        faults: faults_from_history(&h),
-        ..ReportInput::default()
-    }
+        ..RunResults::default()
+    };
+    ReportInput::new(results, &h)
 }
 
 /// The id of the op the invalid fixture blames: the first ok read invoked
@@ -166,7 +164,7 @@ pub fn culprit(input: &ReportInput) -> u64 {
         .iter()
         .find(|o| {
             o.f == "read"
-                && o.outcome == faultline_reports::OpOutcome::Ok
+                && o.outcome == faultline_checker::history::Outcome::Ok
                 && o.call_ns > 12_000 * MS
         })
         .map(|o| o.id)
@@ -177,8 +175,8 @@ pub fn culprit(input: &ReportInput) -> u64 {
 /// hostile text in the history to prove escaping.
 pub fn invalid_input(ops: usize) -> ReportInput {
     let mut input = valid_input(ops);
-    input.verdict = Verdict::Invalid;
-    input.title = "register <script>alert(1)</script>".into();
+    input.results.verdict = Verdict::Invalid;
+    input.results.title = "register <script>alert(1)</script>".into();
     let failing = culprit(&input);
     let op = input
         .operations
@@ -210,7 +208,7 @@ pub fn invalid_input(ops: usize) -> ReportInput {
             state: Some(format!("{}", o.id % 5)),
         })
         .collect();
-    input.checkers[0] = CheckerView {
+    input.results.checkers[0] = CheckerResult {
         name: "linearizability".into(),
         verdict: Verdict::Invalid,
         summary: format!(
@@ -219,7 +217,7 @@ pub fn invalid_input(ops: usize) -> ReportInput {
         ),
         findings: vec![format!("op {failing} read a value no write produced")],
     };
-    input.linearizability_failures = vec![FailureView {
+    input.results.linearizability_failures = vec![LinearizabilityFailure {
         key,
         failing_op_id: failing,
         prefix,
@@ -227,7 +225,17 @@ pub fn invalid_input(ops: usize) -> ReportInput {
         concurrent_op_ids: concurrent,
         text: "read returned </script><b>stale</b> but the register held 3".into(),
     }];
-    input.raft_violations = vec!["term 4: two leaders <n1> & <n3>".into()];
-    input.liveness_findings = vec!["no recovery: n3 did not converge within 5 s".into()];
+    input.results.checkers.push(CheckerResult {
+        name: "raft invariants".into(),
+        verdict: Verdict::Invalid,
+        summary: "1 violation(s)".into(),
+        findings: vec!["term 4: two leaders <n1> & <n3>".into()],
+    });
+    input.results.checkers.push(CheckerResult {
+        name: "liveness".into(),
+        verdict: Verdict::Invalid,
+        summary: "no recovery after the final heal".into(),
+        findings: vec!["no recovery: n3 did not converge within 5 s".into()],
+    });
     input
 }
