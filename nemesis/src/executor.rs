@@ -1,22 +1,22 @@
-//! The nemesis executor: walks a [`Schedule`] against a running
-//! [`SimCluster`], carrying out each step's [`Effect`]s between simulation
+//! The nemesis executor: walks a [`Schedule`] against a running cluster (a
+//! [`FaultTarget`]), carrying out each step's [`Effect`]s between simulation
 //! steps, and reports every action so the run can record it in the history
 //! under the `nemesis` process.
 //!
 //! | fault | start | stop |
 //! | --- | --- | --- |
-//! | partition | cut each link a grudge names, one way (`partition_oneway`) | repair every link |
-//! | kill | `Sim::crash` (power loss: unsynced writes lost) | `Sim::bounce` |
+//! | partition | cut each link a grudge names, one way | repair every link |
+//! | kill | crash (power loss: unsynced writes lost) | restart |
 //! | pause | close the node's pause gate | open it |
 //! | clock bump / strobe / skew | move the node's [`crate::clock::SimClock`] | reset it |
-//! | packet loss | turmoil link fail rate on every link of the node | rate 0 |
+//! | packet loss | loss rate on every link of the node | rate 0 |
 //! | packet delay | raise the links' latency (base + jitter) | restore it |
-//! | packet duplicate / reorder | the node transport's message fault switch | switch off |
+//! | packet duplicate / reorder | the node's [`crate::message_faults::MessageFaults`] | switch off |
 //! | disk corruption / I/O error | the node's [`crate::disk_faults::DiskFaults`] | clear, then restart nodes the faults killed |
 
-use crate::cluster::{host_name, SimCluster};
 use crate::fault::{Fault, FaultError};
 use crate::schedule::{Effect, FaultLedger, Schedule, Step};
+use crate::target::FaultTarget;
 use faultline_raft::NodeId;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -69,7 +69,7 @@ impl Executor {
     /// once its clients have drained, so no fault starts or ends mid-drain.
     pub fn poll(
         &mut self,
-        cluster: &mut SimCluster<'_>,
+        cluster: &mut dyn FaultTarget,
         now: Duration,
     ) -> Result<Vec<NemesisEvent>, FaultError> {
         let mut events = Vec::new();
@@ -89,7 +89,7 @@ impl Executor {
 
     /// Heals everything now (the schedule's final step), skipping whatever
     /// was still planned. Idempotent.
-    pub fn heal_all(&mut self, cluster: &mut SimCluster<'_>, now: Duration) -> Vec<NemesisEvent> {
+    pub fn heal_all(&mut self, cluster: &mut dyn FaultTarget, now: Duration) -> Vec<NemesisEvent> {
         if self.healed {
             return Vec::new();
         }
@@ -105,11 +105,11 @@ impl Executor {
 
     fn run_step(
         &mut self,
-        cluster: &mut SimCluster<'_>,
+        cluster: &mut dyn FaultTarget,
         step: &Step,
         now: Duration,
     ) -> Result<Vec<NemesisEvent>, FaultError> {
-        let leader = cluster.leader().map(|(id, _)| id);
+        let leader = cluster.leader();
         let effects = self.ledger.effects(&self.schedule, step, leader)?;
         let mut touched = Vec::new();
         for effect in &effects {
@@ -138,25 +138,27 @@ impl Executor {
     }
 }
 
-fn others(cluster: &SimCluster<'_>, node: NodeId) -> Vec<NodeId> {
-    cluster.ids().into_iter().filter(|&o| o != node).collect()
+fn others(cluster: &dyn FaultTarget, node: NodeId) -> Vec<NodeId> {
+    cluster
+        .node_ids()
+        .into_iter()
+        .filter(|&o| o != node)
+        .collect()
 }
 
-fn apply(cluster: &mut SimCluster<'_>, fault: &Fault, now: Duration) {
+fn apply(cluster: &mut dyn FaultTarget, fault: &Fault, now: Duration) {
     match fault {
         Fault::Partition { grudge, .. } => {
             for (&to, froms) in &grudge.drops {
                 for &from in froms {
-                    cluster.sim.partition_oneway(host_name(from), host_name(to));
+                    cluster.cut_link(from, to);
                 }
             }
         }
         Fault::Kill { nodes } => nodes.iter().for_each(|&n| cluster.crash(n)),
         Fault::Pause { nodes } => {
             for n in nodes {
-                if let Some(h) = cluster.handles().get(n) {
-                    h.pause.pause();
-                }
+                cluster.pause(*n);
             }
         }
         Fault::ClockBump { deltas_ms } => {
@@ -193,9 +195,7 @@ fn apply(cluster: &mut SimCluster<'_>, fault: &Fault, now: Duration) {
         Fault::PacketLoss { nodes, probability } => {
             for &n in nodes {
                 for o in others(cluster, n) {
-                    cluster
-                        .sim
-                        .set_link_fail_rate(host_name(n), host_name(o), *probability);
+                    cluster.set_link_loss(n, o, *probability);
                 }
             }
         }
@@ -207,15 +207,15 @@ fn apply(cluster: &mut SimCluster<'_>, fault: &Fault, now: Duration) {
             let max = Duration::from_millis(delay_ms + jitter_ms);
             for &n in nodes {
                 for o in others(cluster, n) {
-                    cluster
-                        .sim
-                        .set_link_max_message_latency(host_name(n), host_name(o), max);
+                    cluster.set_link_latency_max(n, o, max);
                 }
             }
         }
         Fault::PacketDuplicate { nodes, probability } => {
             for n in nodes {
-                cluster.set_message_faults(*n, *probability, 0.0, Duration::ZERO);
+                if let Some(m) = cluster.message_faults(*n) {
+                    m.set(*probability, 0.0, Duration::ZERO);
+                }
             }
         }
         Fault::PacketReorder {
@@ -224,12 +224,9 @@ fn apply(cluster: &mut SimCluster<'_>, fault: &Fault, now: Duration) {
             delay_ms_max,
         } => {
             for n in nodes {
-                cluster.set_message_faults(
-                    *n,
-                    0.0,
-                    *probability,
-                    Duration::from_millis(*delay_ms_max),
-                );
+                if let Some(m) = cluster.message_faults(*n) {
+                    m.set(0.0, *probability, Duration::from_millis(*delay_ms_max));
+                }
             }
         }
         Fault::DiskCorruption { nodes, probability } => {
@@ -249,15 +246,13 @@ fn apply(cluster: &mut SimCluster<'_>, fault: &Fault, now: Duration) {
     }
 }
 
-fn undo(cluster: &mut SimCluster<'_>, fault: &Fault, now: Duration) {
+fn undo(cluster: &mut dyn FaultTarget, fault: &Fault, now: Duration) {
     match fault {
-        Fault::Partition { .. } => cluster.heal(),
+        Fault::Partition { .. } => cluster.heal_links(),
         Fault::Kill { nodes } => nodes.iter().for_each(|&n| cluster.restart(n)),
         Fault::Pause { nodes } => {
             for n in nodes {
-                if let Some(h) = cluster.handles().get(n) {
-                    h.pause.resume();
-                }
+                cluster.resume(*n);
             }
         }
         Fault::ClockBump { deltas_ms } => reset_clocks(cluster, deltas_ms.keys(), now),
@@ -266,25 +261,23 @@ fn undo(cluster: &mut SimCluster<'_>, fault: &Fault, now: Duration) {
         Fault::PacketLoss { nodes, .. } => {
             for &n in nodes {
                 for o in others(cluster, n) {
-                    cluster
-                        .sim
-                        .set_link_fail_rate(host_name(n), host_name(o), 0.0);
+                    cluster.set_link_loss(n, o, 0.0);
                 }
             }
         }
         Fault::PacketDelay { nodes, .. } => {
-            let max = cluster.config().latency.1;
+            let max = cluster.link_latency_max_nominal();
             for &n in nodes {
                 for o in others(cluster, n) {
-                    cluster
-                        .sim
-                        .set_link_max_message_latency(host_name(n), host_name(o), max);
+                    cluster.set_link_latency_max(n, o, max);
                 }
             }
         }
         Fault::PacketDuplicate { nodes, .. } | Fault::PacketReorder { nodes, .. } => {
             for n in nodes {
-                cluster.set_message_faults(*n, 0.0, 0.0, Duration::ZERO);
+                if let Some(m) = cluster.message_faults(*n) {
+                    m.set(0.0, 0.0, Duration::ZERO);
+                }
             }
         }
         Fault::DiskCorruption { nodes, .. } | Fault::DiskIoError { nodes, .. } => {
@@ -299,7 +292,7 @@ fn undo(cluster: &mut SimCluster<'_>, fault: &Fault, now: Duration) {
 }
 
 fn reset_clocks<'a>(
-    cluster: &SimCluster<'_>,
+    cluster: &dyn FaultTarget,
     nodes: impl Iterator<Item = &'a NodeId>,
     now: Duration,
 ) {
@@ -311,29 +304,25 @@ fn reset_clocks<'a>(
 }
 
 /// Undoes every kind of fault on every node, whatever the ledger says.
-fn restore_everything(cluster: &mut SimCluster<'_>, now: Duration) {
-    cluster.heal();
-    let ids: BTreeSet<NodeId> = cluster.ids().into_iter().collect();
-    let max = cluster.config().latency.1;
+fn restore_everything(cluster: &mut dyn FaultTarget, now: Duration) {
+    cluster.heal_links();
+    let ids: BTreeSet<NodeId> = cluster.node_ids().into_iter().collect();
+    let max = cluster.link_latency_max_nominal();
     for &n in &ids {
         cluster.restart(n);
-        if let Some(h) = cluster.handles().get(&n) {
-            h.pause.resume();
-        }
+        cluster.resume(n);
         if let Some(c) = cluster.clock(n) {
             c.reset(now);
         }
         if let Some(d) = cluster.disk_faults(n) {
             d.clear();
         }
-        cluster.set_message_faults(n, 0.0, 0.0, Duration::ZERO);
+        if let Some(m) = cluster.message_faults(n) {
+            m.set(0.0, 0.0, Duration::ZERO);
+        }
         for o in others(cluster, n) {
-            cluster
-                .sim
-                .set_link_fail_rate(host_name(n), host_name(o), 0.0);
-            cluster
-                .sim
-                .set_link_max_message_latency(host_name(n), host_name(o), max);
+            cluster.set_link_loss(n, o, 0.0);
+            cluster.set_link_latency_max(n, o, max);
         }
         cluster.revive(n);
     }

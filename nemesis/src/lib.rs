@@ -1,30 +1,26 @@
 //! # faultline-nemesis
 //!
-//! The simulated cluster and the faults that strike it. Raft nodes from
-//! `faultline-raft` run inside turmoil hosts on a simulated network, disk and
-//! per-node clock; a nemesis moves those at chosen moments.
+//! The faults that strike a cluster, and the seams they enter through. This
+//! crate never runs a cluster itself: the executor acts on a
+//! [`target::FaultTarget`], which the simulated cluster of `faultline-sim`
+//! implements.
 //!
-//! * The world the nodes see: [`net`] (turmoil TCP behind the node's
-//!   `Network` seam), [`clock`] (a skewable per-node clock), [`disk`] (the
-//!   write-ahead log on turmoil's filesystem shim, so a crash drops unsynced
-//!   writes) and [`disk_faults`] (injected corruption and I/O errors).
-//! * [`cluster`]: builds N nodes with durable storage and drives the
-//!   simulation; crash, restart, partition and heal; [`observer`] checks
-//!   Raft's invariants across nodes after every step; [`node_log`] writes
-//!   each node's `tracing` events to its own log.
-//! * The nemesis: [`fault`] (the catalogue of fault kinds), [`grudge`]
+//! * The catalogue and the plan: [`fault`] (the kinds of fault), [`grudge`]
 //!   (partition shapes), [`plan`] and [`schedule`] (when which fault
-//!   strikes whom, from a seed) and [`executor`] (applies and undoes them).
+//!   strikes whom, from a seed) and [`executor`] (applies and undoes them
+//!   through [`target`]).
+//! * The faulty seams a node is built with: [`clock`] (a skewable per-node
+//!   clock behind the node's `Clock`), [`disk_faults`] (injected corruption
+//!   and I/O errors behind its `Disk`) and [`message_faults`] (duplication
+//!   and reordering behind its outbound-message seam), each seeded from the
+//!   run's seed.
 
 pub mod clock;
-pub mod cluster;
-pub mod disk;
 pub mod disk_faults;
 pub mod executor;
 pub mod fault;
 pub mod grudge;
-pub mod net;
-pub mod node_log;
-pub mod observer;
+pub mod message_faults;
 pub mod plan;
 pub mod schedule;
+pub mod target;

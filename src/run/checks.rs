@@ -5,19 +5,19 @@
 //! checkers' by the one rule of [`faultline_checker::verdict`].
 //!
 //! When the disk nemesis destroyed data a node had synced (see
-//! [`super::data_loss`]), Raft's stable-storage assumption no longer holds
+//! [`faultline_sim::data_loss`]), Raft's stable-storage assumption no longer holds
 //! from that moment: a safety failure that only shows after it is reported
 //! as `unknown` with the loss named, never as `invalid` (the linearizability
 //! checker re-checks the history before the loss, so a real bug before it
 //! still makes the run invalid).
 
 use super::config::RunConfig;
-use super::data_loss::DataLoss;
 use super::sim::SimOutput;
 use faultline_checker::history::History;
 use faultline_checker::{
     check_history, CheckOptions, CheckerResult, ModelKind, RunResults, Verdict,
 };
+use faultline_sim::data_loss::DataLoss;
 use faultline_workloads::CheckerModel;
 use serde_json::Value;
 use std::time::Duration;
@@ -195,7 +195,7 @@ fn excuse(view: &mut CheckerResult, losses: &[DataLoss]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use faultline_nemesis::observer::Violation;
+    use faultline_sim::observer::Violation;
     use std::collections::BTreeMap;
 
     /// A kv history: key 1 written 1 (ok), then read at `read_ns` returning

@@ -7,9 +7,9 @@
 //! fresh client session (Jepsen's rule: an `info` process never issues again).
 
 use faultline_checker::history::Outcome;
-use faultline_nemesis::net::TurmoilNetwork;
 use faultline_raft::kv::KvReply;
 use faultline_raft::node::{ClientConfig, ClientError, KvClient, OpResult};
+use faultline_sim::net::TurmoilNetwork;
 use faultline_workloads::encoding::ok_value;
 use faultline_workloads::{Generator, KvRequest, Next, Op, Recorder, WorkloadKind};
 use serde_json::Value;

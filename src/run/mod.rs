@@ -7,7 +7,6 @@
 pub mod checks;
 pub mod clients;
 pub mod config;
-pub mod data_loss;
 pub mod sim;
 pub mod stats;
 

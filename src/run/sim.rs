@@ -5,15 +5,15 @@
 
 use super::clients::{lock, run_workers, ClientSetup, Shared};
 use super::config::RunConfig;
-use super::data_loss::{DataLoss, DataLossTracker};
 use faultline_checker::history::History;
-use faultline_nemesis::cluster::{ClusterConfig, SimCluster};
 use faultline_nemesis::executor::Executor;
-use faultline_nemesis::node_log::NodeLog;
-use faultline_nemesis::observer::Violation;
 use faultline_nemesis::schedule::{Schedule, ScheduleConfig};
 use faultline_raft::node::ClientConfig;
 use faultline_raft::NodeId;
+use faultline_sim::cluster::{ClusterConfig, SimCluster};
+use faultline_sim::data_loss::{DataLoss, DataLossTracker};
+use faultline_sim::node_log::NodeLog;
+use faultline_sim::observer::Violation;
 use faultline_workloads::{build_workload, Generator, GeneratorConfig, Phase, WorkloadConfig};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -342,7 +342,9 @@ fn counters(cluster: &SimCluster<'_>) -> BTreeMap<String, u64> {
         *c.entry("step_errors".to_string()).or_default() += s.step_errors;
         *c.entry("connect_failures".to_string()).or_default() += s.connect_failures;
         *c.entry("stalls_detected".to_string()).or_default() += s.stalls_detected;
-        let (duplicated, held) = h.message_faults.injected();
+        let (duplicated, held) = cluster
+            .message_faults(o.id)
+            .map_or((0, 0), |m| m.injected());
         *c.entry("messages_duplicated".to_string()).or_default() += duplicated;
         *c.entry("messages_held_back".to_string()).or_default() += held;
         let max_term: &mut u64 = c.entry("max_term".to_string()).or_default();

@@ -43,9 +43,9 @@ use crate::core::api::{Config, Input, ProposalOutcome, ReadOutcome};
 use crate::core::{CoreError, Raft};
 use crate::kv::{KvCommand, KvError, KvOp, KvReply, KvStateMachine, SessionLimits};
 use crate::node::clock::{wait_until_resumed, Clock, PauseGate};
-use crate::node::message_faults::MessageFaults;
 use crate::node::network::Network;
 use crate::node::observe::ObservationHandle;
+use crate::node::outbound::{OutboundFaults, SendAsIs};
 use crate::node::protocol::{ClientResponse, ResponseBody};
 use crate::node::stats::NodeStats;
 use crate::node::transport::{
@@ -133,8 +133,9 @@ pub struct NodeHandles {
     pub observation: ObservationHandle,
     /// Transport and driver counters (kept across restarts).
     pub stats: Arc<NodeStats>,
-    /// Outbound message duplication and reordering (the packet nemesis).
-    pub message_faults: MessageFaults,
+    /// Outbound message duplication and reordering (the packet nemesis;
+    /// [`SendAsIs`] unless set with [`NodeHandles::with_outbound_faults`]).
+    pub outbound: Arc<dyn OutboundFaults>,
 }
 
 impl std::fmt::Debug for NodeHandles {
@@ -154,8 +155,14 @@ impl NodeHandles {
             pause: PauseGate::new(),
             observation: ObservationHandle::new(id),
             stats: Arc::new(NodeStats::default()),
-            message_faults: MessageFaults::new(id ^ 0x6d73_6766),
+            outbound: Arc::new(SendAsIs),
         }
+    }
+
+    /// The same handles with `outbound` deciding each message's fate.
+    pub fn with_outbound_faults(mut self, outbound: Arc<dyn OutboundFaults>) -> Self {
+        self.outbound = outbound;
+        self
     }
 }
 
@@ -340,7 +347,7 @@ struct Driver<S: LogStorage> {
     links: Option<PeerLinks>,
     stats: Arc<NodeStats>,
     observation: ObservationHandle,
-    message_faults: MessageFaults,
+    outbound: Arc<dyn OutboundFaults>,
     snapshot_every_entries: u64,
     last_snapshot_index: LogIndex,
     max_pending_requests: usize,
@@ -407,7 +414,7 @@ impl<S: LogStorage> Driver<S> {
             links: None,
             stats: handles.stats.clone(),
             observation: handles.observation.clone(),
-            message_faults: handles.message_faults.clone(),
+            outbound: handles.outbound.clone(),
             snapshot_every_entries: config.snapshot_every_entries,
             last_snapshot_index,
             max_pending_requests: config.max_pending_requests.max(1),
@@ -520,7 +527,7 @@ impl<S: LogStorage> Driver<S> {
             if let Some(links) = &self.links {
                 for msg in out.messages {
                     NodeStats::bump(&self.stats.raft_messages_sent);
-                    let fate = self.message_faults.decide();
+                    let fate = self.outbound.decide();
                     for _ in 1..fate.copies {
                         links.send(msg.clone());
                     }

@@ -3,7 +3,7 @@
 //!
 //! Enabled by the cargo feature `node` (the consensus core itself never
 //! depends on tokio). The same code runs on plain tokio ([`TokioNetwork`],
-//! [`TokioClock`]) and inside turmoil (`faultline_nemesis::net::TurmoilNetwork`,
+//! [`TokioClock`]) and inside turmoil (`faultline_sim::net::TurmoilNetwork`,
 //! `faultline_nemesis::clock::SimClock`).
 //!
 //! # Running a cluster under turmoil
@@ -41,15 +41,17 @@
 //! Modules: [`driver`] (the loop and the order of effects), [`transport`]
 //! (peer links, listener), [`codec`] and [`wire`] (frames), [`protocol`]
 //! (client requests and answers), [`client`] (outcomes), [`clock`] (time
-//! and the pause gate), [`observe`], [`stats`], [`network`] (the seam).
+//! and the pause gate), [`observe`], [`stats`], and the seams to the world
+//! outside: [`network`] (sockets), [`clock`] (time, pause) and
+//! [`outbound`] (the fate of each outbound message, for message faults).
 
 pub mod client;
 pub mod clock;
 pub mod codec;
 pub mod driver;
-pub mod message_faults;
 pub mod network;
 pub mod observe;
+pub mod outbound;
 pub mod protocol;
 pub mod queue;
 pub mod shared_storage;
@@ -60,9 +62,9 @@ pub mod wire;
 pub use client::{ClientConfig, ClientError, KvClient, OpResult};
 pub use clock::{Clock, PauseGate, TokioClock};
 pub use driver::{run_node, run_node_on, NodeConfig, NodeError, NodeHandles, NODE_SPAN};
-pub use message_faults::MessageFaults;
 pub use network::{Network, TokioNetwork};
 pub use observe::{AppliedEntry, NodeObservation, ObservationHandle};
+pub use outbound::{Fate, OutboundFaults, SendAsIs};
 pub use protocol::{ClientRequest, ClientResponse, ResponseBody};
 pub use shared_storage::SharedStorage;
 pub use stats::{NodeStats, NodeStatsSnapshot};

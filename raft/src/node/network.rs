@@ -2,7 +2,7 @@
 //! and client need, as a trait with one implementation per runtime.
 //!
 //! [`TokioNetwork`] (here) uses real TCP sockets; the turmoil implementation
-//! lives in `faultline-nemesis` (`nemesis/src/net.rs`) so that this crate
+//! lives in `faultline-sim` (`sim/src/net.rs`) so that this crate
 //! never depends on the simulator. Both hand out streams already split into
 //! a read half and a write half, so that a reader task and a writer can work
 //! on one connection independently.

@@ -3,11 +3,11 @@
 //! comes back with its durable log and term, then catches up.
 
 use faultline_nemesis::clock::SimClock;
-use faultline_nemesis::disk::TurmoilDisk;
-use faultline_nemesis::net::TurmoilNetwork;
 use faultline_raft::node::{run_node, ClientConfig, KvClient, NodeConfig, NodeHandles};
 use faultline_raft::storage::Wal;
 use faultline_raft::{NodeId, Role};
+use faultline_sim::disk::TurmoilDisk;
+use faultline_sim::net::TurmoilNetwork;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -5,12 +5,12 @@
 //! power losses at random points with torn writes and random flushes always
 //! recover a prefix of the writes that holds everything synced.
 
-use faultline_nemesis::disk::TurmoilDisk;
 use faultline_raft::storage::conformance::{run_all, test_entry, StorageFactory};
 use faultline_raft::storage::{
     LogState, LogStorage, RecoveredState, StorageError, Wal, WalOptions,
 };
 use faultline_raft::{Entry, HardState, Membership, Snapshot, SnapshotMeta};
+use faultline_sim::disk::TurmoilDisk;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::sync::{Arc, Mutex};

@@ -18,15 +18,17 @@
 //! calling thread, so the lines come out in simulation order and the logs
 //! are as deterministic as the run.
 //!
-//! The routing is done by one process-wide `tracing` subscriber, installed
-//! on first use, that hands each event to the log captured on the emitting
-//! thread (if any). A thread-scoped subscriber (`set_default`) would be
+//! The routing is done by one process-wide `tracing` layer, [`router`],
+//! that hands each event to the log captured on the emitting thread (if
+//! any). A library must not install a global subscriber, so the program
+//! does, with [`install`]: the binary at start-up, a test before capturing. A
+//! thread-scoped subscriber (`set_default`) would be
 //! simpler but loses events when other threads emit them first: `tracing`
 //! caches each call site's interest process-wide, and a call site first
 //! reached on a thread without a subscriber can stay disabled for all.
 
-use crate::clock::{true_now, SimClock};
 use crate::cluster::SimCluster;
+use faultline_nemesis::clock::{true_now, SimClock};
 use faultline_raft::node::{NodeHandles, NODE_SPAN};
 use faultline_raft::NodeId;
 use serde_json::Value;
@@ -116,10 +118,18 @@ impl NodeLog {
 
     /// Routes the nodes' events (the faultline crates at debug level and
     /// above) emitted on this thread into this log until the guard is
-    /// dropped. Fails only if another global `tracing` subscriber was
-    /// installed first.
+    /// dropped. Fails if no [`router`] was installed as (part of) the
+    /// global `tracing` subscriber: the log would stay empty.
     pub fn capture(&self) -> Result<CaptureGuard, String> {
-        install_router()?;
+        if !ROUTER_BUILT.load(std::sync::atomic::Ordering::Relaxed)
+            || !tracing::dispatcher::has_been_set()
+        {
+            return Err(
+                "node logs are not routed: install faultline_sim::node_log::router() \
+                        in the global tracing subscriber first"
+                    .into(),
+            );
+        }
         let previous = CAPTURING.with(|c| c.replace(Some(self.clone())));
         Ok(CaptureGuard { previous })
     }
@@ -190,15 +200,33 @@ impl Drop for CaptureGuard {
     }
 }
 
-/// Installs the process-wide router once.
-fn install_router() -> Result<(), String> {
+/// Whether [`router`] was called (a capture without it would stay empty).
+static ROUTER_BUILT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The `tracing` layer that routes node events to the captured logs, with
+/// its filter (the faultline crates at debug level and above). Install it
+/// once per process in the global subscriber, e.g.
+/// `tracing::subscriber::set_global_default(registry().with(router()))`.
+pub fn router<S>() -> impl Layer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    ROUTER_BUILT.store(true, std::sync::atomic::Ordering::Relaxed);
+    let targets = Targets::new()
+        .with_target("faultline_raft", Level::DEBUG)
+        .with_target("faultline_nemesis", Level::DEBUG)
+        .with_target("faultline_sim", Level::DEBUG);
+    NodeLogLayer.with_filter(targets)
+}
+
+/// Installs a global subscriber made of [`router`] alone, once per process
+/// (the binary calls it at start-up; tests that capture logs call it too). Fails if
+/// another global subscriber was installed first.
+pub fn install() -> Result<(), String> {
     static INSTALLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     INSTALLED
         .get_or_init(|| {
-            let targets = Targets::new()
-                .with_target("faultline_raft", Level::DEBUG)
-                .with_target("faultline_nemesis", Level::DEBUG);
-            let subscriber = tracing_subscriber::registry().with(NodeLogLayer.with_filter(targets));
+            let subscriber = tracing_subscriber::registry().with(router());
             tracing::subscriber::set_global_default(subscriber)
                 .map_err(|e| format!("cannot route node logs: {e}"))
         })

@@ -4,13 +4,13 @@
 //! clock drives the tick rate.
 
 use faultline_nemesis::clock::{SimClock, RATE_PPM_NOMINAL};
-use faultline_nemesis::net::TurmoilNetwork;
-use faultline_nemesis::node_log::NodeLog;
 use faultline_raft::node::{
     run_node, ClientConfig, KvClient, NodeConfig, NodeHandles, SharedStorage,
 };
 use faultline_raft::storage::MemStorage;
 use faultline_raft::{NodeId, ReadMode, Role};
+use faultline_sim::net::TurmoilNetwork;
+use faultline_sim::node_log::NodeLog;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -170,6 +170,7 @@ fn a_paused_leader_is_replaced_and_rejoins_as_a_follower_when_resumed() {
     let mut c = cluster(12, 0);
     let (observed, peers) = (c.handles.clone(), c.peers.clone());
     let log = NodeLog::new(c.clocks.clone());
+    faultline_sim::node_log::install().expect("install the node-log router");
     let _capture = log.capture().expect("route node logs");
     c.sim.client("client", async move {
         let mut client = KvClient::new(TurmoilNetwork, ClientConfig::new(peers), 2);

@@ -8,8 +8,8 @@
 
 mod support;
 
-use faultline_nemesis::cluster::ClusterConfig;
 use faultline_raft::NodeId;
+use faultline_sim::cluster::ClusterConfig;
 use rand::Rng;
 use std::time::Duration;
 use support::{config, Lab, Ticket};

@@ -1,4 +1,5 @@
-//! Message faults for the packet nemesis: a per-node switch that makes the
+//! Message faults for the packet nemesis: a per-node switch, plugged into
+//! the node's outbound-message seam ([`OutboundFaults`]), that makes the
 //! driver send some outbound Raft messages twice (duplication) or hold some
 //! back for a while so later ones overtake them (reordering). TCP itself
 //! never duplicates or reorders, but a Raft node must tolerate both from
@@ -6,9 +7,11 @@
 //! at the message level.
 //!
 //! The switch is created with the node's other handles (outside a turmoil
-//! host factory) and draws from its own seeded RNG: the same seed gives the
-//! same faults.
+//! host factory) and draws from its own RNG, seeded from the run's seed and
+//! the node's id: the same run seed gives the same faults, another gives
+//! others.
 
+use faultline_raft::node::{Fate, OutboundFaults};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,15 +27,6 @@ struct State {
     held: u64,
 }
 
-/// What to do with one outbound message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fate {
-    /// Send it this many times (1 or 2).
-    pub copies: u32,
-    /// Hold it back this long before queueing it (`None`: send now).
-    pub hold: Option<Duration>,
-}
-
 /// A shared, cloneable switch for one node's message faults.
 #[derive(Debug, Clone)]
 pub struct MessageFaults {
@@ -40,7 +34,7 @@ pub struct MessageFaults {
 }
 
 impl MessageFaults {
-    /// No faults; randomness from `seed`.
+    /// No faults; randomness from `seed` (derive it from the run's seed).
     pub fn new(seed: u64) -> Self {
         MessageFaults {
             state: Arc::new(Mutex::new(State {
@@ -68,14 +62,18 @@ impl MessageFaults {
         s.reorder_delay_max = reorder_delay_max;
     }
 
-    /// The fate of the next outbound message.
-    pub fn decide(&self) -> Fate {
+    /// (messages duplicated, messages held back) so far.
+    pub fn injected(&self) -> (u64, u64) {
+        let s = self.lock();
+        (s.duplicated, s.held)
+    }
+}
+
+impl OutboundFaults for MessageFaults {
+    fn decide(&self) -> Fate {
         let mut s = self.lock();
         if s.duplicate <= 0.0 && s.reorder <= 0.0 {
-            return Fate {
-                copies: 1,
-                hold: None,
-            };
+            return Fate::AS_IS;
         }
         let (dup, reorder) = (s.duplicate, s.reorder);
         let copies = if dup > 0.0 && s.rng.gen_bool(dup) {
@@ -93,12 +91,6 @@ impl MessageFaults {
         };
         Fate { copies, hold }
     }
-
-    /// (messages duplicated, messages held back) so far.
-    pub fn injected(&self) -> (u64, u64) {
-        let s = self.lock();
-        (s.duplicated, s.held)
-    }
 }
 
 #[cfg(test)]
@@ -108,13 +100,7 @@ mod tests {
     #[test]
     fn off_by_default_and_seeded_when_on() {
         let f = MessageFaults::new(7);
-        assert_eq!(
-            f.decide(),
-            Fate {
-                copies: 1,
-                hold: None
-            }
-        );
+        assert_eq!(f.decide(), Fate::AS_IS);
         f.set(0.5, 0.5, Duration::from_millis(30));
         let a: Vec<Fate> = (0..50).map(|_| f.decide()).collect();
         let g = MessageFaults::new(7);
@@ -127,12 +113,6 @@ mod tests {
             .iter()
             .all(|x| x.hold.is_none_or(|d| d <= Duration::from_millis(30))));
         f.set(0.0, 0.0, Duration::ZERO);
-        assert_eq!(
-            f.decide(),
-            Fate {
-                copies: 1,
-                hold: None
-            }
-        );
+        assert_eq!(f.decide(), Fate::AS_IS);
     }
 }

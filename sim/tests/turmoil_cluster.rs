@@ -3,10 +3,10 @@
 //! which writes succeed again through the same client library.
 
 use faultline_nemesis::clock::SimClock;
-use faultline_nemesis::net::TurmoilNetwork;
 use faultline_raft::node::{run_node, ClientConfig, KvClient, NodeConfig, NodeHandles};
 use faultline_raft::storage::MemStorage;
 use faultline_raft::{NodeId, Role};
+use faultline_sim::net::TurmoilNetwork;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};

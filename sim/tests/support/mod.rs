@@ -14,11 +14,11 @@
 
 #![allow(dead_code)] // Each test binary uses its own subset of the harness.
 
-use faultline_nemesis::cluster::{host_name, ClusterConfig, SimCluster};
-use faultline_nemesis::net::TurmoilNetwork;
 use faultline_raft::kv::{KvOp, KvReply};
 use faultline_raft::node::{ClientConfig, KvClient, OpResult};
 use faultline_raft::{LogIndex, NodeId, Role, Term};
+use faultline_sim::cluster::{host_name, ClusterConfig, SimCluster};
+use faultline_sim::net::TurmoilNetwork;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -6,10 +6,10 @@
 //! legitimately lose committed data, or stay down, together with a lagging
 //! majority. A violation that follows such a loss is therefore not
 //! attributable to the Raft implementation; [`DataLossTracker`] records when
-//! it happened so the checkers can tell the two apart (see
-//! [`super::checks`]).
+//! it happened so the checkers can tell the two apart (the binary's
+//! `run::checks` uses it).
 
-use faultline_nemesis::cluster::SimCluster;
+use crate::cluster::SimCluster;
 use faultline_raft::NodeId;
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -5,7 +5,7 @@
 
 mod support;
 
-use faultline_nemesis::cluster::SimCluster;
+use faultline_sim::cluster::SimCluster;
 use std::time::Duration;
 use support::assert_no_violations;
 

@@ -12,11 +12,14 @@
 //! `bounce` exist only on `Sim`): call [`SimCluster::step`] in a loop and act
 //! between steps.
 
-use crate::clock::SimClock;
+mod fault_target;
+
 use crate::disk::TurmoilDisk;
-use crate::disk_faults::{DiskFaults as DiskFaultSwitch, FaultyDisk};
 use crate::net::TurmoilNetwork;
 use crate::observer::{Observer, ObserverConfig, Violation};
+use faultline_nemesis::clock::SimClock;
+use faultline_nemesis::disk_faults::{DiskFaults as DiskFaultSwitch, FaultyDisk};
+use faultline_nemesis::message_faults::MessageFaults;
 use faultline_raft::node::{run_node, NodeConfig, NodeHandles};
 use faultline_raft::storage::{MemStorage, Wal};
 use faultline_raft::{Config, NodeId, Role, Term};
@@ -118,6 +121,7 @@ pub struct SimCluster<'a> {
     handles: BTreeMap<NodeId, NodeHandles>,
     clocks: BTreeMap<NodeId, SimClock>,
     disks: BTreeMap<NodeId, DiskFaultSwitch>,
+    messages: BTreeMap<NodeId, MessageFaults>,
     down: BTreeSet<NodeId>,
     observer: Observer,
 }
@@ -136,7 +140,7 @@ impl<'a> SimCluster<'a> {
         }
         let mut builder = turmoil::Builder::new();
         builder
-            .epoch(UNIX_EPOCH + crate::clock::WALL_EPOCH)
+            .epoch(UNIX_EPOCH + faultline_nemesis::clock::WALL_EPOCH)
             .simulation_duration(config.sim_duration)
             .tick_duration(config.step)
             .min_message_latency(config.latency.0)
@@ -156,10 +160,14 @@ impl<'a> SimCluster<'a> {
         let mut handles = BTreeMap::new();
         let mut clocks = BTreeMap::new();
         let mut disks = BTreeMap::new();
+        let mut messages = BTreeMap::new();
         for &id in &ids {
             let clock = SimClock::new();
-            let h = NodeHandles::new(id, Arc::new(clock.clone()));
             let node = node_config(&config, id, &peers);
+            let message_faults = MessageFaults::new(node.seed ^ 0x6d73_6766);
+            let h = NodeHandles::new(id, Arc::new(clock.clone()))
+                .with_outbound_faults(Arc::new(message_faults.clone()));
+            messages.insert(id, message_faults);
             let disk = DiskFaultSwitch::new(node.seed ^ 0xd15c);
             register_host(&mut sim, config.storage, node, h.clone(), disk.clone());
             handles.insert(id, h);
@@ -174,6 +182,7 @@ impl<'a> SimCluster<'a> {
             handles,
             clocks,
             disks,
+            messages,
             down: BTreeSet::new(),
         })
     }
@@ -208,19 +217,9 @@ impl<'a> SimCluster<'a> {
         self.disks.get(&id)
     }
 
-    /// Sets node `id`'s outbound Raft message faults: each message is sent
-    /// twice with probability `duplicate`, and held back for up to
-    /// `reorder_delay` with probability `reorder` (so later ones overtake it).
-    pub fn set_message_faults(
-        &self,
-        id: NodeId,
-        duplicate: f64,
-        reorder: f64,
-        reorder_delay: Duration,
-    ) {
-        if let Some(h) = self.handles.get(&id) {
-            h.message_faults.set(duplicate, reorder, reorder_delay);
-        }
+    /// Node `id`'s outbound message fault switch (the packet nemesis flips it).
+    pub fn message_faults(&self, id: NodeId) -> Option<&MessageFaults> {
+        self.messages.get(&id)
     }
 
     /// Simulated time since the start.

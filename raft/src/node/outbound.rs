@@ -1,0 +1,45 @@
+//! The outbound-message seam: before the driver queues each Raft message
+//! for a peer it asks an [`OutboundFaults`] what to do with it: send it once
+//! (always, in production), twice (duplication) or later (so that later
+//! messages overtake it: reordering). TCP never duplicates or reorders, but
+//! a Raft node must tolerate both from retries, reconnects and stale
+//! connections, so the packet nemesis injects them here.
+//!
+//! This crate ships only [`SendAsIs`]; the seeded fault switch lives with the
+//! other faults in `faultline-nemesis`, as the faulty disk does.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+/// What to do with one outbound message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fate {
+    /// Send it this many times (1 or more).
+    pub copies: u32,
+    /// Hold it back this long before queueing it (`None`: send now).
+    pub hold: Option<Duration>,
+}
+
+impl Fate {
+    /// Send the message once, now.
+    pub const AS_IS: Fate = Fate {
+        copies: 1,
+        hold: None,
+    };
+}
+
+/// Decides the fate of each outbound Raft message of one node.
+pub trait OutboundFaults: Debug + Send + Sync + 'static {
+    /// The fate of the next outbound message.
+    fn decide(&self) -> Fate;
+}
+
+/// No faults: every message is sent once, at once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SendAsIs;
+
+impl OutboundFaults for SendAsIs {
+    fn decide(&self) -> Fate {
+        Fate::AS_IS
+    }
+}
