@@ -63,6 +63,12 @@ pub fn first_difference(stored: &str, new: &str) -> Option<(usize, String, Strin
 /// Runs `faultline replay`.
 pub fn run(args: ReplayArgs) -> Result<Exit, CliError> {
     let config = read_config(&args.run_dir)?;
+    config.validate().map_err(|e| {
+        CliError::bad_input(format!(
+            "{}: {e}",
+            args.run_dir.join(store::CONFIG_JSON).display()
+        ))
+    })?;
     let stored_path = args.run_dir.join(store::HISTORY_CSV);
     let stored = std::fs::read_to_string(&stored_path)
         .map_err(|e| CliError::bad_input(format!("{}: cannot read: {e}", stored_path.display())))?;
@@ -74,6 +80,10 @@ pub fn run(args: ReplayArgs) -> Result<Exit, CliError> {
     let outcome =
         execute(&config, &args.store, &mut |line| println!("{line}")).map_err(|e| match e {
             RunError::Config(m) => CliError::bad_input(format!(
+                "{}: {m}",
+                args.run_dir.join(store::CONFIG_JSON).display()
+            )),
+            RunError::Refused(m) => CliError::bad_input(format!(
                 "{}: {m}",
                 args.run_dir.join(store::CONFIG_JSON).display()
             )),

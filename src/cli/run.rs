@@ -15,7 +15,7 @@ use faultline_raft::ReadMode;
 use faultline_workloads::WorkloadKind;
 
 use super::exit::{CliError, Exit};
-use crate::run::config::RunConfig;
+use crate::run::config::{RunConfig, SimSettings};
 use crate::run::{execute, RunError};
 
 /// `faultline run`: the run's arguments and where to report its outcome.
@@ -37,52 +37,48 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
     /// Cluster size (1 to 9).
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(long, value_name = "N", default_value_t = defaults().nodes)]
     pub nodes: usize,
     /// The workload: register, kv, set or append.
-    #[arg(long, value_name = "NAME", default_value = "kv")]
+    #[arg(long, value_name = "NAME", default_value_t = defaults().workload.to_string())]
     pub workload: String,
     /// Fault kinds, a comma list: `all`, `none`, families (partition,
     /// process, clock, packet, disk), kinds (partition-one, kill-leader,
     /// clock-bump, packet-loss, disk-io-error, ...) or partition shapes.
-    #[arg(long, value_name = "LIST", default_value = "all")]
+    #[arg(long, value_name = "LIST", default_value_t = defaults().nemesis_arg())]
     pub nemesis: String,
     /// Targets for targeted faults, a comma list of one, minority, majority,
     /// all, leader.
-    #[arg(
-        long,
-        value_name = "LIST",
-        default_value = "one,minority,majority,all,leader"
-    )]
+    #[arg(long, value_name = "LIST", default_value_t = defaults().nemesis_targets_arg())]
     pub nemesis_targets: String,
     /// Seconds between nemesis actions (simulated).
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = defaults().nemesis_interval_ms as f64 / 1000.0)]
     pub nemesis_interval: f64,
     /// The most faults in effect at once, at most one per family (1: each
     /// fault stops before the next starts; 2 or more: compound faults such
     /// as a partition during a crash).
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = defaults().nemesis_overlap)]
     pub nemesis_overlap: usize,
     /// Concurrent client workers.
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(long, value_name = "N", default_value_t = defaults().concurrency)]
     pub concurrency: usize,
     /// Client ops per simulated second, over all workers.
-    #[arg(long, value_name = "OPS", default_value_t = 20.0)]
+    #[arg(long, value_name = "OPS", default_value_t = defaults().rate_per_s)]
     pub rate: f64,
     /// Length of the main phase in simulated seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    #[arg(long, value_name = "SECS", default_value_t = defaults().time_limit_s)]
     pub time_limit: u64,
     /// Quiet period after the final heal, in simulated seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    #[arg(long, value_name = "SECS", default_value_t = defaults().quiet_s)]
     pub quiet: u64,
     /// How reads are made linearizable: read-index or lease.
-    #[arg(long, value_name = "MODE", default_value = "read-index")]
+    #[arg(long, value_name = "MODE", default_value_t = defaults().read_mode_arg())]
     pub read_mode: String,
     /// Per-operation client timeout in simulated seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    #[arg(long, value_name = "SECS", default_value_t = defaults().op_timeout_ms as f64 / 1000.0)]
     pub op_timeout: f64,
     /// Application snapshot every this many applied entries.
-    #[arg(long, value_name = "N", default_value_t = 200)]
+    #[arg(long, value_name = "N", default_value_t = defaults().snapshot_every_entries)]
     pub snapshot_every: u64,
     /// Where runs are stored.
     #[arg(long, value_name = "DIR", default_value = "store")]
@@ -92,113 +88,85 @@ pub struct RunArgs {
     pub test_name: Option<String>,
 }
 
-fn bad(flag: &str, reason: impl std::fmt::Display) -> CliError {
+/// The defaults of every flag: [`RunConfig::with_seed`]'s.
+fn defaults() -> RunConfig {
+    RunConfig::with_seed(0)
+}
+
+pub(crate) fn bad(flag: &str, reason: impl std::fmt::Display) -> CliError {
     CliError::bad_input(format_args!("--{flag}: {reason}"))
 }
 
-fn seconds_to_ms(flag: &str, secs: f64, min_ms: u64) -> Result<u64, CliError> {
-    if !secs.is_finite() || secs * 1000.0 < min_ms as f64 || secs > 86_400.0 {
+/// The flag that sets a [`RunConfig`] field, for error messages.
+pub(crate) fn flag_of(field: &str) -> &str {
+    match field {
+        "nemesis_targets" => "nemesis-targets",
+        "nemesis_interval_ms" => "nemesis-interval",
+        "nemesis_overlap" => "nemesis-overlap",
+        "rate_per_s" => "rate",
+        "time_limit_s" => "time-limit",
+        "quiet_s" => "quiet",
+        "op_timeout_ms" => "op-timeout",
+        "snapshot_every_entries" => "snapshot-every",
+        "test_name" => "test-name",
+        other => other,
+    }
+}
+
+/// Seconds given on the command line, as whole milliseconds (the range is
+/// checked by [`RunConfig::validate`]).
+fn seconds_to_ms(flag: &str, secs: f64) -> Result<u64, CliError> {
+    if !(0.0..=86_400.0).contains(&secs) {
         return Err(bad(
             flag,
-            format_args!(
-                "{secs} is out of range ({} s to 86400 s)",
-                min_ms as f64 / 1000.0
-            ),
+            format_args!("{secs} is not between 0 and 86400 s"),
         ));
     }
     Ok((secs * 1000.0).round() as u64)
 }
 
 impl RunArgs {
-    /// Validates the raw arguments; errors name the flag.
+    /// Parses the raw arguments into a configuration and validates it with
+    /// [`RunConfig::validate`]; errors name the flag.
     pub fn into_config(self) -> Result<(RunConfig, PathBuf), CliError> {
         let seed = self.seed.unwrap_or_else(fresh_seed);
-        let mut c = RunConfig::with_seed(seed);
-        if !(1..=9).contains(&self.nodes) {
-            return Err(bad(
-                "nodes",
-                format_args!("{} is not between 1 and 9", self.nodes),
-            ));
-        }
-        c.nodes = self.nodes;
-        c.workload = self
+        let workload = self
             .workload
             .parse::<WorkloadKind>()
             .map_err(|e| bad("workload", e))?;
-        c.nemesis = FaultKind::parse_list(&self.nemesis).map_err(|e| bad("nemesis", e))?;
-        if let Some(k) = c.nemesis.iter().find(|k| k.min_nodes() > c.nodes) {
-            return Err(bad(
-                "nemesis",
-                format_args!(
-                    "{} needs at least {} nodes (--nodes is {})",
-                    k.as_str(),
-                    k.min_nodes(),
-                    c.nodes
-                ),
-            ));
-        }
-        c.nemesis_targets = self
-            .nemesis_targets
-            .split(',')
-            .map(|t| t.parse::<Target>())
-            .collect::<Result<_, _>>()
-            .map_err(|e| bad("nemesis-targets", e))?;
-        c.nemesis_interval_ms = seconds_to_ms("nemesis-interval", self.nemesis_interval, 100)?;
-        if !(1..=6).contains(&self.nemesis_overlap) {
-            return Err(bad(
-                "nemesis-overlap",
-                format_args!(
-                    "{} is not between 1 and 6 (one fault per family at most)",
-                    self.nemesis_overlap
-                ),
-            ));
-        }
-        c.nemesis_overlap = self.nemesis_overlap;
-        if !(1..=1000).contains(&self.concurrency) {
-            return Err(bad(
-                "concurrency",
-                format_args!("{} is not between 1 and 1000", self.concurrency),
-            ));
-        }
-        c.concurrency = self.concurrency;
-        if !(self.rate.is_finite() && self.rate > 0.0 && self.rate <= 100_000.0) {
-            return Err(bad(
-                "rate",
-                format_args!("{} is not above 0 and at most 100000", self.rate),
-            ));
-        }
-        c.rate_per_s = self.rate;
-        if !(1..=86_400).contains(&self.time_limit) {
-            return Err(bad(
-                "time-limit",
-                format_args!("{} is not between 1 and 86400 seconds", self.time_limit),
-            ));
-        }
-        c.time_limit_s = self.time_limit;
-        if self.quiet > 3600 {
-            return Err(bad(
-                "quiet",
-                format_args!("{} is above 3600 seconds", self.quiet),
-            ));
-        }
-        c.quiet_s = self.quiet;
-        c.read_mode = match self.read_mode.as_str() {
-            "read-index" => ReadMode::ReadIndex,
-            "lease" => ReadMode::Lease,
-            other => {
-                return Err(bad(
-                    "read-mode",
-                    format_args!("{other:?} is not read-index or lease"),
-                ))
-            }
+        let c = RunConfig {
+            seed,
+            nodes: self.nodes,
+            workload,
+            nemesis: FaultKind::parse_list(&self.nemesis).map_err(|e| bad("nemesis", e))?,
+            nemesis_targets: self
+                .nemesis_targets
+                .split(',')
+                .map(|t| t.parse::<Target>())
+                .collect::<Result<_, _>>()
+                .map_err(|e| bad("nemesis-targets", e))?,
+            nemesis_interval_ms: seconds_to_ms("nemesis-interval", self.nemesis_interval)?,
+            nemesis_overlap: self.nemesis_overlap,
+            concurrency: self.concurrency,
+            rate_per_s: self.rate,
+            time_limit_s: self.time_limit,
+            quiet_s: self.quiet,
+            read_mode: match self.read_mode.as_str() {
+                "read-index" => ReadMode::ReadIndex,
+                "lease" => ReadMode::Lease,
+                other => {
+                    return Err(bad(
+                        "read-mode",
+                        format_args!("{other:?} is not read-index or lease"),
+                    ))
+                }
+            },
+            op_timeout_ms: seconds_to_ms("op-timeout", self.op_timeout)?,
+            snapshot_every_entries: self.snapshot_every,
+            test_name: self.test_name.unwrap_or_else(|| workload.to_string()),
+            sim: SimSettings::default(),
         };
-        c.op_timeout_ms = seconds_to_ms("op-timeout", self.op_timeout, 10)?;
-        if self.snapshot_every == 0 {
-            return Err(bad("snapshot-every", "must be at least 1"));
-        }
-        c.snapshot_every_entries = self.snapshot_every;
-        c.test_name = self.test_name.unwrap_or_else(|| c.workload.to_string());
-        crate::store::validate_test_name(&c.test_name).map_err(|e| bad("test-name", e))?;
+        c.validate().map_err(|e| bad(flag_of(e.field), e.reason))?;
         Ok((c, self.store))
     }
 }
@@ -236,7 +204,8 @@ pub fn run(command: RunCommand) -> Result<Exit, CliError> {
     }
     let outcome =
         execute(&config, &store, &mut |line| println!("{line}")).map_err(|e| match e {
-            RunError::Config(m) => CliError::bad_input(m),
+            RunError::Config(e) => bad(flag_of(e.field), e.reason),
+            RunError::Refused(m) => CliError::bad_input(m),
             RunError::Internal(e) => CliError::Internal(e.context(format!(
                 "run failed; reproduce with: {}",
                 config.replay_command()

@@ -1,11 +1,18 @@
-//! The validated configuration of one `faultline run` (written to
-//! `config.json`): everything that, with the seed, determines the run.
+//! The configuration of one `faultline run` (written to `config.json`):
+//! everything that, with the seed, determines the run. The defaults live
+//! here ([`RunConfig::with_seed`], [`SimSettings::default`]) and
+//! [`RunConfig::validate`] is the only gate: `run`, `suite` and `bench`
+//! (through their flags) and `replay` (from a stored `config.json`) all pass
+//! through it before anything is simulated. Its errors name the field, not
+//! a flag, since a config may come from a file; the CLI maps fields to
+//! flags.
 
 use faultline_nemesis::fault::{FaultKind, Target};
 use faultline_raft::ReadMode;
 use faultline_workloads::WorkloadKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use std::fmt;
 
 /// One run's configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +49,91 @@ pub struct RunConfig {
     pub snapshot_every_entries: u64,
     /// The test's name (the store directory).
     pub test_name: String,
+    /// The simulation's own constants (defaults when absent, as in files
+    /// written before they were recorded).
+    #[serde(default)]
+    pub sim: SimSettings,
+}
+
+/// The constants of the simulation that are not flags but still shape a
+/// run; recorded in `config.json` so a stored run replays exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimSettings {
+    /// One turmoil step, in simulated milliseconds.
+    pub step_ms: u64,
+    /// Node-local time between two Raft ticks, in milliseconds.
+    pub tick_ms: u64,
+    /// Smallest one-way message latency, in milliseconds.
+    pub latency_ms_min: u64,
+    /// Largest one-way message latency, in milliseconds.
+    pub latency_ms_max: u64,
+    /// How long a client waits for one attempt's answer at most, in
+    /// milliseconds (capped by the operation timeout).
+    pub attempt_timeout_ms_max: u64,
+    /// How many times each final read is tried.
+    pub final_read_attempts: u32,
+    /// After the generator is done, how long the cluster may take to
+    /// converge before it counts as a liveness failure, in seconds.
+    pub converge_s_max: u64,
+    /// Simulated time beyond the main phase, quiet period and one operation
+    /// timeout after which turmoil stops the run, in seconds.
+    pub sim_slack_s: u64,
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        SimSettings {
+            step_ms: 1,
+            tick_ms: 10,
+            latency_ms_min: 1,
+            latency_ms_max: 5,
+            attempt_timeout_ms_max: 1_000,
+            final_read_attempts: 5,
+            converge_s_max: 20,
+            sim_slack_s: 300,
+        }
+    }
+}
+
+/// A configuration value out of its range: which field, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The field's name in `config.json` (`nodes`, `sim.tick_ms`, ...).
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Fails with `reason` for `field` unless `ok`.
+fn require(
+    ok: bool,
+    field: &'static str,
+    reason: impl FnOnce() -> String,
+) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError {
+            field,
+            reason: reason(),
+        })
+    }
+}
+
+/// Fails unless `lo <= value <= hi`.
+fn within(field: &'static str, value: u64, lo: u64, hi: u64) -> Result<(), ConfigError> {
+    require((lo..=hi).contains(&value), field, || {
+        format!("{value} is not between {lo} and {hi}")
+    })
 }
 
 impl RunConfig {
@@ -64,7 +156,55 @@ impl RunConfig {
             op_timeout_ms: 5_000,
             snapshot_every_entries: 200,
             test_name: "kv".to_string(),
+            sim: SimSettings::default(),
         }
+    }
+
+    /// Checks every field's range and the fields' consistency; the only
+    /// gate before a run.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        within("nodes", self.nodes as u64, 1, 9)?;
+        if let Some(k) = self.nemesis.iter().find(|k| k.min_nodes() > self.nodes) {
+            return Err(ConfigError {
+                field: "nemesis",
+                reason: format!(
+                    "{} needs at least {} nodes (nodes is {})",
+                    k.as_str(),
+                    k.min_nodes(),
+                    self.nodes
+                ),
+            });
+        }
+        require(!self.nemesis_targets.is_empty(), "nemesis_targets", || {
+            "names no target".into()
+        })?;
+        within(
+            "nemesis_interval_ms",
+            self.nemesis_interval_ms,
+            100,
+            86_400_000,
+        )?;
+        within("nemesis_overlap", self.nemesis_overlap as u64, 1, 6)?;
+        within("concurrency", self.concurrency as u64, 1, 1000)?;
+        require(
+            self.rate_per_s.is_finite() && self.rate_per_s > 0.0 && self.rate_per_s <= 100_000.0,
+            "rate_per_s",
+            || format!("{} is not above 0 and at most 100000", self.rate_per_s),
+        )?;
+        within("time_limit_s", self.time_limit_s, 1, 86_400)?;
+        within("quiet_s", self.quiet_s, 0, 3600)?;
+        within("op_timeout_ms", self.op_timeout_ms, 10, 86_400_000)?;
+        within(
+            "snapshot_every_entries",
+            self.snapshot_every_entries,
+            1,
+            u64::MAX,
+        )?;
+        crate::store::validate_test_name(&self.test_name).map_err(|reason| ConfigError {
+            field: "test_name",
+            reason,
+        })?;
+        self.sim.validate()
     }
 
     /// The command line that reproduces this run exactly.
@@ -72,10 +212,9 @@ impl RunConfig {
         format!("faultline run {}", self.run_args().join(" "))
     }
 
-    /// The `faultline run` arguments (without `--store`) that reproduce this
-    /// run exactly; `--seed N` comes first.
-    pub fn run_args(&self) -> Vec<String> {
-        let nemesis = if self.nemesis.is_empty() {
+    /// The `--nemesis` value that selects exactly these kinds.
+    pub fn nemesis_arg(&self) -> String {
+        if self.nemesis.is_empty() {
             "none".to_string()
         } else if self.nemesis.len() == FaultKind::ALL.len() {
             "all".to_string()
@@ -85,23 +224,38 @@ impl RunConfig {
                 .map(|k| k.as_str())
                 .collect::<Vec<_>>()
                 .join(",")
-        };
-        let targets = self
-            .nemesis_targets
+        }
+    }
+
+    /// The `--nemesis-targets` value.
+    pub fn nemesis_targets_arg(&self) -> String {
+        self.nemesis_targets
             .iter()
             .map(|t| t.as_str())
             .collect::<Vec<_>>()
-            .join(",");
-        let read_mode = match self.read_mode {
+            .join(",")
+    }
+
+    /// The `--read-mode` value.
+    pub fn read_mode_arg(&self) -> String {
+        match self.read_mode {
             ReadMode::ReadIndex => "read-index",
             ReadMode::Lease => "lease",
-        };
+        }
+        .to_string()
+    }
+
+    /// The `faultline run` arguments (without `--store`) that reproduce this
+    /// run exactly; `--seed N` comes first. (The simulation constants of
+    /// [`SimSettings`] are not flags: a run with other values replays from
+    /// its `config.json`.)
+    pub fn run_args(&self) -> Vec<String> {
         let flags: [(&str, String); 15] = [
             ("seed", self.seed.to_string()),
             ("nodes", self.nodes.to_string()),
             ("workload", self.workload.to_string()),
-            ("nemesis", nemesis),
-            ("nemesis-targets", targets),
+            ("nemesis", self.nemesis_arg()),
+            ("nemesis-targets", self.nemesis_targets_arg()),
             (
                 "nemesis-interval",
                 (self.nemesis_interval_ms as f64 / 1000.0).to_string(),
@@ -111,7 +265,7 @@ impl RunConfig {
             ("rate", self.rate_per_s.to_string()),
             ("time-limit", self.time_limit_s.to_string()),
             ("quiet", self.quiet_s.to_string()),
-            ("read-mode", read_mode.to_string()),
+            ("read-mode", self.read_mode_arg()),
             (
                 "op-timeout",
                 (self.op_timeout_ms as f64 / 1000.0).to_string(),
@@ -126,7 +280,109 @@ impl RunConfig {
     }
 }
 
+impl SimSettings {
+    /// Checks the simulation constants' ranges.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        within("sim.step_ms", self.step_ms, 1, 100)?;
+        within("sim.tick_ms", self.tick_ms, self.step_ms, 1000)?;
+        within("sim.latency_ms_min", self.latency_ms_min, 0, 10_000)?;
+        within(
+            "sim.latency_ms_max",
+            self.latency_ms_max,
+            self.latency_ms_min,
+            10_000,
+        )?;
+        within(
+            "sim.attempt_timeout_ms_max",
+            self.attempt_timeout_ms_max,
+            1,
+            86_400_000,
+        )?;
+        within(
+            "sim.final_read_attempts",
+            u64::from(self.final_read_attempts),
+            0,
+            100,
+        )?;
+        within("sim.converge_s_max", self.converge_s_max, 1, 86_400)?;
+        within(
+            "sim.sim_slack_s",
+            self.sim_slack_s,
+            self.converge_s_max,
+            86_400,
+        )
+    }
+}
+
 /// The default of fields that older `config.json` files lack.
 fn one() -> usize {
     1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid_and_round_trip_through_json() {
+        let c = RunConfig::with_seed(7);
+        c.validate().unwrap();
+        let text = serde_json::to_string(&c).unwrap();
+        assert!(text.contains("\"sim\""), "{text}");
+        let back: RunConfig = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn a_config_written_before_the_sim_settings_loads_with_their_defaults() {
+        let mut v = serde_json::to_value(RunConfig::with_seed(3)).unwrap();
+        v.as_object_mut().unwrap().remove("sim");
+        let c: RunConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(c.sim, SimSettings::default());
+    }
+
+    #[test]
+    fn every_range_is_checked_and_names_its_field() {
+        let cases: Vec<(&str, Box<dyn Fn(&mut RunConfig)>)> = vec![
+            ("nodes", Box::new(|c| c.nodes = 0)),
+            ("nodes", Box::new(|c| c.nodes = 10)),
+            ("nemesis", Box::new(|c| c.nodes = 2)),
+            ("nemesis_targets", Box::new(|c| c.nemesis_targets.clear())),
+            (
+                "nemesis_interval_ms",
+                Box::new(|c| c.nemesis_interval_ms = 99),
+            ),
+            ("nemesis_overlap", Box::new(|c| c.nemesis_overlap = 7)),
+            ("concurrency", Box::new(|c| c.concurrency = 0)),
+            ("rate_per_s", Box::new(|c| c.rate_per_s = f64::NAN)),
+            ("rate_per_s", Box::new(|c| c.rate_per_s = 0.0)),
+            ("time_limit_s", Box::new(|c| c.time_limit_s = 0)),
+            ("quiet_s", Box::new(|c| c.quiet_s = 3601)),
+            ("op_timeout_ms", Box::new(|c| c.op_timeout_ms = 9)),
+            (
+                "snapshot_every_entries",
+                Box::new(|c| c.snapshot_every_entries = 0),
+            ),
+            ("test_name", Box::new(|c| c.test_name = "a/b".into())),
+            ("sim.step_ms", Box::new(|c| c.sim.step_ms = 0)),
+            ("sim.tick_ms", Box::new(|c| c.sim.tick_ms = 0)),
+            ("sim.latency_ms_max", Box::new(|c| c.sim.latency_ms_max = 0)),
+            ("sim.sim_slack_s", Box::new(|c| c.sim.sim_slack_s = 1)),
+        ];
+        for (field, spoil) in cases {
+            let mut c = RunConfig::with_seed(1);
+            spoil(&mut c);
+            let err = c.validate().expect_err(field);
+            assert_eq!(err.field, field, "{err}");
+            assert!(err.to_string().starts_with(field), "{err}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let mut v = serde_json::to_value(RunConfig::with_seed(3)).unwrap();
+        v["sim"]["warp"] = serde_json::json!(9);
+        let err = serde_json::from_value::<RunConfig>(v).unwrap_err();
+        assert!(err.to_string().contains("warp"), "{err}");
+    }
 }

@@ -65,7 +65,10 @@ impl RunOutcome {
 pub enum RunError {
     /// The configuration was refused (exit 254).
     #[error("{0}")]
-    Config(String),
+    Config(#[from] config::ConfigError),
+    /// A part refused the (validated) configuration (exit 254).
+    #[error("{0}")]
+    Refused(String),
     /// faultline failed (exit 255).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -78,11 +81,10 @@ pub fn execute(
     store_root: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<RunOutcome, RunError> {
-    store::validate_test_name(&config.test_name)
-        .map_err(|e| RunError::Config(format!("test_name: {e}")))?;
+    config.validate()?;
     let started_at = store::write::utc_now_rfc3339();
     let out = sim::simulate(config, progress).map_err(|e| match e {
-        sim::SimError::Config(m) => RunError::Config(m),
+        sim::SimError::Config(m) => RunError::Refused(m),
         sim::SimError::Internal(m) => RunError::Internal(anyhow::anyhow!("simulation: {m}")),
     })?;
     progress("checking the history");

@@ -7,6 +7,7 @@ use super::clients::{lock, run_workers, ClientSetup, Shared};
 use super::config::RunConfig;
 use faultline_checker::history::History;
 use faultline_nemesis::executor::Executor;
+use faultline_nemesis::executor::NemesisEvent;
 use faultline_nemesis::schedule::{Schedule, ScheduleConfig};
 use faultline_raft::node::ClientConfig;
 use faultline_raft::NodeId;
@@ -18,12 +19,10 @@ use faultline_workloads::{build_workload, Generator, GeneratorConfig, Phase, Wor
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const NS_PER_S: u64 = 1_000_000_000;
-
-/// After the generator is done, how long the cluster may take to converge.
-const CONVERGE_BUDGET: Duration = Duration::from_secs(20);
 
 /// Everything a finished simulation hands to the checkers.
 #[derive(Debug)]
@@ -65,107 +64,163 @@ pub enum SimError {
 /// Runs the simulation described by `config`, reporting phase changes to
 /// `progress`.
 pub fn simulate(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<SimOutput, SimError> {
-    let seed = config.seed;
-    // Independent streams for the parts, all derived from the one seed.
-    let sub = |n: u64| seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(n);
+    let mut run = Run::build(config)?;
+    // Every host runs on this thread: the nodes' events reach their logs
+    // for exactly as long as this simulation runs.
+    let _log_guard = run.logs.capture().map_err(SimError::Internal)?;
+    run.announce(progress);
+    run.drive(progress)?;
+    run.finish(progress)
+}
 
-    let workload = build_workload(config.workload, &WorkloadConfig::default())
-        .map_err(|e| SimError::Config(format!("--workload: {e}")))?;
-    let time_limit_ns = config.time_limit_s * NS_PER_S;
-    let generator = Generator::new(
-        GeneratorConfig {
-            concurrency: config.concurrency,
-            rate_per_s: config.rate_per_s,
-            time_limit_ns,
-            quiet_ns: config.quiet_s * NS_PER_S,
-            final_reads: true,
-            final_read_attempts: 5,
-        },
-        workload,
-        ChaCha8Rng::seed_from_u64(sub(1)),
-    )
-    .map_err(|e| SimError::Config(e.to_string()))?;
+/// An independent random stream for part `n` of the run, from its seed.
+fn sub_seed(seed: u64, n: u64) -> u64 {
+    seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(n)
+}
 
-    let mut cluster_config = ClusterConfig::new(config.nodes, sub(2));
-    cluster_config.raft.read_mode = config.read_mode;
-    cluster_config.snapshot_every_entries = config.snapshot_every_entries;
-    cluster_config.sim_duration = Duration::from_secs(
-        config.time_limit_s + config.quiet_s + 300 + config.op_timeout_ms / 1000,
-    );
-    let mut cluster =
-        SimCluster::new(cluster_config).map_err(|e| SimError::Config(format!("--nodes: {e}")))?;
+/// One simulation in progress: the cluster, the nemesis, the clients' shared
+/// state and what the run has noted so far.
+struct Run<'c> {
+    config: &'c RunConfig,
+    cluster: SimCluster<'static>,
+    executor: Executor,
+    shared: Arc<Mutex<Shared>>,
+    logs: NodeLog,
+    losses: DataLossTracker,
+    phase: Phase,
+    phases: Vec<(String, u64)>,
+    heal_ns: Option<u64>,
+    liveness: Vec<String>,
+}
 
-    let schedule = Schedule::plan(
-        sub(3),
-        &ScheduleConfig {
-            kinds: config.nemesis.clone(),
-            interval_ms: config.nemesis_interval_ms,
-            overlap: config.nemesis_overlap,
-            time_limit_ms: config.time_limit_s * 1000,
-            targets: config.nemesis_targets.clone(),
-            ..ScheduleConfig::default()
-        },
-        &cluster.ids(),
-    )
-    .map_err(|e| SimError::Config(format!("--nemesis: {e}")))?;
-    let mut executor = Executor::new(schedule);
+impl<'c> Run<'c> {
+    /// Builds the generator, the cluster, the schedule and the clients, in
+    /// that order (each draws from its own stream of the seed).
+    fn build(config: &'c RunConfig) -> Result<Self, SimError> {
+        let generator = build_generator(config)?;
+        let cluster = build_cluster(config)?;
+        let schedule = Schedule::plan(
+            sub_seed(config.seed, 3),
+            &ScheduleConfig {
+                kinds: config.nemesis.clone(),
+                interval_ms: config.nemesis_interval_ms,
+                overlap: config.nemesis_overlap,
+                time_limit_ms: config.time_limit_s * 1000,
+                targets: config.nemesis_targets.clone(),
+                ..ScheduleConfig::default()
+            },
+            &cluster.ids(),
+        )
+        .map_err(|e| SimError::Config(format!("nemesis: {e}")))?;
+        let mut run = Run {
+            config,
+            executor: Executor::new(schedule),
+            shared: Shared::new(generator),
+            logs: NodeLog::for_cluster(&cluster),
+            cluster,
+            losses: DataLossTracker::default(),
+            phase: Phase::Main,
+            phases: vec![(Phase::Main.name().to_string(), 0)],
+            heal_ns: None,
+            liveness: Vec::new(),
+        };
+        run.start_clients();
+        Ok(run)
+    }
 
-    let shared = Shared::new(generator);
-    let mut client_config = ClientConfig::new(cluster.peers().clone());
-    client_config.op_timeout = Duration::from_millis(config.op_timeout_ms);
-    client_config.attempt_timeout = client_config.op_timeout.min(Duration::from_secs(1));
-    let setup = ClientSetup {
-        config: client_config,
-        workload: config.workload,
-    };
-    {
-        let (shared, concurrency) = (shared.clone(), config.concurrency);
-        cluster.sim.client("clients", async move {
+    fn start_clients(&mut self) {
+        let config = self.config;
+        let mut client_config = ClientConfig::new(self.cluster.peers().clone());
+        client_config.op_timeout = Duration::from_millis(config.op_timeout_ms);
+        client_config.attempt_timeout = client_config
+            .op_timeout
+            .min(Duration::from_millis(config.sim.attempt_timeout_ms_max));
+        let setup = ClientSetup {
+            config: client_config,
+            workload: config.workload,
+        };
+        let (shared, concurrency) = (self.shared.clone(), config.concurrency);
+        self.cluster.sim.client("clients", async move {
             run_workers(shared, setup, concurrency).await;
             Ok(())
         });
     }
 
-    let mut logs = NodeLog::for_cluster(&cluster);
-    // Every host runs on this thread: the nodes' events reach their logs
-    // for exactly as long as this simulation runs.
-    let _log_guard = logs.capture().map_err(SimError::Internal)?;
-    let mut losses = DataLossTracker::default();
-    let mut phase = Phase::Main;
-    let mut phases = vec![(Phase::Main.name().to_string(), 0)];
-    progress(&format!(
-        "phase main: {} clients at {} ops/s for {} s, nemesis: {}",
-        config.concurrency,
-        config.rate_per_s,
-        config.time_limit_s,
-        if config.nemesis.is_empty() {
-            "none".to_string()
-        } else {
-            format!("{} kinds", config.nemesis.len())
-        }
-    ));
-    let mut heal_ns = None;
-    // The hard bound on the whole run: main phase, drain, quiet, final reads.
-    let hard_end = Duration::from_nanos(time_limit_ns)
-        + Duration::from_secs(config.quiet_s + 120)
-        + Duration::from_millis(config.op_timeout_ms * 4);
-    let mut liveness = Vec::new();
-    loop {
-        let now = cluster.now();
-        let now_ns = now.as_nanos() as u64;
-        for event in executor
-            .poll(&mut cluster, now)
-            .map_err(|e| SimError::Internal(format!("nemesis: {e}")))?
-        {
-            logs.nemesis(event.time_ns, &event.f, &event.value);
-            let mut s = lock(&shared);
+    fn announce(&self, progress: &mut dyn FnMut(&str)) {
+        let c = self.config;
+        progress(&format!(
+            "phase main: {} clients at {} ops/s for {} s, nemesis: {}",
+            c.concurrency,
+            c.rate_per_s,
+            c.time_limit_s,
+            if c.nemesis.is_empty() {
+                "none".to_string()
+            } else {
+                format!("{} kinds", c.nemesis.len())
+            }
+        ));
+    }
+
+    /// The one path by which a nemesis action enters the run: stamped in
+    /// the run's non-decreasing time, then written to the node logs and the
+    /// history.
+    fn record(&mut self, events: Vec<NemesisEvent>) -> Result<(), SimError> {
+        let mut s = lock(&self.shared);
+        for event in events {
             let t = s.stamp(event.time_ns);
+            self.logs.nemesis(t, &event.f, &event.value);
             s.recorder
                 .nemesis(t, &event.f, event.value)
                 .map_err(|e| SimError::Internal(format!("recorder: {e}")))?;
         }
+        Ok(())
+    }
+
+    /// Steps the simulation until the generator is done, or the hard bound
+    /// on the whole run (main phase, drain, quiet, final reads) passes.
+    fn drive(&mut self, progress: &mut dyn FnMut(&str)) -> Result<(), SimError> {
+        let c = self.config;
+        let hard_end = Duration::from_secs(c.time_limit_s + c.quiet_s + 120)
+            + Duration::from_millis(c.op_timeout_ms * 4);
+        loop {
+            let now = self.cluster.now();
+            let events = self
+                .executor
+                .poll(&mut self.cluster, now)
+                .map_err(|e| SimError::Internal(format!("nemesis: {e}")))?;
+            self.record(events)?;
+            let current = self.poll_generator(now)?;
+            if current != self.phase {
+                self.phase = current;
+                self.phases
+                    .push((current.name().to_string(), now.as_nanos() as u64));
+                progress(&format!(
+                    "phase {} at {:.1} s",
+                    current.name(),
+                    now.as_secs_f64()
+                ));
+            }
+            if self.phase == Phase::Done {
+                return Ok(());
+            }
+            if now >= hard_end {
+                self.liveness.push(format!(
+                    "no recovery: the run did not finish its {} phase within {:.0} s of simulated time",
+                    self.phase.name(),
+                    hard_end.as_secs_f64()
+                ));
+                return Ok(());
+            }
+            self.step()?;
+        }
+    }
+
+    /// Lets the generator act at `now`; carries out the final heal when it
+    /// is due. Returns the generator's phase.
+    fn poll_generator(&mut self, now: Duration) -> Result<Phase, SimError> {
+        let now_ns = now.as_nanos() as u64;
         let (current, heal_due, error) = {
-            let mut s = lock(&shared);
+            let mut s = lock(&self.shared);
             let t = s.stamp(now_ns);
             let current = s
                 .generator
@@ -176,125 +231,140 @@ pub fn simulate(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<Si
         if let Some(e) = error {
             return Err(SimError::Internal(e));
         }
-        if heal_due {
-            let events = executor.heal_all(&mut cluster, now);
-            let mut s = lock(&shared);
-            let t = s.stamp(now_ns);
-            for event in events {
-                logs.nemesis(t, &event.f, &event.value);
-                s.recorder
-                    .nemesis(t, &event.f, event.value)
-                    .map_err(|e| SimError::Internal(format!("recorder: {e}")))?;
-            }
-            s.generator
-                .heal_done(t)
-                .map_err(|e| SimError::Internal(format!("generator: {e}")))?;
-            heal_ns = Some(t);
+        if !heal_due {
+            return Ok(current);
         }
-        let current = if heal_due {
-            lock(&shared).generator.phase()
-        } else {
-            current
-        };
-        if current != phase {
-            phase = current;
-            phases.push((phase.name().to_string(), now_ns));
-            progress(&format!(
-                "phase {} at {:.1} s",
-                phase.name(),
-                now.as_secs_f64()
-            ));
-        }
-        if phase == Phase::Done {
-            break;
-        }
-        if now >= hard_end {
-            liveness.push(format!(
-                "no recovery: the run did not finish its {} phase within {:.0} s of simulated time",
-                phase.name(),
-                hard_end.as_secs_f64()
-            ));
-            break;
-        }
-        cluster
+        let events = self.executor.heal_all(&mut self.cluster, now);
+        self.record(events)?;
+        let mut s = lock(&self.shared);
+        let t = s.stamp(now_ns);
+        s.generator
+            .heal_done(t)
+            .map_err(|e| SimError::Internal(format!("generator: {e}")))?;
+        self.heal_ns = Some(t);
+        Ok(s.generator.phase())
+    }
+
+    fn step(&mut self) -> Result<(), SimError> {
+        self.cluster
             .step()
             .map_err(|e| SimError::Internal(e.to_string()))?;
-        logs.observe(cluster.now(), cluster.handles());
-        losses.observe(cluster.now(), &cluster);
+        self.logs
+            .observe(self.cluster.now(), self.cluster.handles());
+        self.losses.observe(self.cluster.now(), &self.cluster);
+        Ok(())
     }
-    if !executor.healed() {
-        let now = cluster.now();
-        for event in executor.heal_all(&mut cluster, now) {
-            let mut s = lock(&shared);
-            let t = s.stamp(event.time_ns);
-            logs.nemesis(t, &event.f, &event.value);
-            let _ = s.recorder.nemesis(t, &event.f, event.value);
+
+    /// Heals what the run did not, lets the cluster converge, and collects
+    /// everything the checkers need.
+    fn finish(mut self, progress: &mut dyn FnMut(&str)) -> Result<SimOutput, SimError> {
+        if !self.executor.healed() {
+            let now = self.cluster.now();
+            let events = self.executor.heal_all(&mut self.cluster, now);
+            self.record(events)?;
         }
-    }
-    let abandoned = lock(&shared).generator.stats().final_reads_abandoned;
-    if abandoned > 0 {
-        liveness.push(format!(
-            "no recovery: {abandoned} final read(s) did not succeed after the final heal and the quiet period"
+        let abandoned = lock(&self.shared).generator.stats().final_reads_abandoned;
+        if abandoned > 0 {
+            self.liveness.push(format!(
+                "no recovery: {abandoned} final read(s) did not succeed after the final heal and the quiet period"
+            ));
+        }
+        let converge_s_max = self.config.sim.converge_s_max;
+        let stuck = converge(&mut self, converge_s_max)?;
+        self.liveness.extend(stuck);
+        let violations = self.cluster.finish().to_vec();
+        let sim_end_ns = self.cluster.now().as_nanos() as u64;
+        progress(&format!(
+            "simulation done at {:.1} s",
+            self.cluster.now().as_secs_f64()
         ));
+        let counters = counters(&self.cluster);
+        let steps = self.cluster.observer().steps();
+        let Run {
+            cluster,
+            shared,
+            logs,
+            losses,
+            phases,
+            heal_ns,
+            liveness,
+            ..
+        } = self;
+        drop(cluster);
+        let history = lock(&shared).recorder.history().clone();
+        Ok(SimOutput {
+            history,
+            violations,
+            liveness,
+            data_losses: losses.finish(),
+            node_logs: logs.finish(),
+            phases,
+            sim_end_ns,
+            heal_ns,
+            steps,
+            counters,
+        })
     }
-    liveness.extend(converge(&mut cluster, &mut logs, &mut losses)?);
-    let violations = cluster.finish().to_vec();
-    let sim_end_ns = cluster.now().as_nanos() as u64;
-    progress(&format!(
-        "simulation done at {:.1} s",
-        cluster.now().as_secs_f64()
-    ));
-    let counters = counters(&cluster);
-    let steps = cluster.observer().steps();
-    let node_logs = logs.finish();
-    drop(cluster);
-    let history = {
-        let s = lock(&shared);
-        s.recorder.history().clone()
-    };
-    Ok(SimOutput {
-        history,
-        violations,
-        liveness,
-        data_losses: losses.finish(),
-        node_logs,
-        phases,
-        sim_end_ns,
-        heal_ns,
-        steps,
-        counters,
-    })
+}
+
+fn build_generator(config: &RunConfig) -> Result<Generator, SimError> {
+    let workload = build_workload(config.workload, &WorkloadConfig::default())
+        .map_err(|e| SimError::Config(format!("workload: {e}")))?;
+    Generator::new(
+        GeneratorConfig {
+            concurrency: config.concurrency,
+            rate_per_s: config.rate_per_s,
+            time_limit_ns: config.time_limit_s * NS_PER_S,
+            quiet_ns: config.quiet_s * NS_PER_S,
+            final_reads: true,
+            final_read_attempts: config.sim.final_read_attempts,
+        },
+        workload,
+        ChaCha8Rng::seed_from_u64(sub_seed(config.seed, 1)),
+    )
+    .map_err(|e| SimError::Config(e.to_string()))
+}
+
+fn build_cluster(config: &RunConfig) -> Result<SimCluster<'static>, SimError> {
+    let settings = &config.sim;
+    let mut cluster_config = ClusterConfig::new(config.nodes, sub_seed(config.seed, 2));
+    cluster_config.raft.read_mode = config.read_mode;
+    cluster_config.snapshot_every_entries = config.snapshot_every_entries;
+    cluster_config.step = Duration::from_millis(settings.step_ms);
+    cluster_config.tick_interval = Duration::from_millis(settings.tick_ms);
+    cluster_config.latency = (
+        Duration::from_millis(settings.latency_ms_min),
+        Duration::from_millis(settings.latency_ms_max),
+    );
+    cluster_config.sim_duration = Duration::from_secs(
+        config.time_limit_s + config.quiet_s + settings.sim_slack_s + config.op_timeout_ms / 1000,
+    );
+    SimCluster::new(cluster_config).map_err(|e| SimError::Config(e.to_string()))
 }
 
 /// Steps until every node runs and has applied everything the leader
-/// committed, at most [`CONVERGE_BUDGET`]; describes whatever did not.
-fn converge(
-    cluster: &mut SimCluster<'_>,
-    logs: &mut NodeLog,
-    losses: &mut DataLossTracker,
-) -> Result<Vec<String>, SimError> {
-    let until = cluster.now() + CONVERGE_BUDGET;
+/// committed, at most `converge_s_max` simulated seconds; describes whatever
+/// did not.
+fn converge(run: &mut Run<'_>, converge_s_max: u64) -> Result<Vec<String>, SimError> {
+    let budget = Duration::from_secs(converge_s_max);
+    let until = run.cluster.now() + budget;
     loop {
-        let pending = lagging(cluster);
+        let pending = lagging(&run.cluster);
         if pending.is_empty() {
             return Ok(Vec::new());
         }
-        if cluster.now() >= until {
+        if run.cluster.now() >= until {
             return Ok(pending
                 .into_iter()
                 .map(|d| {
                     format!(
                         "no convergence {:.0} s after the run: {d}",
-                        CONVERGE_BUDGET.as_secs_f64()
+                        budget.as_secs_f64()
                     )
                 })
                 .collect());
         }
-        cluster
-            .step()
-            .map_err(|e| SimError::Internal(e.to_string()))?;
-        logs.observe(cluster.now(), cluster.handles());
-        losses.observe(cluster.now(), cluster);
+        run.step()?;
     }
 }
 

@@ -23,7 +23,7 @@ pub mod write;
 
 use std::fmt;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 /// A run's configuration.
 pub const CONFIG_JSON: &str = "config.json";
@@ -91,7 +91,7 @@ impl RunName {
 }
 
 /// Test names become directory names: keep them to a safe alphabet.
-pub fn validate_test_name(name: &str) -> Result<()> {
+pub fn validate_test_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name != "."
         && name != ".."
@@ -100,9 +100,9 @@ pub fn validate_test_name(name: &str) -> Result<()> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if !ok {
-        bail!(
+        return Err(format!(
             "test name {name:?} must be non-empty and use only letters, digits, '-', '_' and '.'"
-        );
+        ));
     }
     Ok(())
 }

@@ -26,7 +26,7 @@ const ATTEMPTS_MAX: u32 = 1000;
 /// and `seed` under `root`. `latest` is not touched until the run is
 /// complete ([`point_latest`]).
 pub fn create_run_dir(root: &Path, test_name: &str, seed: u64) -> Result<PathBuf> {
-    validate_test_name(test_name)?;
+    validate_test_name(test_name).map_err(anyhow::Error::msg)?;
     let test_dir = root.join(test_name);
     fs::create_dir_all(&test_dir)
         .with_context(|| format!("cannot create store directory {}", test_dir.display()))?;

@@ -57,14 +57,16 @@ pub struct GeneratorConfig {
 }
 
 impl Default for GeneratorConfig {
+    /// The defaults of `faultline run` (its `RunConfig` sets every field
+    /// explicitly; these are for library users).
     fn default() -> Self {
         GeneratorConfig {
             concurrency: 5,
-            rate_per_s: 10.0,
+            rate_per_s: 20.0,
             time_limit_ns: 60 * NS_PER_S,
             quiet_ns: 10 * NS_PER_S,
             final_reads: true,
-            final_read_attempts: 3,
+            final_read_attempts: 5,
         }
     }
 }

@@ -107,7 +107,7 @@ impl NodeConfig {
             listen_addr,
             tick_interval: Duration::from_millis(10),
             max_catchup_ticks: 200,
-            snapshot_every_entries: 1000,
+            snapshot_every_entries: 200,
             max_pending_requests: 4096,
             session_limits: SessionLimits::default(),
             transport: TransportConfig::default(),

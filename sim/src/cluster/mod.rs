@@ -85,7 +85,7 @@ impl ClusterConfig {
             port: 7000,
             raft: Config::new(1),
             tick_interval: Duration::from_millis(10),
-            snapshot_every_entries: 1000,
+            snapshot_every_entries: 200,
             storage: StorageKind::Wal,
             disk: DiskFaults::default(),
             step: Duration::from_millis(1),
