@@ -343,7 +343,8 @@ mod tests {
 
     #[test]
     fn every_range_is_checked_and_names_its_field() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut RunConfig)>)> = vec![
+        type Spoil = Box<dyn Fn(&mut RunConfig)>;
+        let cases: Vec<(&str, Spoil)> = vec![
             ("nodes", Box::new(|c| c.nodes = 0)),
             ("nodes", Box::new(|c| c.nodes = 10)),
             ("nemesis", Box::new(|c| c.nodes = 2)),
