@@ -75,6 +75,26 @@ fn report_rebuilds_a_stored_runs_page_and_plots_and_exits_with_its_verdict() {
         .expect("report refreshes the store's index.html");
     let run_name = run_dir.file_name().unwrap().to_str().unwrap();
     assert!(index.contains(run_name), "the index lists {run_name}");
+
+    // A run stored by an older build wrote verdicts as strings; it still
+    // renders, with the same verdict.
+    let results = run_dir.join("results.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    let old = |v: &serde_json::Value| match v {
+        serde_json::Value::Bool(true) => serde_json::json!("valid"),
+        serde_json::Value::Bool(false) => serde_json::json!("invalid"),
+        other => other.clone(),
+    };
+    doc["valid"] = old(&doc["valid"]);
+    for c in doc["checkers"].as_array_mut().unwrap() {
+        c["valid"] = old(&c["valid"]);
+    }
+    std::fs::write(&results, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    std::fs::remove_file(run_dir.join("report.html")).unwrap();
+    let report = faultline(&["report", run_dir.to_str().unwrap()]);
+    assert_eq!(report.status.code(), run_code, "{}", explain(&report));
+    assert!(run_dir.join("report.html").is_file());
 }
 
 #[test]
