@@ -1,7 +1,7 @@
 //! [`Disk`]: the few filesystem operations the write-ahead log needs, so that
 //! the same log runs on the real filesystem ([`StdDisk`](super::StdDisk)),
-//! on turmoil's simulated one (in the nemesis crate) and on the
-//! fault-injecting [`MemDisk`](super::MemDisk) of the crash tests.
+//! on turmoil's simulated one (in the sim crate) and on the
+//! fault-injecting `MemDisk` of the crash tests (feature `testing`).
 //!
 //! The durability model is POSIX's: written data survives a crash only after
 //! [`Disk::sync`] of the file, and a created, renamed or removed name only

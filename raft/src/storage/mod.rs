@@ -4,14 +4,17 @@
 //! where the node driver makes that log durable, in the order the core's
 //! output prescribes (see the crate docs), and where a restarted node recovers
 //! it from. Every implementation must pass the conformance suite in
-//! [`conformance`].
+//! `conformance` (with the crash-simulating `MemDisk`, behind the cargo
+//! feature `testing`).
 
 use crate::types::{Entry, HardState, LogIndex, Snapshot, Term};
 
+#[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 pub mod disk;
 pub mod log_state;
 pub mod mem;
+#[cfg(any(test, feature = "testing"))]
 pub mod mem_disk;
 pub mod std_disk;
 pub mod wal;
@@ -19,6 +22,7 @@ pub mod wal;
 pub use disk::Disk;
 pub use log_state::LogState;
 pub use mem::MemStorage;
+#[cfg(any(test, feature = "testing"))]
 pub use mem_disk::{CrashMode, MemDisk};
 pub use std_disk::StdDisk;
 pub use wal::{Wal, WalOptions, WalStats};
