@@ -397,6 +397,17 @@ impl<N: Network> KvClient<N> {
             }
         };
         conn.last_used = Instant::now();
+        self.settle(body, node, deadline, maybe_applied).await
+    }
+
+    /// What one answer from `node` means for the operation.
+    async fn settle(
+        &mut self,
+        body: ResponseBody,
+        node: NodeId,
+        deadline: Instant,
+        maybe_applied: bool,
+    ) -> Attempt {
         match body {
             ResponseBody::Reply(reply) => {
                 if reply.is_ok() {
