@@ -3,18 +3,11 @@
 //! (thesis §4.2.3) and the role transitions.
 
 use crate::core::progress::Progress;
+use crate::core::quorum::{self, VoteResult};
 use crate::core::raft::Raft;
 use crate::core::status::Role;
 use crate::types::{Entry, EntryPayload, MessageBody, NodeId, Term};
 use rand::Rng;
-
-/// The outcome of counting votes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tally {
-    Won,
-    Lost,
-    Pending,
-}
 
 impl Raft {
     /// Draws a new election timeout in `[T, 2T)` and restarts the timer.
@@ -62,7 +55,7 @@ impl Raft {
         self.reset_election_timer();
         self.counters.pre_votes_started += 1;
         self.votes.insert(self.id, true);
-        if self.tally() == Tally::Won {
+        if self.tally() == VoteResult::Won {
             self.become_candidate(false);
             return;
         }
@@ -85,7 +78,7 @@ impl Raft {
         self.reset_election_timer();
         self.counters.elections_started += 1;
         self.votes.insert(self.id, true);
-        if self.tally() == Tally::Won {
+        if self.tally() == VoteResult::Won {
             self.become_leader();
             return;
         }
@@ -255,33 +248,17 @@ impl Raft {
         }
         self.votes.entry(from).or_insert(granted);
         match self.tally() {
-            Tally::Won if self.role == Role::PreCandidate => self.become_candidate(false),
-            Tally::Won => self.become_leader(),
-            Tally::Lost => {
+            VoteResult::Won if self.role == Role::PreCandidate => self.become_candidate(false),
+            VoteResult::Won => self.become_leader(),
+            VoteResult::Lost => {
                 let term = self.term;
                 self.become_follower(term, None);
             }
-            Tally::Pending => {}
+            VoteResult::Pending => {}
         }
     }
 
-    fn tally(&self) -> Tally {
-        let quorum = self.membership.quorum();
-        let voters = &self.membership.voters;
-        let granted = voters
-            .iter()
-            .filter(|v| self.votes.get(v) == Some(&true))
-            .count();
-        let rejected = voters
-            .iter()
-            .filter(|v| self.votes.get(v) == Some(&false))
-            .count();
-        if granted >= quorum {
-            Tally::Won
-        } else if voters.len().saturating_sub(rejected) < quorum {
-            Tally::Lost
-        } else {
-            Tally::Pending
-        }
+    fn tally(&self) -> VoteResult {
+        quorum::vote_result(&self.membership, |v| self.votes.get(&v).copied())
     }
 }

@@ -10,6 +10,7 @@ pub mod api;
 mod election;
 pub mod error;
 mod progress;
+mod quorum;
 mod raft;
 mod raft_log;
 mod read;

@@ -8,6 +8,7 @@
 //! committed. Such reads wait, bounded by `max_uncommitted_entries`.
 
 use crate::core::api::{ReadOutcome, ReadResult};
+use crate::core::quorum;
 use crate::core::raft::Raft;
 use crate::core::status::Role;
 use crate::types::{LogIndex, NodeId};
@@ -86,7 +87,7 @@ impl Raft {
             return;
         }
         let index = self.commit;
-        let single = self.membership.voters.len() == 1 && self.promotable();
+        let single = quorum::has_quorum(&self.membership, |v| v == self.id);
         if single || self.lease_held() {
             for &id in ids {
                 self.counters.reads_lease += u64::from(!single);
@@ -145,23 +146,13 @@ impl Raft {
 
     /// The highest round a quorum of voters (counting us) has answered.
     fn quorum_round(&self) -> u64 {
-        let mut rounds: Vec<u64> = self
-            .membership
-            .voters
-            .iter()
-            .map(|v| {
-                if *v == self.id {
-                    self.reads.round
-                } else {
-                    self.reads.acked.get(v).copied().unwrap_or(0)
-                }
-            })
-            .collect();
-        rounds.sort_unstable_by(|a, b| b.cmp(a));
-        rounds
-            .get(self.membership.quorum().saturating_sub(1))
-            .copied()
-            .unwrap_or(0)
+        quorum::committed_index(&self.membership, |v| {
+            if v == self.id {
+                self.reads.round
+            } else {
+                self.reads.acked.get(&v).copied().unwrap_or(0)
+            }
+        })
     }
 
     /// Whether the leader holds a read lease: lease mode with check-quorum

@@ -5,6 +5,7 @@
 
 use crate::core::api::{ProposalOutcome, ProposalResult};
 use crate::core::error::RejectReason;
+use crate::core::quorum;
 use crate::core::raft::Raft;
 use crate::core::status::{ProgressState, Role};
 use crate::types::{Entry, EntryPayload, LogIndex, MessageBody, NodeId, Term};
@@ -39,16 +40,13 @@ impl Raft {
     /// Whether a quorum of voters (counting us) was heard from since the last
     /// check; resets the marks for the next round.
     fn quorum_active(&mut self) -> bool {
-        let mut active = 0usize;
-        for voter in &self.membership.voters {
-            if *voter == self.id || self.progress.get(voter).is_some_and(|p| p.recent_active) {
-                active += 1;
-            }
-        }
+        let active = quorum::has_quorum(&self.membership, |v| {
+            v == self.id || self.progress.get(&v).is_some_and(|p| p.recent_active)
+        });
         for pr in self.progress.values_mut() {
             pr.recent_active = false;
         }
-        active >= self.membership.quorum()
+        active
     }
 
     /// Appends an application command if we lead and are not overloaded.
@@ -428,25 +426,13 @@ impl Raft {
     /// term (Figure 8: older entries commit only indirectly). Our own log
     /// counts only as far as it is persisted. Returns whether commit moved.
     pub(crate) fn maybe_commit(&mut self) -> bool {
-        let mut matched: Vec<LogIndex> = self
-            .membership
-            .voters
-            .iter()
-            .map(|&v| {
-                if v == self.id {
-                    self.persisted.min(self.log.last_index())
-                } else {
-                    self.progress.get(&v).map_or(0, |p| p.match_index)
-                }
-            })
-            .collect();
-        if matched.is_empty() {
-            return false;
-        }
-        matched.sort_unstable_by(|a, b| b.cmp(a));
-        let Some(&candidate) = matched.get(self.membership.quorum() - 1) else {
-            return false;
-        };
+        let candidate = quorum::committed_index(&self.membership, |v| {
+            if v == self.id {
+                self.persisted.min(self.log.last_index())
+            } else {
+                self.progress.get(&v).map_or(0, |p| p.match_index)
+            }
+        });
         if candidate > self.commit && self.log.term(candidate) == Some(self.term) {
             let first_in_term = self.log.term(self.commit) != Some(self.term);
             self.commit = candidate;
