@@ -236,4 +236,19 @@ impl Output {
     pub fn is_empty(&self) -> bool {
         self == &Output::default()
     }
+
+    /// Hands out a snapshot received from the leader. Whatever was queued
+    /// earlier in this output is covered by it (committed entries, entries up
+    /// to its index) or superseded by it (the whole log, unless `kept_suffix`
+    /// says the entries after it still follow it).
+    pub(crate) fn supersede_with_snapshot(&mut self, snapshot: Snapshot, kept_suffix: bool) {
+        let index = snapshot.meta.last_index;
+        self.committed.clear();
+        if kept_suffix {
+            self.entries.retain(|e| e.index > index);
+        } else {
+            self.entries.clear();
+        }
+        self.snapshot = Some(snapshot);
+    }
 }

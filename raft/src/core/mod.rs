@@ -1,20 +1,31 @@
 //! The deterministic, sans-I/O Raft core.
 //!
 //! [`Raft`] is a state machine: [`Raft::step`] takes one [`api::Input`],
-//! [`Raft::take_output`] drains the accumulated [`api::Output`]. One concern
-//! per file: the log (`raft_log`), per-follower progress (`progress`),
-//! elections, replication, snapshots, reads, leadership transfer, status and
-//! errors.
+//! [`Raft::take_output`] drains the accumulated [`api::Output`].
+//!
+//! State, one concern per file, none of which knows [`Raft`]: the log
+//! (`raft_log`), quorum arithmetic (`quorum`), the role and the state only
+//! it has (`role`: a campaign's votes, or a leader's `LeaderState` from
+//! `leader`, holding per-follower `progress`, the `read_state` and any
+//! transfer), and a snapshot being received (`incoming_snapshot`).
+//!
+//! Behaviour, as `impl Raft` blocks: `raft` (construction, the `step`
+//! dispatcher, accessors), elections, replication, snapshots, reads and
+//! leadership transfer, each in its own file; plus status and errors.
 
 pub mod api;
 mod election;
 pub mod error;
+mod incoming_snapshot;
+mod leader;
 mod progress;
 mod quorum;
 mod raft;
 mod raft_log;
 mod read;
+mod read_state;
 mod replication;
+mod role;
 mod snapshot;
 pub mod status;
 mod transfer;

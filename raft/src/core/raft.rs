@@ -5,16 +5,16 @@
 //! `election.rs` (timers, pre-vote, votes, roles), `replication.rs`
 //! (AppendEntries, commit, proposals), `snapshot.rs` (compaction and
 //! InstallSnapshot), `read.rs` (ReadIndex and leases), `transfer.rs`
-//! (leadership transfer).
+//! (leadership transfer). The state those files share is here; the state
+//! of one role is inside [`RoleState`], so only the code that holds the
+//! role can reach it.
 
 use crate::core::api::{Config, Input, Output, ReadMode};
 use crate::core::error::{CoreError, RejectReason, StepError};
-use crate::core::progress::Progress;
+use crate::core::incoming_snapshot::IncomingSnapshot;
 use crate::core::raft_log::RaftLog;
-use crate::core::read::ReadState;
-use crate::core::snapshot::IncomingSnapshot;
+use crate::core::role::RoleState;
 use crate::core::status::{Counters, Role, Status};
-use crate::core::transfer::Transfer;
 use crate::storage::RecoveredState;
 use crate::types::{
     Entry, EntryPayload, HardState, LogIndex, Membership, Message, MessageBody, NodeId,
@@ -22,7 +22,6 @@ use crate::types::{
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
 
 /// A deterministic, sans-I/O Raft node: feed it [`Input`]s with
 /// [`Raft::step`], drain [`Output`]s with [`Raft::take_output`]. See the
@@ -55,38 +54,34 @@ use std::collections::BTreeMap;
 ///   applies each output fully before the next step.
 #[derive(Debug, Clone)]
 pub struct Raft {
-    pub(crate) config: Config,
-    pub(crate) id: NodeId,
+    pub(super) config: Config,
+    pub(super) id: NodeId,
     /// The configuration used when neither the log nor a snapshot holds one.
-    pub(crate) bootstrap: Membership,
+    pub(super) bootstrap: Membership,
     /// The configuration in force (the latest one appended).
-    pub(crate) membership: Membership,
-    pub(crate) term: Term,
-    pub(crate) voted_for: Option<NodeId>,
-    pub(crate) role: Role,
-    pub(crate) leader: Option<NodeId>,
-    pub(crate) log: RaftLog,
-    pub(crate) commit: LogIndex,
-    pub(crate) applied: LogIndex,
+    pub(super) membership: Membership,
+    pub(super) term: Term,
+    pub(super) voted_for: Option<NodeId>,
+    /// The role, with the state only that role has (votes, leader state).
+    pub(super) role: RoleState,
+    pub(super) leader: Option<NodeId>,
+    pub(super) log: RaftLog,
+    pub(super) commit: LogIndex,
+    pub(super) applied: LogIndex,
     /// The highest index reported durable (and still in our log).
-    pub(crate) persisted: LogIndex,
-    pub(crate) rng: ChaCha8Rng,
+    pub(super) persisted: LogIndex,
+    pub(super) rng: ChaCha8Rng,
     /// Ticks since construction: the clock of leases.
-    pub(crate) ticks: u64,
-    pub(crate) election_elapsed: u64,
+    pub(super) ticks: u64,
+    pub(super) election_elapsed: u64,
     /// This round's randomized election timeout, in `[T, 2T)`.
-    pub(crate) election_timeout: u64,
-    pub(crate) heartbeat_elapsed: u64,
-    /// Votes received in the current (pre-)campaign.
-    pub(crate) votes: BTreeMap<NodeId, bool>,
-    /// A leader's view of every other member.
-    pub(crate) progress: BTreeMap<NodeId, Progress>,
-    pub(crate) transfer: Option<Transfer>,
-    pub(crate) reads: ReadState,
-    pub(crate) incoming_snapshot: Option<IncomingSnapshot>,
-    pub(crate) output: Output,
-    pub(crate) last_hard_state: HardState,
-    pub(crate) counters: Counters,
+    pub(super) election_timeout: u64,
+    /// A snapshot being received from the leader (kept across role changes
+    /// within a term: a pre-candidate may go back to following).
+    pub(super) incoming_snapshot: Option<IncomingSnapshot>,
+    pub(super) output: Output,
+    pub(super) last_hard_state: HardState,
+    pub(super) counters: Counters,
 }
 
 impl Raft {
@@ -173,7 +168,7 @@ impl Raft {
             bootstrap,
             term: hard_state.term,
             voted_for: hard_state.voted_for,
-            role: Role::Follower,
+            role: RoleState::Follower,
             leader: None,
             log,
             commit,
@@ -183,11 +178,6 @@ impl Raft {
             ticks: 0,
             election_elapsed: 0,
             election_timeout: 0,
-            heartbeat_elapsed: 0,
-            votes: BTreeMap::new(),
-            progress: BTreeMap::new(),
-            transfer: None,
-            reads: ReadState::default(),
             incoming_snapshot: None,
             output: Output::default(),
             last_hard_state: HardState {
@@ -211,7 +201,7 @@ impl Raft {
     /// (for example [`RejectReason::StaleTerm`]); the output may still hold
     /// the protocol's answer (a stale leader is told the newer term).
     pub fn step(&mut self, input: Input) -> Result<(), StepError> {
-        let before = (self.role, self.term, self.leader);
+        let before = (self.role.role(), self.term, self.leader);
         let result = match input {
             Input::Tick => {
                 self.tick();
@@ -239,9 +229,9 @@ impl Raft {
             }
         }
         self.finish_step();
-        if before != (self.role, self.term, self.leader) {
+        if before != (self.role.role(), self.term, self.leader) {
             tracing::info!(
-                role = self.role.as_str(),
+                role = self.role.role().as_str(),
                 term = self.term,
                 leader = %self.leader.map_or_else(|| "none".to_string(), |l| format!("n{l}")),
                 last_index = self.log.last_index(),
@@ -265,9 +255,10 @@ impl Raft {
 
     /// A snapshot of this node's state and counters.
     pub fn status(&self) -> Status {
+        let leader = self.role.leader();
         Status {
             id: self.id,
-            role: self.role,
+            role: self.role.role(),
             term: self.term,
             voted_for: self.voted_for,
             leader: self.leader,
@@ -278,14 +269,10 @@ impl Raft {
             last_index: self.log.last_index(),
             snapshot_index: self.log.snapshot_index(),
             membership: self.membership.clone(),
-            transfer_target: self.transfer.as_ref().map(|t| t.target),
-            lease_held: self.role == Role::Leader && self.lease_held(),
-            pending_reads: self.reads.pending_count(),
-            peers: self
-                .progress
-                .iter()
-                .map(|(&id, pr)| pr.status(id))
-                .collect(),
+            transfer_target: leader.and_then(|l| l.transfer_target()),
+            lease_held: self.lease_held(),
+            pending_reads: leader.map_or(0, |l| l.reads().pending_count()),
+            peers: leader.map(|l| l.peer_statuses()).unwrap_or_default(),
             counters: self.counters.clone(),
         }
     }
@@ -297,7 +284,7 @@ impl Raft {
 
     /// This node's role.
     pub fn role(&self) -> Role {
-        self.role
+        self.role.role()
     }
 
     /// The current term.
@@ -377,7 +364,7 @@ impl Raft {
 
     /// The configuration in force at `index`: the latest `Membership` entry at
     /// or below it, else the snapshot's, else the bootstrap configuration.
-    pub(crate) fn membership_at(&self, index: LogIndex) -> Membership {
+    pub(super) fn membership_at(&self, index: LogIndex) -> Membership {
         let from_log = self
             .log
             .entries()
@@ -395,41 +382,41 @@ impl Raft {
 
     /// Recomputes the configuration after the log changed; a leader starts or
     /// stops tracking members accordingly.
-    pub(crate) fn refresh_membership(&mut self) {
+    pub(super) fn refresh_membership(&mut self) {
         let membership = self.membership_at(self.log.last_index());
         if membership == self.membership {
             return;
         }
         self.membership = membership;
-        if self.role == Role::Leader {
-            let last_index = self.log.last_index();
-            let members: Vec<NodeId> = self
-                .membership
-                .members()
-                .filter(|&m| m != self.id)
-                .collect();
-            self.progress.retain(|id, _| members.contains(id));
-            for m in members {
-                self.progress
-                    .entry(m)
-                    .or_insert_with(|| Progress::new(last_index));
-            }
+        let last_index = self.log.last_index();
+        let members: Vec<NodeId> = self
+            .membership
+            .members()
+            .filter(|&m| m != self.id)
+            .collect();
+        if let Some(leader) = self.role.leader_mut() {
+            leader.track(&members, last_index);
         }
     }
 
+    /// The members a leader tracks, ascending (none unless leading).
+    pub(super) fn leader_peers(&self) -> Vec<NodeId> {
+        self.role.leader().map(|l| l.peers()).unwrap_or_default()
+    }
+
     /// Whether this node may campaign: it is a voter of the configuration.
-    pub(crate) fn promotable(&self) -> bool {
+    pub(super) fn promotable(&self) -> bool {
         self.membership.voters.contains(&self.id)
     }
 
     /// Queues a message from us in our current term.
-    pub(crate) fn send(&mut self, to: NodeId, body: MessageBody) {
+    pub(super) fn send(&mut self, to: NodeId, body: MessageBody) {
         let term = self.term;
         self.send_with_term(to, term, body);
     }
 
     /// Queues a message carrying an explicit term (pre-votes use `term + 1`).
-    pub(crate) fn send_with_term(&mut self, to: NodeId, term: Term, body: MessageBody) {
+    pub(super) fn send_with_term(&mut self, to: NodeId, term: Term, body: MessageBody) {
         *self.counters.messages_sent.entry(body.kind()).or_insert(0) += 1;
         self.output.messages.push(Message {
             from: self.id,
@@ -441,7 +428,7 @@ impl Raft {
 
     /// Queues entries to persist. Entries at or after the first new index
     /// that were queued earlier in this output are replaced (a truncation).
-    pub(crate) fn emit_entries(&mut self, entries: Vec<Entry>) {
+    pub(super) fn emit_entries(&mut self, entries: Vec<Entry>) {
         let Some(first) = entries.first() else {
             return;
         };
@@ -458,7 +445,7 @@ impl Raft {
     }
 
     /// Hands out newly committed entries for applying.
-    pub(crate) fn emit_committed(&mut self) {
+    pub(super) fn emit_committed(&mut self) {
         if self.commit > self.applied {
             let entries = self.log.range(self.applied.saturating_add(1), self.commit);
             debug_assert_eq!(
@@ -504,7 +491,7 @@ impl Raft {
     /// One logical tick.
     fn tick(&mut self) {
         self.ticks = self.ticks.saturating_add(1);
-        if self.role == Role::Leader {
+        if self.role.is_leader() {
             self.tick_leader();
         } else {
             self.tick_election();
@@ -651,7 +638,7 @@ impl Raft {
 
     /// A leader message in our term: follow its sender.
     fn accept_leader(&mut self, from: NodeId) -> Result<(), RejectReason> {
-        match self.role {
+        match self.role.role() {
             Role::Leader => return Err(RejectReason::UnexpectedMessage),
             Role::Candidate | Role::PreCandidate => self.become_follower(self.term, Some(from)),
             Role::Follower => {
@@ -666,7 +653,7 @@ impl Raft {
     }
 
     /// Whether the lease rules of `read_mode` apply (kept for status).
-    pub(crate) fn lease_reads_enabled(&self) -> bool {
+    pub(super) fn lease_reads_enabled(&self) -> bool {
         self.config.read_mode == ReadMode::Lease && self.config.check_quorum
     }
 }
