@@ -7,13 +7,15 @@
 //! (`raft_log`), quorum arithmetic (`quorum`), the role and the state only
 //! it has (`role`: a campaign's votes, or a leader's `LeaderState` from
 //! `leader`, holding per-follower `progress`, the `read_state` and any
-//! transfer), and a snapshot being received (`incoming_snapshot`).
+//! transfer), a snapshot being received (`incoming_snapshot`), and the
+//! durable state a node restarts from (`durable`).
 //!
 //! Behaviour, as `impl Raft` blocks: `raft` (construction, the `step`
 //! dispatcher, accessors), elections, replication, snapshots, reads and
 //! leadership transfer, each in its own file; plus status and errors.
 
 pub mod api;
+pub mod durable;
 mod election;
 pub mod error;
 mod incoming_snapshot;
@@ -30,6 +32,7 @@ mod snapshot;
 pub mod status;
 mod transfer;
 
+pub use self::durable::DurableState;
 pub use self::error::{CoreError, RejectReason, StepError};
 pub use self::raft::Raft;
 pub use self::status::{Counters, PeerStatus, ProgressState, Role, Status};

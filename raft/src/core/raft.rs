@@ -10,12 +10,12 @@
 //! role can reach it.
 
 use crate::core::api::{Config, Input, Output, ReadMode};
+use crate::core::durable::DurableState;
 use crate::core::error::{CoreError, RejectReason, StepError};
 use crate::core::incoming_snapshot::IncomingSnapshot;
 use crate::core::raft_log::RaftLog;
 use crate::core::role::RoleState;
 use crate::core::status::{Counters, Role, Status};
-use crate::storage::RecoveredState;
 use crate::types::{
     Entry, EntryPayload, HardState, LogIndex, Membership, Message, MessageBody, NodeId,
     SnapshotMeta, Term,
@@ -37,7 +37,8 @@ use rand_chacha::ChaCha8Rng;
 ///   these notices, to count its own log towards commitment; followers may
 ///   receive them too. A stale notice (for a term no longer at that index) is
 ///   rejected and counted, never harmful.
-/// * [`Raft::restore`] rebuilds a node from [`RecoveredState`]: the term and
+/// * [`Raft::restore`] rebuilds a node from a [`DurableState`] (storage's
+///   recovered state converts into one): the term and
 ///   vote of the hard state, the snapshot, the entries after it. The
 ///   configuration is the latest `Membership` entry in the log, else the
 ///   snapshot's, else the bootstrap membership passed in. Recovered entries
@@ -107,41 +108,10 @@ impl Raft {
     pub fn restore(
         config: Config,
         bootstrap: Membership,
-        state: RecoveredState,
+        state: impl Into<DurableState>,
         seed: u64,
     ) -> Result<Raft, CoreError> {
-        let RecoveredState {
-            hard_state,
-            snapshot,
-            entries,
-            truncated_at: _,
-        } = state;
-        let (mut expected, mut prev_term) = snapshot.as_ref().map_or((1, 0), |s| {
-            (s.meta.last_index.saturating_add(1), s.meta.last_term)
-        });
-        for entry in &entries {
-            if entry.index != expected {
-                return Err(CoreError::InvalidState(format!(
-                    "entry index {} where {} was expected",
-                    entry.index, expected
-                )));
-            }
-            if entry.term < prev_term {
-                return Err(CoreError::InvalidState(format!(
-                    "entry {} has term {} below the previous term {}",
-                    entry.index, entry.term, prev_term
-                )));
-            }
-            expected = expected.saturating_add(1);
-            prev_term = entry.term;
-        }
-        if hard_state.term < prev_term {
-            return Err(CoreError::InvalidState(format!(
-                "hard-state term {} is older than the last log term {}",
-                hard_state.term, prev_term
-            )));
-        }
-        let log = RaftLog::from_parts(snapshot, entries);
+        let (hard_state, log) = state.into().into_parts()?;
         Ok(Raft::build(
             config.normalized(),
             bootstrap,
