@@ -133,7 +133,7 @@ impl Raft {
             payload: EntryPayload::Noop,
         };
         self.log.push(noop.clone());
-        self.emit_entries(vec![noop]);
+        self.output.queue_entries(vec![noop]);
         self.maybe_commit();
         self.broadcast_append();
     }

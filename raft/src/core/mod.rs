@@ -1,7 +1,8 @@
 //! The deterministic, sans-I/O Raft core.
 //!
 //! [`Raft`] is a state machine: [`Raft::step`] takes one [`api::Input`],
-//! [`Raft::take_output`] drains the accumulated [`api::Output`].
+//! [`Raft::take_output`] drains the accumulated [`output::Output`], whose
+//! documentation is the one statement of the order of effects.
 //!
 //! State, one concern per file, none of which knows [`Raft`]: the log
 //! (`raft_log`), quorum arithmetic (`quorum`), the role and the state only
@@ -20,6 +21,7 @@ mod election;
 pub mod error;
 mod incoming_snapshot;
 mod leader;
+pub mod output;
 mod progress;
 mod quorum;
 mod raft;

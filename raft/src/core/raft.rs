@@ -9,10 +9,11 @@
 //! of one role is inside [`RoleState`], so only the code that holds the
 //! role can reach it.
 
-use crate::core::api::{Config, Input, Output, ReadMode};
+use crate::core::api::{Config, Input, ReadMode};
 use crate::core::durable::DurableState;
 use crate::core::error::{CoreError, RejectReason, StepError};
 use crate::core::incoming_snapshot::IncomingSnapshot;
+use crate::core::output::Output;
 use crate::core::raft_log::RaftLog;
 use crate::core::role::RoleState;
 use crate::core::status::{Counters, Role, Status};
@@ -24,17 +25,15 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// A deterministic, sans-I/O Raft node: feed it [`Input`]s with
-/// [`Raft::step`], drain [`Output`]s with [`Raft::take_output`]. See the
-/// crate docs for the order of effects.
+/// [`Raft::step`], drain [`Output`]s with [`Raft::take_output`] and carry
+/// each out in the order [`Output`] documents.
 ///
 /// # Restart and persistence semantics
 ///
-/// * Everything handed out in [`Output::entries`], [`Output::hard_state`] and
-///   [`Output::snapshot`] must be durable before the same output's messages
-///   are sent. After persisting, the driver reports
-///   [`Input::Persisted`] with the index and term of the last entry it wrote
-///   (or of the snapshot if it wrote only a snapshot). Only a leader needs
-///   these notices, to count its own log towards commitment; followers may
+/// * The [`Input::Persisted`] notice after persisting names the last entry
+///   written (or the snapshot if only a snapshot was written; see
+///   [`crate::ToPersist::persisted_notice`]). Only a leader needs these
+///   notices, to count its own log towards commitment; followers may
 ///   receive them too. A stale notice (for a term no longer at that index) is
 ///   rejected and counted, never harmful.
 /// * [`Raft::restore`] rebuilds a node from a [`DurableState`] (storage's
@@ -50,9 +49,6 @@ use rand_chacha::ChaCha8Rng;
 /// * [`Input::SnapshotTaken`] must come after the snapshot is durable; its
 ///   metadata must match [`Raft::snapshot_meta`] at its index.
 /// * Refused inputs ([`Raft::step`] returning `Err`) are never fatal.
-/// * Entries count as applied once handed out in [`Output::committed`], and a
-///   received snapshot once handed out in [`Output::snapshot`]: the driver
-///   applies each output fully before the next step.
 #[derive(Debug, Clone)]
 pub struct Raft {
     pub(super) config: Config,
@@ -213,7 +209,8 @@ impl Raft {
     }
 
     /// Drains the effects accumulated since the last call; carry them out in
-    /// the documented order (persist, send, apply, answer).
+    /// the order [`Output`] documents ([`Output::into_effects`] hands them
+    /// out in it).
     pub fn take_output(&mut self) -> Output {
         std::mem::take(&mut self.output)
     }
@@ -394,24 +391,6 @@ impl Raft {
             term,
             body,
         });
-    }
-
-    /// Queues entries to persist. Entries at or after the first new index
-    /// that were queued earlier in this output are replaced (a truncation).
-    pub(super) fn emit_entries(&mut self, entries: Vec<Entry>) {
-        let Some(first) = entries.first() else {
-            return;
-        };
-        let first_index = first.index;
-        let appends = self
-            .output
-            .entries
-            .last()
-            .is_none_or(|last| last.index < first_index);
-        if !appends {
-            self.output.entries.retain(|e| e.index < first_index);
-        }
-        self.output.entries.extend(entries);
     }
 
     /// Hands out newly committed entries for applying.

@@ -72,7 +72,7 @@ impl Raft {
             };
             let index = entry.index;
             self.log.push(entry.clone());
-            self.emit_entries(vec![entry]);
+            self.output.queue_entries(vec![entry]);
             self.broadcast_append();
             ProposalOutcome::Appended {
                 index,
@@ -309,7 +309,7 @@ impl Raft {
                 for e in &new {
                     self.log.push(e.clone());
                 }
-                self.emit_entries(new);
+                self.output.queue_entries(new);
                 if truncated || has_membership {
                     self.refresh_membership();
                 }
