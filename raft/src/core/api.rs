@@ -1,7 +1,7 @@
-//! The core's inputs, outputs and configuration: everything a node driver
-//! exchanges with [`crate::Raft`].
+//! The core's inputs, the answers it gives to proposals and reads, and its
+//! configuration. The effects it asks for are in [`crate::core::output`].
 
-use crate::types::{Entry, HardState, LogIndex, Message, NodeId, Snapshot, Term};
+use crate::types::{LogIndex, Message, NodeId, Snapshot, Term};
 use serde::{Deserialize, Serialize};
 
 /// How linearizable reads are confirmed.
@@ -205,35 +205,4 @@ pub struct ReadResult {
     pub id: u64,
     /// What happened.
     pub outcome: ReadOutcome,
-}
-
-/// Effects drained from the core after each step, to be carried out in this
-/// order: persist (`snapshot`, `entries`, `hard_state`, then sync), send
-/// `messages`, apply (`snapshot` to the state machine if present, then
-/// `committed`), then answer `proposals` and `reads`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Output {
-    /// A snapshot received from the leader: persist it, then install it in
-    /// the state machine before applying `committed`.
-    pub snapshot: Option<Snapshot>,
-    /// Entries to append durably; if the first index is at or below the
-    /// stored last index, the stored suffix from there is replaced.
-    pub entries: Vec<Entry>,
-    /// A new hard state to persist, if it changed.
-    pub hard_state: Option<HardState>,
-    /// Messages to send, only after the above is durable.
-    pub messages: Vec<Message>,
-    /// Newly committed entries to apply, in index order.
-    pub committed: Vec<Entry>,
-    /// Answers to proposals.
-    pub proposals: Vec<ProposalResult>,
-    /// Answers to read requests.
-    pub reads: Vec<ReadResult>,
-}
-
-impl Output {
-    /// Whether there is nothing to do.
-    pub fn is_empty(&self) -> bool {
-        self == &Output::default()
-    }
 }

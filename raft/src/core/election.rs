@@ -2,23 +2,17 @@
 //! (thesis §9.6), votes with the up-to-date check, leader stickiness
 //! (thesis §4.2.3) and the role transitions.
 
-use crate::core::progress::Progress;
+use crate::core::leader::LeaderState;
+use crate::core::quorum::{self, VoteResult};
 use crate::core::raft::Raft;
+use crate::core::role::{RoleState, Votes};
 use crate::core::status::Role;
 use crate::types::{Entry, EntryPayload, MessageBody, NodeId, Term};
 use rand::Rng;
 
-/// The outcome of counting votes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tally {
-    Won,
-    Lost,
-    Pending,
-}
-
 impl Raft {
     /// Draws a new election timeout in `[T, 2T)` and restarts the timer.
-    pub(crate) fn reset_election_timer(&mut self) {
+    pub(super) fn reset_election_timer(&mut self) {
         let base = self.config.election_ticks;
         self.election_elapsed = 0;
         self.election_timeout = base.saturating_add(self.rng.gen_range(0..base));
@@ -27,14 +21,14 @@ impl Raft {
     /// Whether we heard from a live leader within the election timeout, so
     /// vote requests are ignored (needs check-quorum, which bounds how long a
     /// deposed leader can believe it still leads).
-    pub(crate) fn in_lease(&self) -> bool {
+    pub(super) fn in_lease(&self) -> bool {
         self.config.check_quorum
             && self.leader.is_some()
             && self.election_elapsed < self.config.election_ticks
     }
 
     /// A tick on a follower or candidate: campaign when the timer expires.
-    pub(crate) fn tick_election(&mut self) {
+    pub(super) fn tick_election(&mut self) {
         self.election_elapsed = self.election_elapsed.saturating_add(1);
         if self.election_elapsed >= self.election_timeout {
             if self.promotable() {
@@ -47,7 +41,7 @@ impl Raft {
 
     /// Starts a pre-vote round, or with `transfer` (or pre-vote off) a real
     /// election.
-    pub(crate) fn campaign(&mut self, transfer: bool) {
+    pub(super) fn campaign(&mut self, transfer: bool) {
         if self.config.pre_vote && !transfer {
             self.become_pre_candidate();
         } else {
@@ -57,12 +51,11 @@ impl Raft {
 
     fn become_pre_candidate(&mut self) {
         self.step_down_common();
-        self.role = Role::PreCandidate;
+        self.role = RoleState::PreCandidate(Votes::from([(self.id, true)]));
         self.leader = None;
         self.reset_election_timer();
         self.counters.pre_votes_started += 1;
-        self.votes.insert(self.id, true);
-        if self.tally() == Tally::Won {
+        if self.tally() == VoteResult::Won {
             self.become_candidate(false);
             return;
         }
@@ -80,12 +73,11 @@ impl Raft {
         self.step_down_common();
         self.term = self.term.saturating_add(1);
         self.voted_for = Some(self.id);
-        self.role = Role::Candidate;
+        self.role = RoleState::Candidate(Votes::from([(self.id, true)]));
         self.leader = None;
         self.reset_election_timer();
         self.counters.elections_started += 1;
-        self.votes.insert(self.id, true);
-        if self.tally() == Tally::Won {
+        if self.tally() == VoteResult::Won {
             self.become_leader();
             return;
         }
@@ -124,60 +116,51 @@ impl Raft {
         }
     }
 
-    /// Becomes leader of the current term: fresh progress for every member,
-    /// a no-op entry (Raft §8) and a first round of AppendEntries.
-    pub(crate) fn become_leader(&mut self) {
+    /// Becomes leader of the current term: fresh leader state (progress for
+    /// every member), a no-op entry (Raft §8) and a first round of
+    /// AppendEntries.
+    pub(super) fn become_leader(&mut self) {
         self.step_down_common();
-        self.role = Role::Leader;
+        let last_index = self.log.last_index();
+        let peers = self.membership.members().filter(|&m| m != self.id);
+        self.role = RoleState::Leader(Box::new(LeaderState::new(peers, last_index)));
         self.leader = Some(self.id);
         self.election_elapsed = 0;
-        self.heartbeat_elapsed = 0;
         self.counters.elections_won += 1;
-        let last_index = self.log.last_index();
-        let members: Vec<NodeId> = self
-            .membership
-            .members()
-            .filter(|&m| m != self.id)
-            .collect();
-        for m in members {
-            self.progress.insert(m, Progress::new(last_index));
-        }
         let noop = Entry {
             term: self.term,
             index: last_index.saturating_add(1),
             payload: EntryPayload::Noop,
         };
         self.log.push(noop.clone());
-        self.emit_entries(vec![noop]);
+        self.output.queue_entries(vec![noop]);
         self.maybe_commit();
         self.broadcast_append();
     }
 
     /// Becomes a follower of `term` (a newer term clears the vote).
-    pub(crate) fn become_follower(&mut self, term: Term, leader: Option<NodeId>) {
+    pub(super) fn become_follower(&mut self, term: Term, leader: Option<NodeId>) {
         debug_assert!(term >= self.term, "term never decreases");
         self.step_down_common();
         if term > self.term {
             self.term = term;
             self.voted_for = None;
         }
-        self.role = Role::Follower;
         self.leader = leader;
         self.reset_election_timer();
     }
 
-    /// Clears the state of the role being left.
+    /// Leaves the current role (becoming a follower until the caller says
+    /// otherwise), dropping its state; a leader refuses its waiting reads.
     fn step_down_common(&mut self) {
-        self.votes.clear();
-        self.progress.clear();
-        self.transfer = None;
-        self.heartbeat_elapsed = 0;
-        self.fail_pending_reads();
+        if let RoleState::Leader(leader) = std::mem::replace(&mut self.role, RoleState::Follower) {
+            self.fail_pending_reads(leader.into_reads());
+        }
     }
 
     /// Answers a (pre-)vote request in our term (or, for a pre-vote, a
     /// request for a future term that did not change ours).
-    pub(crate) fn handle_request_vote(
+    pub(super) fn handle_request_vote(
         &mut self,
         from: NodeId,
         msg_term: Term,
@@ -232,14 +215,14 @@ impl Raft {
     }
 
     /// Counts a (pre-)vote answer; late or mismatched answers are ignored.
-    pub(crate) fn handle_vote_response(
+    pub(super) fn handle_vote_response(
         &mut self,
         from: NodeId,
         msg_term: Term,
         pre_vote: bool,
         granted: bool,
     ) {
-        let relevant = match (self.role, pre_vote) {
+        let relevant = match (self.role.role(), pre_vote) {
             (Role::PreCandidate, true) => {
                 if granted {
                     msg_term == self.term.saturating_add(1)
@@ -253,35 +236,25 @@ impl Raft {
         if !relevant || !self.membership.voters.contains(&from) {
             return;
         }
-        self.votes.entry(from).or_insert(granted);
+        if let Some(votes) = self.role.votes_mut() {
+            votes.entry(from).or_insert(granted);
+        }
         match self.tally() {
-            Tally::Won if self.role == Role::PreCandidate => self.become_candidate(false),
-            Tally::Won => self.become_leader(),
-            Tally::Lost => {
+            VoteResult::Won if self.role.role() == Role::PreCandidate => {
+                self.become_candidate(false)
+            }
+            VoteResult::Won => self.become_leader(),
+            VoteResult::Lost => {
                 let term = self.term;
                 self.become_follower(term, None);
             }
-            Tally::Pending => {}
+            VoteResult::Pending => {}
         }
     }
 
-    fn tally(&self) -> Tally {
-        let quorum = self.membership.quorum();
-        let voters = &self.membership.voters;
-        let granted = voters
-            .iter()
-            .filter(|v| self.votes.get(v) == Some(&true))
-            .count();
-        let rejected = voters
-            .iter()
-            .filter(|v| self.votes.get(v) == Some(&false))
-            .count();
-        if granted >= quorum {
-            Tally::Won
-        } else if voters.len().saturating_sub(rejected) < quorum {
-            Tally::Lost
-        } else {
-            Tally::Pending
-        }
+    /// Counts the votes of the campaign under way.
+    fn tally(&self) -> VoteResult {
+        let votes = self.role.votes();
+        quorum::vote_result(&self.membership, |v| votes.and_then(|m| m.get(&v)).copied())
     }
 }

@@ -5,40 +5,39 @@
 //! `election.rs` (timers, pre-vote, votes, roles), `replication.rs`
 //! (AppendEntries, commit, proposals), `snapshot.rs` (compaction and
 //! InstallSnapshot), `read.rs` (ReadIndex and leases), `transfer.rs`
-//! (leadership transfer).
+//! (leadership transfer). The state those files share is here; the state
+//! of one role is inside [`RoleState`], so only the code that holds the
+//! role can reach it.
 
-use crate::core::api::{Config, Input, Output, ReadMode};
+use crate::core::api::{Config, Input, ReadMode};
+use crate::core::durable::DurableState;
 use crate::core::error::{CoreError, RejectReason, StepError};
-use crate::core::progress::Progress;
+use crate::core::incoming_snapshot::IncomingSnapshot;
+use crate::core::output::Output;
 use crate::core::raft_log::RaftLog;
-use crate::core::read::ReadState;
-use crate::core::snapshot::IncomingSnapshot;
+use crate::core::role::RoleState;
 use crate::core::status::{Counters, Role, Status};
-use crate::core::transfer::Transfer;
-use crate::storage::RecoveredState;
 use crate::types::{
     Entry, EntryPayload, HardState, LogIndex, Membership, Message, MessageBody, NodeId,
     SnapshotMeta, Term,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
 
 /// A deterministic, sans-I/O Raft node: feed it [`Input`]s with
-/// [`Raft::step`], drain [`Output`]s with [`Raft::take_output`]. See the
-/// crate docs for the order of effects.
+/// [`Raft::step`], drain [`Output`]s with [`Raft::take_output`] and carry
+/// each out in the order [`Output`] documents.
 ///
 /// # Restart and persistence semantics
 ///
-/// * Everything handed out in [`Output::entries`], [`Output::hard_state`] and
-///   [`Output::snapshot`] must be durable before the same output's messages
-///   are sent. After persisting, the driver reports
-///   [`Input::Persisted`] with the index and term of the last entry it wrote
-///   (or of the snapshot if it wrote only a snapshot). Only a leader needs
-///   these notices, to count its own log towards commitment; followers may
+/// * The [`Input::Persisted`] notice after persisting names the last entry
+///   written (or the snapshot if only a snapshot was written; see
+///   [`crate::ToPersist::persisted_notice`]). Only a leader needs these
+///   notices, to count its own log towards commitment; followers may
 ///   receive them too. A stale notice (for a term no longer at that index) is
 ///   rejected and counted, never harmful.
-/// * [`Raft::restore`] rebuilds a node from [`RecoveredState`]: the term and
+/// * [`Raft::restore`] rebuilds a node from a [`DurableState`] (storage's
+///   recovered state converts into one): the term and
 ///   vote of the hard state, the snapshot, the entries after it. The
 ///   configuration is the latest `Membership` entry in the log, else the
 ///   snapshot's, else the bootstrap membership passed in. Recovered entries
@@ -50,43 +49,36 @@ use std::collections::BTreeMap;
 /// * [`Input::SnapshotTaken`] must come after the snapshot is durable; its
 ///   metadata must match [`Raft::snapshot_meta`] at its index.
 /// * Refused inputs ([`Raft::step`] returning `Err`) are never fatal.
-/// * Entries count as applied once handed out in [`Output::committed`], and a
-///   received snapshot once handed out in [`Output::snapshot`]: the driver
-///   applies each output fully before the next step.
 #[derive(Debug, Clone)]
 pub struct Raft {
-    pub(crate) config: Config,
-    pub(crate) id: NodeId,
+    pub(super) config: Config,
+    pub(super) id: NodeId,
     /// The configuration used when neither the log nor a snapshot holds one.
-    pub(crate) bootstrap: Membership,
+    pub(super) bootstrap: Membership,
     /// The configuration in force (the latest one appended).
-    pub(crate) membership: Membership,
-    pub(crate) term: Term,
-    pub(crate) voted_for: Option<NodeId>,
-    pub(crate) role: Role,
-    pub(crate) leader: Option<NodeId>,
-    pub(crate) log: RaftLog,
-    pub(crate) commit: LogIndex,
-    pub(crate) applied: LogIndex,
+    pub(super) membership: Membership,
+    pub(super) term: Term,
+    pub(super) voted_for: Option<NodeId>,
+    /// The role, with the state only that role has (votes, leader state).
+    pub(super) role: RoleState,
+    pub(super) leader: Option<NodeId>,
+    pub(super) log: RaftLog,
+    pub(super) commit: LogIndex,
+    pub(super) applied: LogIndex,
     /// The highest index reported durable (and still in our log).
-    pub(crate) persisted: LogIndex,
-    pub(crate) rng: ChaCha8Rng,
+    pub(super) persisted: LogIndex,
+    pub(super) rng: ChaCha8Rng,
     /// Ticks since construction: the clock of leases.
-    pub(crate) ticks: u64,
-    pub(crate) election_elapsed: u64,
+    pub(super) ticks: u64,
+    pub(super) election_elapsed: u64,
     /// This round's randomized election timeout, in `[T, 2T)`.
-    pub(crate) election_timeout: u64,
-    pub(crate) heartbeat_elapsed: u64,
-    /// Votes received in the current (pre-)campaign.
-    pub(crate) votes: BTreeMap<NodeId, bool>,
-    /// A leader's view of every other member.
-    pub(crate) progress: BTreeMap<NodeId, Progress>,
-    pub(crate) transfer: Option<Transfer>,
-    pub(crate) reads: ReadState,
-    pub(crate) incoming_snapshot: Option<IncomingSnapshot>,
-    pub(crate) output: Output,
-    pub(crate) last_hard_state: HardState,
-    pub(crate) counters: Counters,
+    pub(super) election_timeout: u64,
+    /// A snapshot being received from the leader (kept across role changes
+    /// within a term: a pre-candidate may go back to following).
+    pub(super) incoming_snapshot: Option<IncomingSnapshot>,
+    pub(super) output: Output,
+    pub(super) last_hard_state: HardState,
+    pub(super) counters: Counters,
 }
 
 impl Raft {
@@ -112,41 +104,10 @@ impl Raft {
     pub fn restore(
         config: Config,
         bootstrap: Membership,
-        state: RecoveredState,
+        state: impl Into<DurableState>,
         seed: u64,
     ) -> Result<Raft, CoreError> {
-        let RecoveredState {
-            hard_state,
-            snapshot,
-            entries,
-            truncated_at: _,
-        } = state;
-        let (mut expected, mut prev_term) = snapshot.as_ref().map_or((1, 0), |s| {
-            (s.meta.last_index.saturating_add(1), s.meta.last_term)
-        });
-        for entry in &entries {
-            if entry.index != expected {
-                return Err(CoreError::InvalidState(format!(
-                    "entry index {} where {} was expected",
-                    entry.index, expected
-                )));
-            }
-            if entry.term < prev_term {
-                return Err(CoreError::InvalidState(format!(
-                    "entry {} has term {} below the previous term {}",
-                    entry.index, entry.term, prev_term
-                )));
-            }
-            expected = expected.saturating_add(1);
-            prev_term = entry.term;
-        }
-        if hard_state.term < prev_term {
-            return Err(CoreError::InvalidState(format!(
-                "hard-state term {} is older than the last log term {}",
-                hard_state.term, prev_term
-            )));
-        }
-        let log = RaftLog::from_parts(snapshot, entries);
+        let (hard_state, log) = state.into().into_parts()?;
         Ok(Raft::build(
             config.normalized(),
             bootstrap,
@@ -173,7 +134,7 @@ impl Raft {
             bootstrap,
             term: hard_state.term,
             voted_for: hard_state.voted_for,
-            role: Role::Follower,
+            role: RoleState::Follower,
             leader: None,
             log,
             commit,
@@ -183,11 +144,6 @@ impl Raft {
             ticks: 0,
             election_elapsed: 0,
             election_timeout: 0,
-            heartbeat_elapsed: 0,
-            votes: BTreeMap::new(),
-            progress: BTreeMap::new(),
-            transfer: None,
-            reads: ReadState::default(),
             incoming_snapshot: None,
             output: Output::default(),
             last_hard_state: HardState {
@@ -211,7 +167,7 @@ impl Raft {
     /// (for example [`RejectReason::StaleTerm`]); the output may still hold
     /// the protocol's answer (a stale leader is told the newer term).
     pub fn step(&mut self, input: Input) -> Result<(), StepError> {
-        let before = (self.role, self.term, self.leader);
+        let before = (self.role.role(), self.term, self.leader);
         let result = match input {
             Input::Tick => {
                 self.tick();
@@ -239,9 +195,9 @@ impl Raft {
             }
         }
         self.finish_step();
-        if before != (self.role, self.term, self.leader) {
+        if before != (self.role.role(), self.term, self.leader) {
             tracing::info!(
-                role = self.role.as_str(),
+                role = self.role.role().as_str(),
                 term = self.term,
                 leader = %self.leader.map_or_else(|| "none".to_string(), |l| format!("n{l}")),
                 last_index = self.log.last_index(),
@@ -253,7 +209,8 @@ impl Raft {
     }
 
     /// Drains the effects accumulated since the last call; carry them out in
-    /// the documented order (persist, send, apply, answer).
+    /// the order [`Output`] documents ([`Output::into_effects`] hands them
+    /// out in it).
     pub fn take_output(&mut self) -> Output {
         std::mem::take(&mut self.output)
     }
@@ -265,9 +222,10 @@ impl Raft {
 
     /// A snapshot of this node's state and counters.
     pub fn status(&self) -> Status {
+        let leader = self.role.leader();
         Status {
             id: self.id,
-            role: self.role,
+            role: self.role.role(),
             term: self.term,
             voted_for: self.voted_for,
             leader: self.leader,
@@ -278,14 +236,10 @@ impl Raft {
             last_index: self.log.last_index(),
             snapshot_index: self.log.snapshot_index(),
             membership: self.membership.clone(),
-            transfer_target: self.transfer.as_ref().map(|t| t.target),
-            lease_held: self.role == Role::Leader && self.lease_held(),
-            pending_reads: self.reads.pending_count(),
-            peers: self
-                .progress
-                .iter()
-                .map(|(&id, pr)| pr.status(id))
-                .collect(),
+            transfer_target: leader.and_then(|l| l.transfer_target()),
+            lease_held: self.lease_held(),
+            pending_reads: leader.map_or(0, |l| l.reads().pending_count()),
+            peers: leader.map(|l| l.peer_statuses()).unwrap_or_default(),
             counters: self.counters.clone(),
         }
     }
@@ -297,7 +251,7 @@ impl Raft {
 
     /// This node's role.
     pub fn role(&self) -> Role {
-        self.role
+        self.role.role()
     }
 
     /// The current term.
@@ -377,7 +331,7 @@ impl Raft {
 
     /// The configuration in force at `index`: the latest `Membership` entry at
     /// or below it, else the snapshot's, else the bootstrap configuration.
-    pub(crate) fn membership_at(&self, index: LogIndex) -> Membership {
+    pub(super) fn membership_at(&self, index: LogIndex) -> Membership {
         let from_log = self
             .log
             .entries()
@@ -395,41 +349,41 @@ impl Raft {
 
     /// Recomputes the configuration after the log changed; a leader starts or
     /// stops tracking members accordingly.
-    pub(crate) fn refresh_membership(&mut self) {
+    pub(super) fn refresh_membership(&mut self) {
         let membership = self.membership_at(self.log.last_index());
         if membership == self.membership {
             return;
         }
         self.membership = membership;
-        if self.role == Role::Leader {
-            let last_index = self.log.last_index();
-            let members: Vec<NodeId> = self
-                .membership
-                .members()
-                .filter(|&m| m != self.id)
-                .collect();
-            self.progress.retain(|id, _| members.contains(id));
-            for m in members {
-                self.progress
-                    .entry(m)
-                    .or_insert_with(|| Progress::new(last_index));
-            }
+        let last_index = self.log.last_index();
+        let members: Vec<NodeId> = self
+            .membership
+            .members()
+            .filter(|&m| m != self.id)
+            .collect();
+        if let Some(leader) = self.role.leader_mut() {
+            leader.track(&members, last_index);
         }
     }
 
+    /// The members a leader tracks, ascending (none unless leading).
+    pub(super) fn leader_peers(&self) -> Vec<NodeId> {
+        self.role.leader().map(|l| l.peers()).unwrap_or_default()
+    }
+
     /// Whether this node may campaign: it is a voter of the configuration.
-    pub(crate) fn promotable(&self) -> bool {
+    pub(super) fn promotable(&self) -> bool {
         self.membership.voters.contains(&self.id)
     }
 
     /// Queues a message from us in our current term.
-    pub(crate) fn send(&mut self, to: NodeId, body: MessageBody) {
+    pub(super) fn send(&mut self, to: NodeId, body: MessageBody) {
         let term = self.term;
         self.send_with_term(to, term, body);
     }
 
     /// Queues a message carrying an explicit term (pre-votes use `term + 1`).
-    pub(crate) fn send_with_term(&mut self, to: NodeId, term: Term, body: MessageBody) {
+    pub(super) fn send_with_term(&mut self, to: NodeId, term: Term, body: MessageBody) {
         *self.counters.messages_sent.entry(body.kind()).or_insert(0) += 1;
         self.output.messages.push(Message {
             from: self.id,
@@ -439,26 +393,8 @@ impl Raft {
         });
     }
 
-    /// Queues entries to persist. Entries at or after the first new index
-    /// that were queued earlier in this output are replaced (a truncation).
-    pub(crate) fn emit_entries(&mut self, entries: Vec<Entry>) {
-        let Some(first) = entries.first() else {
-            return;
-        };
-        let first_index = first.index;
-        let appends = self
-            .output
-            .entries
-            .last()
-            .is_none_or(|last| last.index < first_index);
-        if !appends {
-            self.output.entries.retain(|e| e.index < first_index);
-        }
-        self.output.entries.extend(entries);
-    }
-
     /// Hands out newly committed entries for applying.
-    pub(crate) fn emit_committed(&mut self) {
+    pub(super) fn emit_committed(&mut self) {
         if self.commit > self.applied {
             let entries = self.log.range(self.applied.saturating_add(1), self.commit);
             debug_assert_eq!(
@@ -504,7 +440,7 @@ impl Raft {
     /// One logical tick.
     fn tick(&mut self) {
         self.ticks = self.ticks.saturating_add(1);
-        if self.role == Role::Leader {
+        if self.role.is_leader() {
             self.tick_leader();
         } else {
             self.tick_election();
@@ -651,7 +587,7 @@ impl Raft {
 
     /// A leader message in our term: follow its sender.
     fn accept_leader(&mut self, from: NodeId) -> Result<(), RejectReason> {
-        match self.role {
+        match self.role.role() {
             Role::Leader => return Err(RejectReason::UnexpectedMessage),
             Role::Candidate | Role::PreCandidate => self.become_follower(self.term, Some(from)),
             Role::Follower => {
@@ -666,7 +602,7 @@ impl Raft {
     }
 
     /// Whether the lease rules of `read_mode` apply (kept for status).
-    pub(crate) fn lease_reads_enabled(&self) -> bool {
+    pub(super) fn lease_reads_enabled(&self) -> bool {
         self.config.read_mode == ReadMode::Lease && self.config.check_quorum
     }
 }

@@ -5,14 +5,17 @@
 
 use crate::core::api::{ProposalOutcome, ProposalResult};
 use crate::core::error::RejectReason;
+use crate::core::quorum;
 use crate::core::raft::Raft;
-use crate::core::status::{ProgressState, Role};
+use crate::core::status::ProgressState;
 use crate::types::{Entry, EntryPayload, LogIndex, MessageBody, NodeId, Term};
 
 impl Raft {
     /// A tick on a leader: heartbeats, check-quorum and the transfer timer.
-    pub(crate) fn tick_leader(&mut self) {
-        self.heartbeat_elapsed = self.heartbeat_elapsed.saturating_add(1);
+    pub(super) fn tick_leader(&mut self) {
+        if let Some(leader) = self.role.leader_mut() {
+            leader.tick_heartbeat();
+        }
         self.election_elapsed = self.election_elapsed.saturating_add(1);
         if self.election_elapsed >= self.config.election_ticks {
             self.election_elapsed = 0;
@@ -30,8 +33,12 @@ impl Raft {
         if self.tick_transfer() {
             return;
         }
-        if self.heartbeat_elapsed >= self.config.heartbeat_ticks {
-            self.heartbeat_elapsed = 0;
+        let interval = self.config.heartbeat_ticks;
+        if self
+            .role
+            .leader_mut()
+            .is_some_and(|l| l.heartbeat_due(interval))
+        {
             self.broadcast_heartbeat();
         }
     }
@@ -39,25 +46,20 @@ impl Raft {
     /// Whether a quorum of voters (counting us) was heard from since the last
     /// check; resets the marks for the next round.
     fn quorum_active(&mut self) -> bool {
-        let mut active = 0usize;
-        for voter in &self.membership.voters {
-            if *voter == self.id || self.progress.get(voter).is_some_and(|p| p.recent_active) {
-                active += 1;
-            }
-        }
-        for pr in self.progress.values_mut() {
-            pr.recent_active = false;
-        }
-        active >= self.membership.quorum()
+        let (membership, me) = (&self.membership, self.id);
+        self.role
+            .leader_mut()
+            .is_some_and(|l| l.heard_from_quorum(membership, me))
     }
 
     /// Appends an application command if we lead and are not overloaded.
-    pub(crate) fn propose(&mut self, id: u64, data: Vec<u8>) {
-        let outcome = if self.role != Role::Leader {
+    pub(super) fn propose(&mut self, id: u64, data: Vec<u8>) {
+        let transferring = self.role.leader().map(|l| l.transfer_target().is_some());
+        let outcome = if transferring.is_none() {
             ProposalOutcome::NotLeader {
                 leader_hint: self.leader,
             }
-        } else if self.transfer.is_some()
+        } else if transferring == Some(true)
             || self.log.last_index().saturating_sub(self.commit)
                 >= self.config.max_uncommitted_entries as u64
         {
@@ -70,7 +72,7 @@ impl Raft {
             };
             let index = entry.index;
             self.log.push(entry.clone());
-            self.emit_entries(vec![entry]);
+            self.output.queue_entries(vec![entry]);
             self.broadcast_append();
             ProposalOutcome::Appended {
                 index,
@@ -86,9 +88,8 @@ impl Raft {
     }
 
     /// Sends entries to every follower whose window has room.
-    pub(crate) fn broadcast_append(&mut self) {
-        let peers: Vec<NodeId> = self.progress.keys().copied().collect();
-        for peer in peers {
+    pub(super) fn broadcast_append(&mut self) {
+        for peer in self.leader_peers() {
             while self.send_append(peer, false) {}
         }
     }
@@ -96,11 +97,10 @@ impl Raft {
     /// Sends one heartbeat round to every follower: it confirms leadership
     /// for reads and leases (a fresh read round), retries a paused probe and
     /// a snapshot chunk that got no answer.
-    pub(crate) fn broadcast_heartbeat(&mut self) {
+    pub(super) fn broadcast_heartbeat(&mut self) {
         self.new_read_round();
-        let peers: Vec<NodeId> = self.progress.keys().copied().collect();
-        for peer in peers {
-            let Some(pr) = self.progress.get_mut(&peer) else {
+        for peer in self.leader_peers() {
+            let Some(pr) = self.role.progress_mut(peer) else {
                 continue;
             };
             match pr.state {
@@ -128,7 +128,10 @@ impl Raft {
     /// commit index; a follower that lost in-flight entries rejects it, which
     /// sends the leader back to probing.
     fn send_heartbeat(&mut self, to: NodeId) {
-        let Some(pr) = self.progress.get(&to) else {
+        let Some(leader) = self.role.leader() else {
+            return;
+        };
+        let Some(pr) = leader.progress(to) else {
             return;
         };
         let candidates = [pr.next_index.saturating_sub(1), pr.match_index, 0];
@@ -141,7 +144,7 @@ impl Raft {
             prev_log_term,
             entries: Vec::new(),
             leader_commit: self.commit,
-            read_round: self.reads.round(),
+            read_round: leader.reads().round(),
         };
         self.send(to, body);
     }
@@ -150,9 +153,13 @@ impl Raft {
     /// `allow_empty` a message goes out even without new entries (a probe).
     /// Starts a snapshot transfer when the entries it needs are compacted.
     /// Returns whether a message carrying entries was sent.
-    pub(crate) fn send_append(&mut self, to: NodeId, allow_empty: bool) -> bool {
+    pub(super) fn send_append(&mut self, to: NodeId, allow_empty: bool) -> bool {
         let max_inflight = self.config.max_inflight_msgs;
-        let Some(pr) = self.progress.get(&to) else {
+        let Some(leader) = self.role.leader() else {
+            return false;
+        };
+        let read_round = leader.reads().round();
+        let Some(pr) = leader.progress(to) else {
             return false;
         };
         if pr.state == ProgressState::Snapshot {
@@ -185,10 +192,10 @@ impl Raft {
             prev_log_term,
             entries,
             leader_commit: self.commit,
-            read_round: self.reads.round(),
+            read_round,
         };
         self.send(to, body);
-        if let Some(pr) = self.progress.get_mut(&to) {
+        if let Some(pr) = self.role.progress_mut(to) {
             pr.sent_entries(last_sent, carried);
         }
         carried
@@ -196,7 +203,7 @@ impl Raft {
 
     /// A follower's side of AppendEntries from the leader of our term.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn handle_append(
+    pub(super) fn handle_append(
         &mut self,
         from: NodeId,
         msg_term: Term,
@@ -302,7 +309,7 @@ impl Raft {
                 for e in &new {
                     self.log.push(e.clone());
                 }
-                self.emit_entries(new);
+                self.output.queue_entries(new);
                 if truncated || has_membership {
                     self.refresh_membership();
                 }
@@ -338,7 +345,7 @@ impl Raft {
     }
 
     /// A leader's side of an AppendEntries answer in its term.
-    pub(crate) fn handle_append_response(
+    pub(super) fn handle_append_response(
         &mut self,
         from: NodeId,
         success: bool,
@@ -347,18 +354,18 @@ impl Raft {
         conflict_index: LogIndex,
         read_round: u64,
     ) -> Result<(), RejectReason> {
-        if self.role != Role::Leader {
+        if !self.role.is_leader() {
             return Ok(());
         }
         if success && match_index > self.log.last_index() {
             return Err(RejectReason::IndexOutOfRange);
         }
-        let Some(pr) = self.progress.get_mut(&from) else {
+        let Some(pr) = self.role.progress_mut(from) else {
             return Err(RejectReason::UnknownPeer);
         };
         pr.recent_active = true;
         self.record_read_ack(from, read_round);
-        let Some(pr) = self.progress.get_mut(&from) else {
+        let Some(pr) = self.role.progress_mut(from) else {
             return Ok(());
         };
         if success {
@@ -388,7 +395,7 @@ impl Raft {
                 None => conflict_index,
             };
             let last_index = self.log.last_index();
-            let Some(pr) = self.progress.get_mut(&from) else {
+            let Some(pr) = self.role.progress_mut(from) else {
                 return Ok(());
             };
             pr.next_index = hint
@@ -406,7 +413,7 @@ impl Raft {
     }
 
     /// A `Persisted` notice: our own log counts towards commitment up to it.
-    pub(crate) fn handle_persisted(
+    pub(super) fn handle_persisted(
         &mut self,
         index: LogIndex,
         term: Term,
@@ -418,7 +425,7 @@ impl Raft {
             return Err(RejectReason::StalePersisted);
         }
         self.persisted = index;
-        if self.role == Role::Leader {
+        if self.role.is_leader() {
             self.maybe_commit();
         }
         Ok(())
@@ -427,26 +434,17 @@ impl Raft {
     /// Commits the highest index a quorum of voters holds, if it is of our
     /// term (Figure 8: older entries commit only indirectly). Our own log
     /// counts only as far as it is persisted. Returns whether commit moved.
-    pub(crate) fn maybe_commit(&mut self) -> bool {
-        let mut matched: Vec<LogIndex> = self
-            .membership
-            .voters
-            .iter()
-            .map(|&v| {
-                if v == self.id {
-                    self.persisted.min(self.log.last_index())
-                } else {
-                    self.progress.get(&v).map_or(0, |p| p.match_index)
-                }
-            })
-            .collect();
-        if matched.is_empty() {
-            return false;
-        }
-        matched.sort_unstable_by(|a, b| b.cmp(a));
-        let Some(&candidate) = matched.get(self.membership.quorum() - 1) else {
+    pub(super) fn maybe_commit(&mut self) -> bool {
+        let Some(leader) = self.role.leader() else {
             return false;
         };
+        let candidate = quorum::committed_index(&self.membership, |v| {
+            if v == self.id {
+                self.persisted.min(self.log.last_index())
+            } else {
+                leader.match_index(v)
+            }
+        });
         if candidate > self.commit && self.log.term(candidate) == Some(self.term) {
             let first_in_term = self.log.term(self.commit) != Some(self.term);
             self.commit = candidate;

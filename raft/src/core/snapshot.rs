@@ -4,24 +4,14 @@
 //! and handing the complete snapshot out for installation.
 
 use crate::core::error::RejectReason;
+use crate::core::incoming_snapshot::IncomingSnapshot;
 use crate::core::raft::Raft;
-use crate::core::status::{ProgressState, Role};
-use crate::types::{LogIndex, MessageBody, NodeId, Snapshot, SnapshotMeta, Term};
-
-/// A snapshot being received, chunk by chunk.
-#[derive(Debug, Clone)]
-pub(crate) struct IncomingSnapshot {
-    /// The metadata every chunk of this transfer must carry.
-    meta: SnapshotMeta,
-    /// The term of the leader sending it.
-    term: Term,
-    /// The bytes received so far (the next expected offset is their length).
-    data: Vec<u8>,
-}
+use crate::core::status::ProgressState;
+use crate::types::{LogIndex, MessageBody, NodeId, Snapshot, SnapshotMeta};
 
 impl Raft {
     /// The application saved a snapshot of the applied prefix: compact.
-    pub(crate) fn snapshot_taken(&mut self, snapshot: Snapshot) -> Result<(), RejectReason> {
+    pub(super) fn snapshot_taken(&mut self, snapshot: Snapshot) -> Result<(), RejectReason> {
         let index = snapshot.meta.last_index;
         if index <= self.log.snapshot_index() {
             return Err(RejectReason::StaleSnapshot);
@@ -36,14 +26,13 @@ impl Raft {
         self.persisted = self.persisted.max(index);
         self.counters.compactions += 1;
         // Transfers of an older snapshot restart with the new one.
-        let restart: Vec<NodeId> = self
-            .progress
-            .iter()
-            .filter(|(_, p)| p.state == ProgressState::Snapshot && p.snapshot_index != index)
-            .map(|(&id, _)| id)
-            .collect();
+        let restart = self
+            .role
+            .leader()
+            .map(|l| l.sending_other_snapshot(index))
+            .unwrap_or_default();
         for peer in restart {
-            if let Some(pr) = self.progress.get_mut(&peer) {
+            if let Some(pr) = self.role.progress_mut(peer) {
                 pr.become_snapshot(index);
             }
             self.send_snapshot_chunk(peer);
@@ -52,11 +41,11 @@ impl Raft {
     }
 
     /// Switches `to` to snapshot transfer and sends the first chunk.
-    pub(crate) fn start_snapshot_transfer(&mut self, to: NodeId) {
+    pub(super) fn start_snapshot_transfer(&mut self, to: NodeId) {
         let Some(index) = self.log.snapshot().map(|s| s.meta.last_index) else {
             return;
         };
-        let Some(pr) = self.progress.get_mut(&to) else {
+        let Some(pr) = self.role.progress_mut(to) else {
             return;
         };
         if pr.state == ProgressState::Snapshot && pr.snapshot_index == index {
@@ -68,12 +57,12 @@ impl Raft {
     }
 
     /// Sends the chunk at the follower's confirmed offset.
-    pub(crate) fn send_snapshot_chunk(&mut self, to: NodeId) {
+    pub(super) fn send_snapshot_chunk(&mut self, to: NodeId) {
         let chunk_bytes = self.config.snapshot_chunk_bytes.max(1);
         let Some(snapshot) = self.log.snapshot() else {
             return;
         };
-        let Some(pr) = self.progress.get(&to) else {
+        let Some(pr) = self.role.progress(to) else {
             return;
         };
         if pr.state != ProgressState::Snapshot || pr.snapshot_index != snapshot.meta.last_index {
@@ -92,13 +81,13 @@ impl Raft {
             done: end == len,
         };
         self.send(to, body);
-        if let Some(pr) = self.progress.get_mut(&to) {
+        if let Some(pr) = self.role.progress_mut(to) {
             pr.chunk_sent = true;
         }
     }
 
     /// A leader's side of a chunk answer.
-    pub(crate) fn handle_snapshot_response(
+    pub(super) fn handle_snapshot_response(
         &mut self,
         from: NodeId,
         last_index: LogIndex,
@@ -106,11 +95,11 @@ impl Raft {
         done: bool,
         rejected: bool,
     ) -> Result<(), RejectReason> {
-        if self.role != Role::Leader {
+        if !self.role.is_leader() {
             return Ok(());
         }
         let snapshot_len = self.log.snapshot().map_or(0, |s| s.data.len() as u64);
-        let Some(pr) = self.progress.get_mut(&from) else {
+        let Some(pr) = self.role.progress_mut(from) else {
             return Err(RejectReason::UnknownPeer);
         };
         pr.recent_active = true;
@@ -139,7 +128,7 @@ impl Raft {
     }
 
     /// A follower's side of one snapshot chunk from the leader of our term.
-    pub(crate) fn handle_install_snapshot(
+    pub(super) fn handle_install_snapshot(
         &mut self,
         from: NodeId,
         meta: SnapshotMeta,
@@ -159,16 +148,13 @@ impl Raft {
             return Ok(());
         }
         let term = self.term;
-        let expected = match &self.incoming_snapshot {
-            Some(inc) if inc.meta == meta && inc.term == term => inc.data.len() as u64,
-            _ => 0,
-        };
+        let expected = self
+            .incoming_snapshot
+            .as_ref()
+            .and_then(|inc| inc.next_offset_for(&meta, term))
+            .unwrap_or(0);
         if offset == 0 && expected == 0 {
-            self.incoming_snapshot = Some(IncomingSnapshot {
-                meta: meta.clone(),
-                term,
-                data: Vec::new(),
-            });
+            self.incoming_snapshot = Some(IncomingSnapshot::new(meta, term));
         } else if offset != expected {
             if chunk_end <= expected && offset < expected {
                 // A duplicate of a chunk we already hold.
@@ -181,8 +167,7 @@ impl Raft {
         let Some(inc) = self.incoming_snapshot.as_mut() else {
             return Err(RejectReason::InconsistentSnapshotChunk);
         };
-        inc.data.extend_from_slice(&data);
-        let received = inc.data.len() as u64;
+        let received = inc.append(&data);
         if !done {
             self.reply_snapshot(from, last_index, received, false, false);
             return Ok(());
@@ -190,10 +175,7 @@ impl Raft {
         let Some(inc) = self.incoming_snapshot.take() else {
             return Err(RejectReason::InconsistentSnapshotChunk);
         };
-        self.install_snapshot(Snapshot {
-            meta: inc.meta,
-            data: inc.data,
-        });
+        self.install_snapshot(inc.into_snapshot());
         self.reply_snapshot(from, last_index, received, true, false);
         Ok(())
     }
@@ -231,15 +213,7 @@ impl Raft {
         if !kept_suffix {
             self.persisted = self.persisted.min(index);
         }
-        // Anything queued earlier in this output is covered by the snapshot
-        // (committed entries) or superseded by it (a discarded log).
-        self.output.committed.clear();
-        if kept_suffix {
-            self.output.entries.retain(|e| e.index > index);
-        } else {
-            self.output.entries.clear();
-        }
-        self.output.snapshot = Some(snapshot);
+        self.output.supersede_with_snapshot(snapshot, kept_suffix);
         self.counters.snapshots_installed += 1;
         tracing::info!(
             index,
