@@ -30,16 +30,15 @@
 //! but by at most `max_catchup_ticks` intervals; a clock bumped forwards
 //! fires at most `max_catchup_ticks` at once), inbound
 //! peer messages, and client requests. After every step the core's output
-//! is carried out in the documented order: persist (snapshot, entries, hard
-//! state, then one sync) → [`Input::Persisted`] → send → apply (install a
-//! received snapshot, then committed entries) → answer clients. Every
+//! is carried out (in `effects`) in the order [`crate::Output`] prescribes
+//! and its stages enforce. Every
 //! `snapshot_every_entries` applied entries the driver takes an application
 //! snapshot, makes it durable and feeds [`Input::SnapshotTaken`].
 //!
 //! While the gate is paused the loop waits on the gate alone: no ticks, no
 //! frames, no requests (connections keep reading into bounded queues).
 
-use crate::core::api::{Config, Input, ProposalOutcome, ReadOutcome};
+use crate::core::api::{Config, Input};
 use crate::core::{CoreError, Raft};
 use crate::kv::{KvCommand, KvError, KvOp, KvReply, KvStateMachine, SessionLimits};
 use crate::node::clock::{wait_until_resumed, Clock, PauseGate};
@@ -59,6 +58,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tracing::Instrument;
+
+mod effects;
 
 /// The name of the span every event of a node's driver, transport and core
 /// is emitted in; its field `id` is the node's id. A subscriber can route
@@ -489,119 +490,6 @@ impl<S: LogStorage> Driver<S> {
                 })
             }
         }
-    }
-
-    /// Carries out the core's output until it has nothing more to say.
-    fn process(&mut self) -> Result<(), NodeError> {
-        while self.raft.has_output() {
-            let out = self.raft.take_output();
-
-            // 1. Persist, sync, and tell the core what is durable.
-            let mut durable: Option<(LogIndex, Term)> = None;
-            if let Some(snapshot) = &out.snapshot {
-                self.storage.save_snapshot(snapshot)?;
-                durable = Some((snapshot.meta.last_index, snapshot.meta.last_term));
-            }
-            if let Some(last) = out.entries.last() {
-                self.storage.append(&out.entries)?;
-                durable = Some((last.index, last.term));
-            }
-            if let Some(hs) = &out.hard_state {
-                self.storage.save_hard_state(hs)?;
-            }
-            if durable.is_some() || out.hard_state.is_some() {
-                self.storage.sync()?;
-                let mut obs = self.observation.lock();
-                if let Some(snapshot) = &out.snapshot {
-                    obs.record_snapshot(snapshot);
-                }
-                obs.record_append(&out.entries);
-            }
-            if let Some((index, term)) = durable {
-                if self.raft.step(Input::Persisted { index, term }).is_err() {
-                    NodeStats::bump(&self.stats.step_errors);
-                }
-            }
-
-            // 2. Send.
-            if let Some(links) = &self.links {
-                for msg in out.messages {
-                    NodeStats::bump(&self.stats.raft_messages_sent);
-                    let fate = self.outbound.decide();
-                    for _ in 1..fate.copies {
-                        links.send(msg.clone());
-                    }
-                    match fate.hold {
-                        None => {
-                            links.send(msg);
-                        }
-                        Some(hold) => links.send_later(msg, hold),
-                    }
-                }
-            }
-
-            // Book-keeping for the answers (no client hears anything yet).
-            for p in out.proposals {
-                let Some(waiter) = self.proposing.remove(&p.id) else {
-                    continue;
-                };
-                match p.outcome {
-                    ProposalOutcome::Appended { index, term } => {
-                        self.appended.entry(index).or_default().push((term, waiter));
-                    }
-                    ProposalOutcome::NotLeader { leader_hint } => {
-                        waiter.answer(ResponseBody::NotLeader { leader_hint }, &self.stats)
-                    }
-                    ProposalOutcome::Overloaded => {
-                        waiter.answer(ResponseBody::Overloaded, &self.stats)
-                    }
-                }
-            }
-            for r in out.reads {
-                let Some((key, waiter)) = self.reading.remove(&r.id) else {
-                    continue;
-                };
-                match r.outcome {
-                    ReadOutcome::Ready { index } => {
-                        self.ready_reads
-                            .entry(index)
-                            .or_default()
-                            .push((key, waiter));
-                    }
-                    ReadOutcome::NotLeader { leader_hint } => {
-                        waiter.answer(ResponseBody::NotLeader { leader_hint }, &self.stats)
-                    }
-                }
-            }
-
-            // 3. Apply: a received snapshot first, then committed entries.
-            if let Some(snapshot) = out.snapshot {
-                self.install_snapshot(&snapshot)?;
-            }
-            for entry in &out.committed {
-                if entry.index <= self.kv.applied_index() {
-                    continue;
-                }
-                let reply = self.kv.apply_entry(entry)?;
-                NodeStats::bump(&self.stats.entries_applied);
-                self.observation.lock().record_applied(entry);
-                // The committed entry at this index is unique: a waiter whose
-                // entry had another term certainly lost its place.
-                for (term, waiter) in self.appended.remove(&entry.index).unwrap_or_default() {
-                    let body = match &reply {
-                        Some(reply) if term == entry.term => ResponseBody::Reply(reply.clone()),
-                        _ => ResponseBody::Dropped,
-                    };
-                    waiter.answer(body, &self.stats);
-                }
-            }
-
-            // 4. Answer reads whose index is applied.
-            self.serve_reads();
-            self.maybe_snapshot()?;
-            self.observe();
-        }
-        Ok(())
     }
 
     fn install_snapshot(&mut self, snapshot: &Snapshot) -> Result<(), NodeError> {

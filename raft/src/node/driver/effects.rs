@@ -1,0 +1,147 @@
+//! Carrying out the core's output: persist, then send, then apply, then
+//! answer, in the order [`crate::Output`] prescribes (its stages make any
+//! other order impossible to write).
+
+use super::Driver;
+use crate::core::api::{ProposalOutcome, ProposalResult, ReadOutcome, ReadResult};
+use crate::core::output::{ToApply, ToPersist};
+use crate::node::protocol::ResponseBody;
+use crate::node::stats::NodeStats;
+use crate::node::NodeError;
+use crate::storage::LogStorage;
+use crate::types::{Entry, Message};
+
+impl<S: LogStorage> Driver<S> {
+    /// Carries out the core's output until it has nothing more to say.
+    pub(super) fn process(&mut self) -> Result<(), NodeError> {
+        while self.raft.has_output() {
+            let persist = self.raft.take_output().into_effects();
+            self.persist(&persist)?;
+            let (messages, apply) = persist.synced().into_messages();
+            self.send(messages);
+            let ToApply {
+                snapshot,
+                committed,
+                proposals,
+                reads,
+            } = apply;
+            // Book-keeping for the answers (no client hears anything yet).
+            self.note_proposals(proposals);
+            self.note_reads(reads);
+            if let Some(snapshot) = snapshot {
+                self.install_snapshot(&snapshot)?;
+            }
+            self.apply_committed(&committed)?;
+            // Answer reads whose index is applied.
+            self.serve_reads();
+            self.maybe_snapshot()?;
+            self.observe();
+        }
+        Ok(())
+    }
+
+    /// Stage 1: write, sync, and tell the core what is durable.
+    fn persist(&mut self, persist: &ToPersist) -> Result<(), NodeError> {
+        if let Some(snapshot) = persist.snapshot() {
+            self.storage.save_snapshot(snapshot)?;
+        }
+        if !persist.entries().is_empty() {
+            self.storage.append(persist.entries())?;
+        }
+        if let Some(hs) = persist.hard_state() {
+            self.storage.save_hard_state(hs)?;
+        }
+        if persist.needs_sync() {
+            self.storage.sync()?;
+            let mut obs = self.observation.lock();
+            if let Some(snapshot) = persist.snapshot() {
+                obs.record_snapshot(snapshot);
+            }
+            obs.record_append(persist.entries());
+        }
+        if let Some(notice) = persist.persisted_notice() {
+            if self.raft.step(notice).is_err() {
+                NodeStats::bump(&self.stats.step_errors);
+            }
+        }
+        Ok(())
+    }
+
+    /// Stage 2: every message through the outbound seam.
+    fn send(&mut self, messages: Vec<Message>) {
+        let Some(links) = &self.links else {
+            return;
+        };
+        for msg in messages {
+            NodeStats::bump(&self.stats.raft_messages_sent);
+            let fate = self.outbound.decide();
+            for _ in 1..fate.copies {
+                links.send(msg.clone());
+            }
+            match fate.hold {
+                None => {
+                    links.send(msg);
+                }
+                Some(hold) => links.send_later(msg, hold),
+            }
+        }
+    }
+
+    fn note_proposals(&mut self, proposals: Vec<ProposalResult>) {
+        for p in proposals {
+            let Some(waiter) = self.proposing.remove(&p.id) else {
+                continue;
+            };
+            match p.outcome {
+                ProposalOutcome::Appended { index, term } => {
+                    self.appended.entry(index).or_default().push((term, waiter));
+                }
+                ProposalOutcome::NotLeader { leader_hint } => {
+                    waiter.answer(ResponseBody::NotLeader { leader_hint }, &self.stats)
+                }
+                ProposalOutcome::Overloaded => waiter.answer(ResponseBody::Overloaded, &self.stats),
+            }
+        }
+    }
+
+    fn note_reads(&mut self, reads: Vec<ReadResult>) {
+        for r in reads {
+            let Some((key, waiter)) = self.reading.remove(&r.id) else {
+                continue;
+            };
+            match r.outcome {
+                ReadOutcome::Ready { index } => {
+                    self.ready_reads
+                        .entry(index)
+                        .or_default()
+                        .push((key, waiter));
+                }
+                ReadOutcome::NotLeader { leader_hint } => {
+                    waiter.answer(ResponseBody::NotLeader { leader_hint }, &self.stats)
+                }
+            }
+        }
+    }
+
+    /// Stage 3: apply committed entries and answer their proposers.
+    fn apply_committed(&mut self, committed: &[Entry]) -> Result<(), NodeError> {
+        for entry in committed {
+            if entry.index <= self.kv.applied_index() {
+                continue;
+            }
+            let reply = self.kv.apply_entry(entry)?;
+            NodeStats::bump(&self.stats.entries_applied);
+            self.observation.lock().record_applied(entry);
+            // The committed entry at this index is unique: a waiter whose
+            // entry had another term certainly lost its place.
+            for (term, waiter) in self.appended.remove(&entry.index).unwrap_or_default() {
+                let body = match &reply {
+                    Some(reply) if term == entry.term => ResponseBody::Reply(reply.clone()),
+                    _ => ResponseBody::Dropped,
+                };
+                waiter.answer(body, &self.stats);
+            }
+        }
+        Ok(())
+    }
+}
