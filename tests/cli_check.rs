@@ -110,7 +110,11 @@ fn the_worst_verdict_of_several_files_wins() {
 #[test]
 fn json_output_is_machine_readable() {
     let dir = scratch("cli_check", "json");
-    let good = write(&dir, "good.jsonl", "");
+    let good = write(
+        &dir,
+        "good.jsonl",
+        "{\"index\":0,\"time_ns\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"value\":1}\n",
+    );
     let bad = write(&dir, "bad.csv", &format!("{HEADER}{STALE_READ}"));
     let out = faultline(&["check", &bad, &good, "--model", "register", "--json"]);
     assert_eq!(code(&out), 1);
@@ -210,7 +214,7 @@ fn a_malformed_line_exits_254_naming_file_and_line() {
         ),
         (
             "d.edn",
-            "{:type :invoke, :f :txn, :process 0, :value []}\n".to_owned(),
+            "{:type :invoke, :f :lock, :process 0, :value []}\n".to_owned(),
             ":1: f: unsupported function",
         ),
         (
@@ -286,5 +290,189 @@ fn porcupine_files_check_with_their_known_verdicts() {
         254,
         "a forced format is used: {}",
         stderr(&forced)
+    );
+}
+
+/// Runs the binary with `input` on its standard input.
+fn faultline_with_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_dash_reads_the_history_from_standard_input() {
+    let out = faultline_with_stdin(
+        &["check", "-", "--model", "register"],
+        &format!("{HEADER}{STALE_READ}"),
+    );
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("- (csv): invalid"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn an_empty_history_exits_254_unless_allowed() {
+    let dir = scratch("cli_check", "empty");
+    let files = [
+        write(&dir, "empty.jsonl", ""),
+        write(&dir, "empty.edn", "\n"),
+        write(&dir, "header.csv", HEADER),
+        write(&dir, "bom.csv", &format!("\u{feff}{HEADER}")),
+    ];
+    for file in &files {
+        let out = faultline(&["check", file, "--model", "register"]);
+        assert_eq!(code(&out), 254, "{file}: {}{}", stdout(&out), stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("{file}: the history is empty")),
+            "{}",
+            stderr(&out)
+        );
+        let out = faultline(&["check", file, "--model", "register", "--allow-empty"]);
+        assert_eq!(code(&out), 0, "{file}: {}{}", stdout(&out), stderr(&out));
+    }
+}
+
+#[test]
+fn a_fifo_without_a_writer_and_an_endless_device_exit_254() {
+    let dir = scratch("cli_check", "fifo");
+    let fifo = dir.join("h.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let path = fifo.display().to_string();
+        let args = [
+            "check",
+            &path,
+            "--model",
+            "register",
+            "--input-timeout",
+            "0.3",
+        ];
+        let out = faultline(&args);
+        assert_eq!(code(&out), 254, "{}{}", stdout(&out), stderr(&out));
+        assert!(
+            stderr(&out).contains("no data for 0.3 s"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    if Path::new("/dev/zero").exists() {
+        let args = [
+            "check",
+            "/dev/zero",
+            "--model",
+            "register",
+            "--max-input-bytes",
+            "1000000",
+        ];
+        let out = faultline(&args);
+        assert_eq!(code(&out), 254, "{}{}", stdout(&out), stderr(&out));
+        assert!(
+            stderr(&out).contains("/dev/zero: input: larger than the limit of 1000000 bytes"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn html_into_a_directory_is_bad_input_and_missing_parents_are_created() {
+    let dir = scratch("cli_check", "html-dir");
+    let file = write(&dir, "ok.csv", &format!("{HEADER}{OVERLAP}"));
+    let target = dir.display().to_string();
+    let out = faultline(&["check", &file, "--model", "register", "--html", &target]);
+    assert_eq!(code(&out), 254, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("--html: {target} is a directory")),
+        "{}",
+        stderr(&out)
+    );
+    let nested = dir.join("a/b/report.html");
+    let nested_text = nested.display().to_string();
+    let out = faultline(&[
+        "check",
+        &file,
+        "--model",
+        "register",
+        "--html",
+        &nested_text,
+    ]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(nested.is_file());
+}
+
+/// A Jepsen history whose read of nil follows a completed write, with
+/// `:time` going backwards between two workers' lines.
+const JEPSEN_NIL_READ: &str = "\
+{:type :invoke, :f :write, :value 1, :process 0, :time 100}
+{:type :invoke, :f :read, :value nil, :process 1, :time 90}
+{:type :ok, :f :write, :value 1, :process 0, :time 200}
+{:type :ok, :f :read, :value nil, :process 1, :time 190}
+{:type :invoke, :f :read, :value nil, :process 1, :time 300}
+{:type :ok, :f :read, :value nil, :process 1, :time 310}
+";
+
+#[test]
+fn jepsen_nil_reads_are_unknown_unless_nil_is_a_value() {
+    let dir = scratch("cli_check", "jepsen-nil");
+    let file = write(&dir, "history.edn", JEPSEN_NIL_READ);
+    let out = faultline(&["check", &file, "--model", "cas-register"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let args = [
+        "check",
+        &file,
+        "--model",
+        "cas-register",
+        "--nil-reads",
+        "value",
+    ];
+    let out = faultline(&args);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    let bad = [
+        "check",
+        &file,
+        "--model",
+        "register",
+        "--nil-reads",
+        "maybe",
+    ];
+    let out = faultline(&bad);
+    assert_eq!(code(&out), 254);
+    assert!(stderr(&out).contains("--nil-reads"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_integer_beyond_64_bits_exits_254_naming_its_line() {
+    let dir = scratch("cli_check", "bigint");
+    let file = write(
+        &dir,
+        "big.csv",
+        &format!(
+            "{HEADER}0,0,0,invoke,write,,100000000000000000000\n1,1,0,ok,write,,100000000000000000000\n\
+             2,2,1,invoke,read,,null\n3,3,1,ok,read,,100000000000000000001\n"
+        ),
+    );
+    let out = faultline(&["check", &file, "--model", "register"]);
+    assert_eq!(code(&out), 254, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{file}:2: value: integer 100000000000000000000")),
+        "{}",
+        stderr(&out)
     );
 }

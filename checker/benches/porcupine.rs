@@ -78,6 +78,7 @@ fn generated_kv_history(ops: usize) -> Vec<Operation> {
                     key: Some(key.to_string()),
                     input,
                     output: Value::Null,
+                    output_unknown: false,
                     outcome: Outcome::Info,
                     call_ns: time,
                     return_ns: None,

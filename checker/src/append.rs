@@ -242,7 +242,7 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> AppendKeyResult {
     let mut reads = Vec::new();
     for op in ops
         .iter()
-        .filter(|op| op.f == "read" && op.outcome == Outcome::Ok)
+        .filter(|op| op.f == "read" && op.outcome == Outcome::Ok && !op.output_unknown)
     {
         match &op.output {
             Value::Array(items) => reads.push(Read {

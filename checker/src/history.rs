@@ -63,6 +63,18 @@ pub struct Event {
     /// array for a set or list read; for the nemesis, a description of what it
     /// touched.
     pub value: Value,
+    /// The operation completed (`ok`) but its output is unknown: the client
+    /// did not learn the value, e.g. a read whose reply was lost, or a
+    /// Jepsen read of `nil`. Then `value` is `null`, and a read matches every
+    /// state. Only `ok` completions may say so. In JSON Lines it is
+    /// `"value_unknown": true` (left out when false); in CSV an empty
+    /// `value` cell.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub value_unknown: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A whole recorded history, in event order.
@@ -100,6 +112,9 @@ pub struct Operation {
     pub input: Value,
     /// The output value from an `ok` completion (`Value::Null` otherwise).
     pub output: Value,
+    /// The operation completed `ok` but its output is unknown (see
+    /// [`Event::value_unknown`]); `output` is then `null`.
+    pub output_unknown: bool,
     /// How it ended.
     pub outcome: Outcome,
     /// Invocation time in nanoseconds.
@@ -240,6 +255,11 @@ pub struct SourcedHistory {
     pub history: History,
     /// `lines[i]` is the line of `history.events[i]`.
     pub lines: Vec<u64>,
+    /// Whether the events' order (the file's line order) is the real-time
+    /// order and times are for display only, as in imported Jepsen histories
+    /// where each worker stamps its own `:time`. When false (our CSV and
+    /// JSON Lines) times must never go backwards.
+    pub line_order: bool,
 }
 
 impl SourcedHistory {
@@ -257,6 +277,7 @@ impl SourcedHistory {
     /// naming file and line in any error.
     pub fn operations(&self) -> Result<Vec<Operation>, HistoryError> {
         let mut validator = Validator::new(Some(&self.source));
+        validator.set_line_order(self.line_order);
         for (event, line) in self.history.events.iter().zip(&self.lines) {
             validator.push(event, Some(*line))?;
         }
@@ -272,6 +293,7 @@ pub struct HistoryBuilder {
     validator: Validator,
     events: Vec<Event>,
     lines: Vec<u64>,
+    line_order: bool,
 }
 
 impl HistoryBuilder {
@@ -282,7 +304,18 @@ impl HistoryBuilder {
             validator: Validator::new(Some(source)),
             events: Vec::new(),
             lines: Vec::new(),
+            line_order: false,
         }
+    }
+
+    /// A builder for an imported format whose line order is the real-time
+    /// order: times may go backwards and are kept for display only (see
+    /// [`SourcedHistory::line_order`]).
+    pub fn line_ordered(source: &str) -> Self {
+        let mut builder = HistoryBuilder::new(source);
+        builder.validator.set_line_order(true);
+        builder.line_order = true;
+        builder
     }
 
     /// The input's name.
@@ -317,6 +350,7 @@ impl HistoryBuilder {
                 events: self.events,
             },
             lines: self.lines,
+            line_order: self.line_order,
         }
     }
 }

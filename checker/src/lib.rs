@@ -7,6 +7,7 @@
 pub mod append;
 mod elements;
 pub mod error;
+pub(crate) mod exact;
 pub mod history;
 pub mod import;
 pub mod io;
@@ -18,6 +19,7 @@ pub mod verdict;
 
 pub use linearizability::{
     check_history, check_operations, check_with_model, CheckError, CheckOptions, CheckReport,
+    RealTimeOrder,
 };
 pub use model::{Model, ModelKind};
 pub use results::{CheckerResult, LinearizabilityFailure, RunResults};

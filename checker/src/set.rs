@@ -256,7 +256,7 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
     };
     let reads: Vec<&Operation> = ops
         .iter()
-        .filter(|op| op.f == "read" && op.outcome == Outcome::Ok)
+        .filter(|op| op.f == "read" && op.outcome == Outcome::Ok && !op.output_unknown)
         .copied()
         .collect();
     let index = AddIndex::new(&adds);

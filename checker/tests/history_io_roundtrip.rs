@@ -114,6 +114,7 @@ fn valid_history(steps: Vec<Step>) -> History {
                 f,
                 key,
                 value: s.value,
+                value_unknown: false,
             });
             continue;
         }
@@ -126,6 +127,8 @@ fn valid_history(steps: Vec<Step>) -> History {
                     alias[slot] = next_fresh;
                     next_fresh += 1;
                 }
+                // Some ok completions record an unknown output.
+                let unknown = kind == EventType::Ok && s.index_gap == 2 && s.process == 0;
                 Event {
                     index,
                     time_ns,
@@ -133,7 +136,8 @@ fn valid_history(steps: Vec<Step>) -> History {
                     kind,
                     f,
                     key,
-                    value: s.value,
+                    value: if unknown { Value::Null } else { s.value },
+                    value_unknown: unknown,
                 }
             }
             None => {
@@ -146,6 +150,7 @@ fn valid_history(steps: Vec<Step>) -> History {
                     f,
                     key,
                     value: s.value,
+                    value_unknown: false,
                 }
             }
         };
@@ -216,6 +221,7 @@ fn csv_rows_have_the_documented_columns_and_cells() {
                 f: "cas".into(),
                 key: None,
                 value: serde_json::json!([1, 2]),
+                value_unknown: false,
             },
             Event {
                 index: 1,
@@ -225,6 +231,7 @@ fn csv_rows_have_the_documented_columns_and_cells() {
                 f: "start-partition".into(),
                 key: Some("k".into()),
                 value: serde_json::json!("a,b"),
+                value_unknown: false,
             },
         ],
     };
@@ -253,6 +260,7 @@ fn csv_writer_refuses_an_empty_key_it_could_not_read_back() {
             f: "read".into(),
             key: Some(String::new()),
             value: Value::Null,
+            value_unknown: false,
         }],
     };
     let err = csv::write(&h, Vec::new()).unwrap_err();

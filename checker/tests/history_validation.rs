@@ -46,7 +46,11 @@ fn unparsable_rows_and_fields_name_the_line_and_field() {
             "0,0,1,invoke,read,,{oops\n",
             "h.csv:2: value: not a JSON value",
         ),
-        ("0,0,1,invoke,read,,\n", "h.csv:2: value: not a JSON value"),
+        // An empty cell says "output unknown", which only an ok may say.
+        (
+            "0,0,1,invoke,read,,\n",
+            "h.csv:2: value: an unknown value is only meaningful on an ok completion",
+        ),
         ("0,0,1,invoke,,,null\n", "h.csv:2: f: empty function name"),
     ];
     for (rows, expected) in cases {
@@ -173,6 +177,7 @@ fn event(index: u64, process: Process, kind: EventType, f: &str, value: Value) -
         f: f.into(),
         key: None,
         value,
+        value_unknown: false,
     }
 }
 

@@ -201,8 +201,8 @@ fn malformed_etcd_lines_name_file_line_and_field() {
             "x:2: type: unknown type \":begin\"",
         ),
         (
-            "INFO  jepsen.util - 2\t:invoke\t:txn\tnil",
-            "x:2: f: unsupported function \":txn\"",
+            "INFO  jepsen.util - 2\t:invoke\t:lock\tnil",
+            "x:2: f: unsupported function \":lock\"",
         ),
         (
             "INFO  jepsen.util - 2\t:invoke\t:cas\t[3 0",
@@ -273,8 +273,8 @@ fn malformed_edn_names_file_line_and_field() {
     let first = "{:type :invoke, :f :read, :value nil, :process 0}\n";
     let cases = [
         (
-            "{:type :invoke, :f :txn, :value [[:r 1 nil]], :process 1}",
-            "h.edn:2: f: unsupported function \"txn\"",
+            "{:type :invoke, :f :lock, :value [[:r 1 nil]], :process 1}",
+            "h.edn:2: f: unsupported function \"lock\"",
         ),
         (
             "{:type :invoke, :f :read, :process -1}",

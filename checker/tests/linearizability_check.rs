@@ -25,6 +25,7 @@ fn op(
         key: Some(key.to_string()),
         input,
         output,
+        output_unknown: false,
         outcome,
         call_ns: call_s * ns,
         return_ns: return_s.map(|r| r * ns),

@@ -30,6 +30,7 @@ impl Builder {
             f: f.to_string(),
             key: key.map(str::to_string),
             value: v,
+            value_unknown: false,
         });
     }
 
@@ -225,6 +226,7 @@ fn set_malformed_history_is_an_error_not_a_panic() {
         f: "add".into(),
         key: None,
         value: json!(1),
+        value_unknown: false,
     });
     let err = check_set(&history).unwrap_err();
     assert!(matches!(err, HistoryError::Invalid { .. }), "{err}");

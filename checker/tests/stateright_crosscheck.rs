@@ -192,6 +192,7 @@ fn generate(rng: &mut Rng, object: Object, by_construction: bool) -> Generated {
                 key: None,
                 input,
                 output: Value::Null,
+                output_unknown: false,
                 outcome: Outcome::Info,
                 call_ns: time,
                 return_ns: None,

@@ -191,6 +191,7 @@ mod tests {
             f: f.to_string(),
             key: Some("k".to_string()),
             value,
+            value_unknown: false,
         }
     }
 

@@ -148,6 +148,7 @@ fn history() -> History {
                 f: f.to_string(),
                 key: key.map(str::to_string),
                 value,
+                value_unknown: false,
             })
             .collect(),
     }

@@ -11,9 +11,11 @@ use std::time::Duration;
 
 use clap::Args;
 use faultline_checker::history::{History, Operation, SourcedHistory};
-use faultline_checker::import::{self, Format};
+use faultline_checker::import::{self, Format, ImportOptions, InputLimits, NilReads};
 use faultline_checker::linearizability::CheckError;
-use faultline_checker::{check_operations, CheckOptions, CheckReport, ModelKind, RunResults};
+use faultline_checker::{
+    check_operations, CheckOptions, CheckReport, ModelKind, RealTimeOrder, RunResults,
+};
 use faultline_reports::ReportInput;
 use serde_json::Value;
 
@@ -23,7 +25,8 @@ use super::exit::{CliError, Exit};
 /// The raw arguments of `faultline check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// History files to check (CSV, JSON Lines, Jepsen EDN, Porcupine logs).
+    /// History files to check (CSV, JSON Lines, Jepsen EDN, Porcupine logs);
+    /// `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// The model: register, cas-register, kv, append-kv or set.
@@ -48,6 +51,21 @@ pub struct CheckArgs {
     /// writes `r-a.html` and `r-b.html`).
     #[arg(long, value_name = "OUT.html")]
     pub html: Option<PathBuf>,
+    /// What an `ok` read of nil/null means: `unknown` (Knossos: the read
+    /// matches every state; the default for jepsen-edn with the register
+    /// models) or `value` (nil is a real value; the default otherwise).
+    #[arg(long, value_name = "MEANING")]
+    pub nil_reads: Option<String>,
+    /// Accept a history with no operations (valid) instead of exiting 254.
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// Refuse an input larger than this many bytes (default 1 GiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_input_bytes: Option<String>,
+    /// Give up on a pipe, FIFO or device that sends nothing for this many
+    /// seconds (default 10).
+    #[arg(long, value_name = "SECS")]
+    pub input_timeout: Option<String>,
 }
 
 /// Validated settings of `faultline check`.
@@ -65,6 +83,13 @@ pub struct CheckConfig {
     pub json: bool,
     /// Where each file's HTML report goes (parallel to `files`), if asked.
     pub html: Option<Vec<PathBuf>>,
+    /// The forced meaning of nil reads, or `None` for the default of the
+    /// format and model.
+    pub nil_reads: Option<NilReads>,
+    /// Whether a history with no operations is accepted.
+    pub allow_empty: bool,
+    /// Bounds on reading each input.
+    pub limits: InputLimits,
 }
 
 impl CheckArgs {
@@ -97,8 +122,44 @@ impl CheckArgs {
                 CliError::bad_input(format_args!("--time-limit: {reason}: {text:?}"))
             })?),
         };
+        if let Some(out) = &self.html {
+            if out.is_dir() {
+                return Err(CliError::bad_input(format_args!(
+                    "--html: {} is a directory; give the path of the .html file to write",
+                    out.display()
+                )));
+            }
+        }
         let html = self.html.as_deref().map(|out| html_paths(out, &self.files));
+        let nil_reads = match &self.nil_reads {
+            None => None,
+            Some(text) => Some(
+                text.parse::<NilReads>()
+                    .map_err(|reason| CliError::bad_input(format_args!("--nil-reads: {reason}")))?,
+            ),
+        };
+        let mut limits = InputLimits::default();
+        if let Some(text) = &self.max_input_bytes {
+            limits.max_bytes = text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    CliError::bad_input(format_args!(
+                        "--max-input-bytes: expected a positive number of bytes: {text:?}"
+                    ))
+                })?;
+        }
+        if let Some(text) = &self.input_timeout {
+            limits.idle_timeout = parse_seconds(text).map_err(|reason| {
+                CliError::bad_input(format_args!("--input-timeout: {reason}: {text:?}"))
+            })?;
+        }
         Ok(CheckConfig {
+            nil_reads,
+            allow_empty: self.allow_empty,
+            limits,
             html,
             files: self.files,
             model,
@@ -180,7 +241,17 @@ pub fn run(args: CheckArgs) -> Result<Exit, CliError> {
 /// given; problems become a failed [`FileResult`].
 fn check_file(path: &Path, html: Option<&Path>, config: &CheckConfig) -> FileResult {
     let file = path.display().to_string();
-    let imported = match import::load(path, config.format) {
+    // Knossos's nil-read rule belongs to its register models: with any
+    // other model nil is a value, unless --nil-reads chose.
+    let nil_reads = config
+        .nil_reads
+        .or_else(|| (!config.model.nil_reads_are_unknown()).then_some(NilReads::Value));
+    let options = ImportOptions {
+        format: config.format,
+        nil_reads,
+        limits: config.limits,
+    };
+    let imported = match import::load_with(path, &options) {
         Ok(imported) => imported,
         Err(err) => return FileResult::failed(file, None, Exit::BadInput, err.to_string()),
     };
@@ -253,8 +324,30 @@ fn check_history(
     let operations = history
         .operations()
         .map_err(|err| (Exit::BadInput, err.to_string()))?;
+    if operations.is_empty() && !config.allow_empty {
+        let what = if history.history.events.is_empty() {
+            "no events"
+        } else {
+            "no client operations (only nemesis events)"
+        };
+        return Err((
+            Exit::BadInput,
+            format!(
+                "{}: the history is empty: {what}; pass --allow-empty to accept it",
+                history.source
+            ),
+        ));
+    }
+    let options = CheckOptions {
+        order: if history.line_order {
+            RealTimeOrder::HistoryIndex
+        } else {
+            RealTimeOrder::Timestamps
+        },
+        ..config.options.clone()
+    };
     let report =
-        check_operations(&operations, &config.model, &config.options).map_err(|err| match err {
+        check_operations(&operations, &config.model, &options).map_err(|err| match err {
             CheckError::Model(err) => {
                 let at = match history.line_of_index(err.invoke_index) {
                     Some(line) => format!("{}:{line}", history.source),
@@ -318,6 +411,10 @@ mod tests {
             time_limit: None,
             json: false,
             html: None,
+            nil_reads: None,
+            allow_empty: false,
+            max_input_bytes: None,
+            input_timeout: None,
         }
     }
 

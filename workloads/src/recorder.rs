@@ -158,6 +158,7 @@ impl Recorder {
             f,
             key,
             value,
+            value_unknown: false,
         };
         self.contract
             .push(&event, None)

@@ -48,6 +48,7 @@ pub struct Validator {
     previous: Option<(u64, u64, Mark)>,
     processes: BTreeMap<u64, ProcessState>,
     operations: Vec<Operation>,
+    line_order: bool,
 }
 
 impl Validator {
@@ -59,7 +60,16 @@ impl Validator {
             previous: None,
             processes: BTreeMap::new(),
             operations: Vec::new(),
+            line_order: false,
         }
+    }
+
+    /// When `line_order` is true, the events' order is the real-time order
+    /// and times are for display only: a time before the previous event's is
+    /// accepted (imported Jepsen histories, where each worker stamps its own
+    /// `:time`). When false (the default) time must never go backwards.
+    pub fn set_line_order(&mut self, line_order: bool) {
+        self.line_order = line_order;
     }
 
     fn location(&self, here: Mark) -> Location {
@@ -91,6 +101,23 @@ impl Validator {
                 "empty key (a missing key is an empty CSV cell or JSON null)".into(),
             ));
         }
+        if event.value_unknown && event.kind != EventType::Ok {
+            return Err(self.invalid(
+                here,
+                "value",
+                format!(
+                    "an unknown value is only meaningful on an ok completion, not on {}",
+                    event.kind
+                ),
+            ));
+        }
+        if event.value_unknown && !event.value.is_null() {
+            return Err(self.invalid(
+                here,
+                "value",
+                format!("a value marked unknown must be null, found {}", event.value),
+            ));
+        }
         if let Process::Client(process) = event.process {
             match event.kind {
                 EventType::Invoke => self.invoke(process, event, here)?,
@@ -117,7 +144,7 @@ impl Validator {
                 ),
             ));
         }
-        if event.time_ns < time_ns {
+        if event.time_ns < time_ns && !self.line_order {
             return Err(self.invalid(
                 here,
                 "time_ns",
@@ -160,6 +187,7 @@ impl Validator {
             key: event.key.clone(),
             input: event.value.clone(),
             output: Value::Null,
+            output_unknown: false,
             outcome: Outcome::Info,
             call_ns: event.time_ns,
             return_ns: None,
@@ -232,6 +260,7 @@ impl Validator {
             EventType::Ok => {
                 operation.outcome = Outcome::Ok;
                 operation.output = event.value.clone();
+                operation.output_unknown = event.value_unknown;
                 operation.return_ns = Some(event.time_ns);
                 ProcessState::Idle { completed: here }
             }

@@ -7,10 +7,9 @@ use super::edn::Edn;
 
 /// The functions the importers accept, after normalisation: Porcupine's
 /// `get`/`put` become `read`/`write`.
-pub const FUNCTIONS: &str = "read, write, cas, append, add (get and put are read and write)";
+pub const FUNCTIONS: &str = "read, write, cas, append, add, txn, acquire, release, enqueue, dequeue (get and put are read and write)";
 
-/// Normalises an imported function name; `None` for unsupported ones (such
-/// as Jepsen's `:txn`).
+/// Normalises an imported function name; `None` for unsupported ones.
 pub fn normalise_f(name: &str) -> Option<&'static str> {
     match name {
         "read" | "get" => Some("read"),
@@ -18,6 +17,11 @@ pub fn normalise_f(name: &str) -> Option<&'static str> {
         "cas" => Some("cas"),
         "append" => Some("append"),
         "add" => Some("add"),
+        "txn" => Some("txn"),
+        "acquire" => Some("acquire"),
+        "release" => Some("release"),
+        "enqueue" => Some("enqueue"),
+        "dequeue" => Some("dequeue"),
         _ => None,
     }
 }
@@ -86,6 +90,7 @@ mod tests {
     fn porcupine_names_normalise_to_read_and_write() {
         assert_eq!(normalise_f("get"), Some("read"));
         assert_eq!(normalise_f("put"), Some("write"));
-        assert_eq!(normalise_f("txn"), None);
+        assert_eq!(normalise_f("txn"), Some("txn"));
+        assert_eq!(normalise_f("lock"), None);
     }
 }

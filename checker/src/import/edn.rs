@@ -473,14 +473,26 @@ impl<'a> Reader<'a> {
             let digits = token.strip_suffix('M').unwrap_or(token);
             return match digits.parse::<f64>() {
                 Ok(x) if x.is_finite() && !digits.contains(['i', 'I', 'n', 'N']) => {
-                    Ok(Edn::Float(x))
+                    match crate::exact::exact_float(digits, x) {
+                        Ok(()) => Ok(Edn::Float(x)),
+                        Err(reason) => self.error(reason),
+                    }
                 }
                 _ => self.error(format!("malformed number {token:?}")),
             };
         }
         if let Some((numerator, denominator)) = token.split_once('/') {
+            // Only ratios a float holds exactly: a power-of-two denominator
+            // and a numerator within 53 bits.
             let ratio = match (numerator.parse::<i64>(), denominator.parse::<i64>()) {
-                (Ok(n), Ok(d)) if d > 0 => Some(n as f64 / d as f64),
+                (Ok(n), Ok(d)) if d > 0 && (d as u64).is_power_of_two() && n.unsigned_abs() < 1 << 53 => {
+                    Some(n as f64 / d as f64)
+                }
+                (Ok(_), Ok(d)) if d > 0 => {
+                    return self.error(format!(
+                        "ratio {token:?} is not exactly a 64-bit float; quote it as a string to compare it exactly"
+                    ))
+                }
                 _ => None,
             };
             return match ratio {

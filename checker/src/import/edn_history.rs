@@ -9,7 +9,9 @@
 //! `:index`. Other keys (`:error`, `:node`, ...) are ignored. A value tagged
 //! `#jepsen.independent/tuple [k v]` supplies the key `k` and the value `v`.
 //! Without `:time`/`:index`, each operation is one tick after the previous
-//! one, which keeps the real-time order of the lines.
+//! one. As in Knossos, the line order is the real-time order: `:time` is
+//! kept for display and may go backwards between lines (each Jepsen worker
+//! stamps its own operations).
 
 use super::convert::{edn_key, edn_to_json, normalise_f, FUNCTIONS};
 use super::edn::{Edn, Reader};
@@ -38,7 +40,9 @@ enum Numbering {
 pub fn read(text: &str, source: &str, dialect: Dialect) -> Result<SourcedHistory, HistoryError> {
     let mut reader = Reader::new(text, 1);
     reader.enter_collection();
-    let mut builder = HistoryBuilder::new(source);
+    // Each Jepsen worker stamps its own `:time`, so times may go backwards
+    // by microseconds between lines: the line order is the real-time order.
+    let mut builder = HistoryBuilder::line_ordered(source);
     let mut ordinal: u64 = 0;
     let mut index_numbering = Numbering::Undecided;
     let mut time_numbering = Numbering::Undecided;
@@ -210,5 +214,6 @@ fn parse_op(op: &Edn, at: &Location, dialect: Dialect) -> Result<Option<Event>, 
         f: f.to_owned(),
         key,
         value,
+        value_unknown: false,
     }))
 }

@@ -22,7 +22,7 @@ pub const MARKER: &str = "jepsen.util - ";
 /// Reads and validates an etcd Jepsen log; `source` names the input in
 /// errors.
 pub fn read(text: &str, source: &str) -> Result<SourcedHistory, HistoryError> {
-    let mut builder = HistoryBuilder::new(source);
+    let mut builder = HistoryBuilder::line_ordered(source);
     let mut ordinal: u64 = 0;
     for (number, row) in text.lines().enumerate() {
         let line = number as u64 + 1;
@@ -104,5 +104,6 @@ fn parse_line(row: &str, at: &Location) -> Result<Option<Event>, HistoryError> {
         f: f.to_owned(),
         key: None,
         value,
+        value_unknown: false,
     }))
 }

@@ -12,6 +12,11 @@ pub mod detect;
 pub mod edn;
 pub mod edn_history;
 pub mod etcd;
+pub mod input;
+mod nil_reads;
+
+pub use input::{InputLimits, STDIN};
+pub use nil_reads::NilReads;
 
 use std::fmt;
 use std::path::Path;
@@ -114,8 +119,43 @@ pub fn detect(text: &str, path: &Path) -> Result<Format, HistoryError> {
     ))
 }
 
-/// Parses `text` as `format`; `source` names the input in errors.
+/// How to import a file: its format (detected when `None`), what a `nil`
+/// read means, and the bounds on reading it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// The format, or `None` to detect it.
+    pub format: Option<Format>,
+    /// What an `ok` read of `nil`/`null` means; `None` takes the format's
+    /// default ([`NilReads::default_for`]).
+    pub nil_reads: Option<NilReads>,
+    /// Bounds on the bytes read and on waiting for them.
+    pub limits: InputLimits,
+}
+
+/// Parses `text` as `format`; `source` names the input in errors. A
+/// leading UTF-8 byte order mark is ignored. `nil` reads take the format's
+/// default meaning ([`NilReads::default_for`]).
 pub fn read_str(text: &str, source: &str, format: Format) -> Result<SourcedHistory, HistoryError> {
+    read_str_with(text, source, format, NilReads::default_for(format))
+}
+
+/// Parses `text` as `format` (see [`read_str`]), reading `ok` reads of
+/// `nil`/`null` as `nil_reads` says.
+pub fn read_str_with(
+    text: &str,
+    source: &str,
+    format: Format,
+    nil_reads: NilReads,
+) -> Result<SourcedHistory, HistoryError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut history = parse(text, source, format)?;
+    if nil_reads == NilReads::Unknown {
+        nil_reads::mark_unknown(&mut history);
+    }
+    Ok(history)
+}
+
+fn parse(text: &str, source: &str, format: Format) -> Result<SourcedHistory, HistoryError> {
     match format {
         Format::Csv => crate::io::csv::read(text.as_bytes(), source),
         Format::Jsonl => crate::io::jsonl::read(text.as_bytes(), source),
@@ -126,13 +166,21 @@ pub fn read_str(text: &str, source: &str, format: Format) -> Result<SourcedHisto
 }
 
 /// Reads the file at `path` as `format`, or as the detected format when
-/// `format` is `None`.
+/// `format` is `None`, with the default [`ImportOptions`] otherwise.
 pub fn load(path: &Path, format: Option<Format>) -> Result<Imported, HistoryError> {
+    load_with(
+        path,
+        &ImportOptions {
+            format,
+            ..ImportOptions::default()
+        },
+    )
+}
+
+/// Reads the file at `path` (standard input for `-`) as `options` say.
+pub fn load_with(path: &Path, options: &ImportOptions) -> Result<Imported, HistoryError> {
     let source = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|error| HistoryError::Io {
-        source_name: source.clone(),
-        error,
-    })?;
+    let bytes = input::read_bounded(path, &options.limits)?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(err) => {
@@ -145,10 +193,13 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<Imported, HistoryErro
             ));
         }
     };
-    let format = match format {
+    let format = match options.format {
         Some(format) => format,
         None => detect(&text, path)?,
     };
-    let history = read_str(&text, &source, format)?;
+    let nil_reads = options
+        .nil_reads
+        .unwrap_or_else(|| NilReads::default_for(format));
+    let history = read_str_with(&text, &source, format, nil_reads)?;
     Ok(Imported { format, history })
 }

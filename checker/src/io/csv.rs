@@ -1,6 +1,10 @@
 //! The CSV form of a history: a header row `index,time_ns,process,type,f,
 //! key,value`, then one event per row. `process` is an integer or
-//! `nemesis`; an empty `key` cell means no key; `value` holds a JSON value.
+//! `nemesis`; an empty `key` cell means no key; `value` holds a JSON value,
+//! or is empty on an `ok` completion whose output is unknown (see
+//! [`Event::value_unknown`]). Numbers must be exact (integers within 64
+//! bits, decimals the shortest form of their float) and objects may not
+//! repeat a key.
 
 use std::io::{Read, Write};
 
@@ -25,7 +29,11 @@ pub fn write<W: Write>(history: &History, writer: W) -> std::io::Result<()> {
                 ),
             ));
         }
-        let value = serde_json::to_string(&event.value).map_err(std::io::Error::other)?;
+        let value = if event.value_unknown {
+            String::new()
+        } else {
+            serde_json::to_string(&event.value).map_err(std::io::Error::other)?
+        };
         out.write_record([
             event.index.to_string().as_str(),
             event.time_ns.to_string().as_str(),
@@ -194,8 +202,15 @@ fn parse_row(record: &::csv::StringRecord, source: &str, line: u64) -> Result<Ev
         "" => None,
         key => Some(key.to_owned()),
     };
-    let value = serde_json::from_str(cell(6))
-        .map_err(|err| HistoryError::parse(at(), "value", format!("not a JSON value: {err}")))?;
+    let value_unknown = cell(6).trim().is_empty();
+    let value = if value_unknown {
+        serde_json::Value::Null
+    } else {
+        crate::exact::check_json(cell(6))
+            .map_err(|issue| HistoryError::parse(at(), "value", issue.reason))?;
+        serde_json::from_str(cell(6))
+            .map_err(|err| HistoryError::parse(at(), "value", format!("not a JSON value: {err}")))?
+    };
     Ok(Event {
         index,
         time_ns,
@@ -204,5 +219,6 @@ fn parse_row(record: &::csv::StringRecord, source: &str, line: u64) -> Result<Ev
         f,
         key,
         value,
+        value_unknown,
     })
 }

@@ -1,7 +1,11 @@
 //! The JSON Lines form of a history: one object per line with the fields
 //! `index, time_ns, process, type, f, key, value`. `process` is an integer
 //! or `"nemesis"`; `key` is a string or `null` (and may be left out, as may
-//! a `null` value). Blank lines are ignored; unknown fields are errors.
+//! a `null` value). `"value_unknown": true` marks an `ok` completion whose
+//! output is unknown (see [`Event::value_unknown`]). Blank lines are
+//! ignored; unknown fields, duplicate keys and inexact numbers (integers
+//! beyond 64 bits, decimals that are not the shortest form of their float)
+//! are errors.
 
 use std::io::{BufRead, BufReader, Read, Write};
 
@@ -43,6 +47,11 @@ pub fn read<R: Read>(reader: R, source: &str) -> Result<SourcedHistory, HistoryE
         let Ok(row) = std::str::from_utf8(&text) else {
             return Err(HistoryError::parse(at, "line", "not valid UTF-8"));
         };
+        let row = if line == 1 {
+            row.trim_start_matches('\u{feff}')
+        } else {
+            row
+        };
         if row.trim().is_empty() {
             continue;
         }
@@ -67,10 +76,19 @@ struct Row {
     key: Option<String>,
     #[serde(default)]
     value: Value,
+    #[serde(default)]
+    value_unknown: bool,
 }
 
 /// Parses one JSON Lines row into an event (no contract checks).
 pub fn parse_line(row: &str, at: &Location) -> Result<Event, HistoryError> {
+    crate::exact::check_json(row).map_err(|issue| {
+        HistoryError::parse(
+            at.clone(),
+            issue.field.as_deref().unwrap_or("line"),
+            issue.reason,
+        )
+    })?;
     if let Ok(Row {
         index,
         time_ns,
@@ -79,6 +97,7 @@ pub fn parse_line(row: &str, at: &Location) -> Result<Event, HistoryError> {
         f,
         key,
         value,
+        value_unknown,
     }) = serde_json::from_str(row)
     {
         return Ok(Event {
@@ -89,6 +108,7 @@ pub fn parse_line(row: &str, at: &Location) -> Result<Event, HistoryError> {
             f,
             key,
             value,
+            value_unknown,
         });
     }
     parse_line_fieldwise(row, at)
@@ -139,10 +159,21 @@ fn parse_line_fieldwise(row: &str, at: &Location) -> Result<Event, HistoryError>
         }
     };
     let value = object.remove("value").unwrap_or(Value::Null);
+    let value_unknown = match object.remove("value_unknown") {
+        Some(Value::Bool(b)) => b,
+        None => false,
+        Some(other) => {
+            return Err(err(
+                "value_unknown",
+                format!("expected true or false, found {other}"),
+            ))
+        }
+    };
     if let Some(unknown) = object.keys().next() {
         return Err(err(
             unknown,
-            "unknown field (expected index, time_ns, process, type, f, key, value)".into(),
+            "unknown field (expected index, time_ns, process, type, f, key, value, value_unknown)"
+                .into(),
         ));
     }
     Ok(Event {
@@ -153,6 +184,7 @@ fn parse_line_fieldwise(row: &str, at: &Location) -> Result<Event, HistoryError>
         f,
         key,
         value,
+        value_unknown,
     })
 }
 

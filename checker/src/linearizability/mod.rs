@@ -34,6 +34,21 @@ pub struct CheckOptions {
     pub max_cache_entries: usize,
     /// Worker threads for partitions; 0 means one per available core.
     pub threads: usize,
+    /// What orders operations in real time.
+    pub order: RealTimeOrder,
+}
+
+/// What decides that one operation returned before another was invoked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RealTimeOrder {
+    /// The events' times (`call_ns`, `return_ns`), ties broken by history
+    /// index. For validated histories whose times never go backwards (our
+    /// CSV and JSON Lines) this is the same as [`RealTimeOrder::HistoryIndex`].
+    #[default]
+    Timestamps,
+    /// The history indices of the events alone (the file's line order), as
+    /// Knossos orders a Jepsen history; times are for display only.
+    HistoryIndex,
 }
 
 impl Default for CheckOptions {
@@ -44,6 +59,7 @@ impl Default for CheckOptions {
             time_limit: None,
             max_cache_entries: 4_000_000,
             threads: 0,
+            order: RealTimeOrder::Timestamps,
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use super::report::{explain, CheckReport, PartitionResult};
 use super::search::{Budget, Exhausted, Outcome, Search, SearchOp};
-use super::CheckOptions;
+use super::{CheckOptions, RealTimeOrder};
 use crate::history::{Operation, Outcome as OpOutcome};
 use crate::model::{Model, ModelError, Translation, ValueTable};
 use crate::verdict::Verdict;
@@ -29,7 +29,12 @@ fn prepare<'a, M: Model>(
     key: Option<String>,
     members: Vec<&'a Operation>,
     model: &M,
+    order: RealTimeOrder,
 ) -> Result<Prepared<'a, M>, ModelError> {
+    let at = |ns: u64, index: u64| match order {
+        RealTimeOrder::Timestamps => (ns, index),
+        RealTimeOrder::HistoryIndex => (index, index),
+    };
     let mut values = ValueTable::new();
     let initial = model.initial(&mut values);
     let mut ops = Vec::with_capacity(members.len());
@@ -48,14 +53,14 @@ fn prepare<'a, M: Model>(
             } => {
                 let ret = match (op.outcome, op.return_ns, op.complete_index) {
                     (OpOutcome::Ok, Some(ns), index) => {
-                        Some((ns, index.unwrap_or(op.invoke_index)))
+                        Some(at(ns, index.unwrap_or(op.invoke_index)))
                     }
                     _ => None,
                 };
                 search_ops.push(SearchOp {
                     op: spec_op,
                     expected,
-                    call: (op.call_ns, op.invoke_index),
+                    call: at(op.call_ns, op.invoke_index),
                     ret,
                 });
                 ops.push(op);
@@ -200,7 +205,7 @@ pub fn check_with_model<M: Model>(
     }
     let prepared: Vec<Prepared<'_, M>> = by_key
         .into_iter()
-        .map(|(key, members)| prepare(key, members, model))
+        .map(|(key, members)| prepare(key, members, model, opts.order))
         .collect::<Result<_, _>>()?;
 
     let budget = Budget {

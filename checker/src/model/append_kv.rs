@@ -136,7 +136,7 @@ impl Model for AppendKvModel {
         _values: &mut ValueTable,
     ) -> Result<Translation<AppendKvSpec>, ModelError> {
         match op.f.as_str() {
-            "read" if op.outcome == Outcome::Ok => {
+            "read" if op.outcome == Outcome::Ok && !op.output_unknown => {
                 // A missing key reads as the empty string, as in Porcupine.
                 let value = match &op.output {
                     Value::Null => "",

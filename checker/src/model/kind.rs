@@ -56,6 +56,15 @@ impl ModelKind {
         }
     }
 
+    /// Whether Knossos reads an `ok` read of `nil` as "value unknown" in
+    /// this model (its register models); elsewhere `nil` is a value.
+    pub fn nil_reads_are_unknown(&self) -> bool {
+        matches!(
+            self,
+            ModelKind::Register { .. } | ModelKind::CasRegister { .. } | ModelKind::Kv
+        )
+    }
+
     /// The same model starting from `initial` (register models only).
     pub fn with_initial(self, initial: Value) -> Result<ModelKind, ParseModelError> {
         match self {

@@ -94,7 +94,7 @@ impl Model for SetModel {
                 op: SetOp::Add(values.intern(&op.input)),
                 expected: known(op, || SetRet::Added),
             }),
-            "read" if op.outcome == Outcome::Ok => match &op.output {
+            "read" if op.outcome == Outcome::Ok && !op.output_unknown => match &op.output {
                 Value::Array(items) => {
                     let mut seen: Vec<Atom> = items.iter().map(|v| values.intern(v)).collect();
                     seen.sort_unstable();

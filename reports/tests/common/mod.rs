@@ -123,6 +123,7 @@ pub fn history(ops: usize, processes: u64, keys: u64, seed: u64) -> History {
                 f,
                 key,
                 value,
+                value_unknown: false,
             })
             .collect(),
     }
