@@ -274,6 +274,35 @@ fn exhausted_budgets_give_unknown_never_valid() {
     }
     let report = check_operations(&many, &cas_register(), &no_time).unwrap();
     assert_ne!(report.verdict, Verdict::Valid);
+
+    // The step budget is deterministic: the same history, the same
+    // `unknown` with the same step count, every time; a budget large
+    // enough decides it.
+    let few_steps = CheckOptions {
+        max_search_steps: Some(5),
+        ..CheckOptions::default()
+    };
+    let a = check_operations(&many, &cas_register(), &few_steps).unwrap();
+    let b = check_operations(&many, &cas_register(), &few_steps).unwrap();
+    assert_eq!(a.verdict, Verdict::Unknown);
+    assert_eq!(a.partitions[0].steps, 5);
+    assert_eq!(a.partitions, b.partitions);
+    assert!(
+        a.partitions[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("budget of 5 steps"),
+        "{:?}",
+        a.partitions[0].note
+    );
+    let more = CheckOptions {
+        max_search_steps: Some(50),
+        ..CheckOptions::default()
+    };
+    let c = check_operations(&many, &cas_register(), &more).unwrap();
+    assert_eq!(c.verdict, Verdict::Unknown);
+    assert_eq!(c.partitions[0].steps, 50);
 }
 
 #[test]

@@ -15,7 +15,7 @@ use faultline_raft::ReadMode;
 use faultline_workloads::WorkloadKind;
 
 use super::exit::{CliError, Exit};
-use crate::run::config::{RunConfig, SimSettings};
+use crate::run::config::{CheckSettings, RunConfig, SimSettings};
 use crate::run::{execute, RunError};
 
 /// `faultline run`: the run's arguments and where to report its outcome.
@@ -165,6 +165,7 @@ impl RunArgs {
             snapshot_every_entries: self.snapshot_every,
             test_name: self.test_name.unwrap_or_else(|| workload.to_string()),
             sim: SimSettings::default(),
+            check: CheckSettings::default(),
         };
         c.validate().map_err(|e| bad(flag_of(e.field), e.reason))?;
         Ok((c, self.store))

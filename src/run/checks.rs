@@ -11,7 +11,7 @@
 //! checker re-checks the history before the loss, so a real bug before it
 //! still makes the run invalid).
 
-use super::config::RunConfig;
+use super::config::{CheckSettings, RunConfig};
 use super::sim::SimOutput;
 use faultline_checker::history::History;
 use faultline_checker::{
@@ -21,9 +21,6 @@ use faultline_sim::data_loss::DataLoss;
 use faultline_workloads::CheckerModel;
 use serde_json::Value;
 use std::time::Duration;
-
-/// The wall-clock budget of the linearizability search for one run.
-const CHECK_TIME_LIMIT: Duration = Duration::from_secs(60);
 
 /// Runs every checker over `out` and assembles the results.
 pub fn check_run(config: &RunConfig, out: &SimOutput, started_at: &str) -> RunResults {
@@ -55,7 +52,7 @@ pub fn check_run(config: &RunConfig, out: &SimOutput, started_at: &str) -> RunRe
         CheckerModel::CasRegister | CheckerModel::Kv => {}
     }
     if let (Some(kind), false) = (model.model_kind(), model == CheckerModel::Set) {
-        linearizability(&mut results, &kind, out);
+        linearizability(&mut results, &kind, out, &config.check);
     }
     results.checkers.push(raft_invariants(out));
     results.checkers.push(liveness(out));
@@ -79,10 +76,16 @@ fn final_reads(
 /// Linearizability per key; when it fails after a loss of synced data, the
 /// history before the loss is checked again, so a bug before it stays
 /// invalid.
-fn linearizability(results: &mut RunResults, kind: &ModelKind, out: &SimOutput) {
+fn linearizability(
+    results: &mut RunResults,
+    kind: &ModelKind,
+    out: &SimOutput,
+    budget: &CheckSettings,
+) {
     let history = &out.history;
     let opts = CheckOptions {
-        time_limit: Some(CHECK_TIME_LIMIT),
+        max_search_steps: Some(budget.search_steps_max),
+        time_limit: Some(Duration::from_secs(budget.time_limit_s_max)),
         ..CheckOptions::default()
     };
     match check_history(history, kind, &opts) {

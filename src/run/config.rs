@@ -53,6 +53,31 @@ pub struct RunConfig {
     /// written before they were recorded).
     #[serde(default)]
     pub sim: SimSettings,
+    /// The checker's budgets (defaults when absent).
+    #[serde(default)]
+    pub check: CheckSettings,
+}
+
+/// The budgets of the linearizability search in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckSettings {
+    /// Search steps one key's search may take before its verdict is
+    /// `unknown`: the deterministic budget (the same run gives the same
+    /// verdict on every machine).
+    pub search_steps_max: u64,
+    /// The wall-clock safety net over the whole search, in seconds; when
+    /// it strikes, the verdict says so (it depends on the machine's speed).
+    pub time_limit_s_max: u64,
+}
+
+impl Default for CheckSettings {
+    fn default() -> Self {
+        CheckSettings {
+            search_steps_max: 500_000_000,
+            time_limit_s_max: 120,
+        }
+    }
 }
 
 /// The constants of the simulation that are not flags but still shape a
@@ -157,6 +182,7 @@ impl RunConfig {
             snapshot_every_entries: 200,
             test_name: "kv".to_string(),
             sim: SimSettings::default(),
+            check: CheckSettings::default(),
         }
     }
 
@@ -204,6 +230,18 @@ impl RunConfig {
             field: "test_name",
             reason,
         })?;
+        within(
+            "check.search_steps_max",
+            self.check.search_steps_max,
+            1,
+            u64::MAX,
+        )?;
+        within(
+            "check.time_limit_s_max",
+            self.check.time_limit_s_max,
+            1,
+            86_400,
+        )?;
         self.sim.validate()
     }
 

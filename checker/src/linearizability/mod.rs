@@ -26,8 +26,14 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckOptions {
     /// Wall-clock limit for the whole check; when it passes, unfinished
-    /// partitions are `unknown`. `None` means no limit.
+    /// partitions are `unknown`. `None` means no limit. Where it strikes
+    /// depends on the machine's speed: use it as a safety net beside
+    /// [`CheckOptions::max_search_steps`], which is deterministic.
     pub time_limit: Option<Duration>,
+    /// The most search steps one partition may take before it is `unknown`
+    /// (a deterministic budget: the same history gives the same verdict on
+    /// every machine). `None` means no limit.
+    pub max_search_steps: Option<u64>,
     /// The most (linearized set, state) pairs one partition's search may
     /// memoize before it gives up with `unknown` (a partition's memo is also
     /// held under 1 GiB whatever this says).
@@ -52,11 +58,12 @@ pub enum RealTimeOrder {
 }
 
 impl Default for CheckOptions {
-    /// No time limit, 4 million memo entries per partition, one thread per
-    /// core.
+    /// No time or step limit, 4 million memo entries per partition, one
+    /// thread per core.
     fn default() -> Self {
         Self {
             time_limit: None,
+            max_search_steps: None,
             max_cache_entries: 4_000_000,
             threads: 0,
             order: RealTimeOrder::Timestamps,

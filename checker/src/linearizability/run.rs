@@ -131,7 +131,8 @@ fn solve<M: Model>(
                     stats.memo_entries, stats.steps
                 ),
                 _ => format!(
-                    "the time limit ran out after {} search steps and {} memoized states",
+                    "the wall-clock time limit (a safety net whose moment depends on the \
+                     machine's speed) ran out after {} search steps and {} memoized states",
                     stats.steps, stats.memo_entries
                 ),
             });
@@ -188,6 +189,33 @@ fn run_round<'p, M: Model>(
     }
 }
 
+/// Ends every `pending` partition's search as `unknown` after `steps`
+/// steps, for the reason `note`.
+fn stop_pending<M: Model>(
+    prepared: &[Prepared<'_, M>],
+    slots: &[Mutex<Slot<'_, M::Spec>>],
+    pending: &mut Vec<usize>,
+    steps: u64,
+    note: &str,
+) {
+    for &i in pending.iter() {
+        let mut slot = lock(&slots[i]);
+        let memo_entries = slot.search.as_ref().map_or(0, |s| s.stats().memo_entries);
+        slot.search = None;
+        slot.result = Some(PartitionResult {
+            key: prepared[i].key.clone(),
+            verdict: Verdict::Unknown,
+            operations: prepared[i].search_ops.len(),
+            dropped: prepared[i].dropped,
+            steps,
+            memo_entries,
+            note: Some(note.to_string()),
+            explanation: None,
+        });
+    }
+    pending.clear();
+}
+
 /// Checks `ops` against any [`Model`]: partitions by
 /// [`Model::partition_key`], drops `fail`ed operations, and searches every
 /// partition (in parallel, at most `opts.threads` at once). Errors if the
@@ -237,12 +265,14 @@ pub fn check_with_model<M: Model>(
         .collect();
     let mut max_steps = FIRST_ROUND_STEPS;
     while !pending.is_empty() {
+        let cap = opts.max_search_steps.map(|cap| cap.max(1));
+        let round_steps = cap.map_or(max_steps, |cap| max_steps.min(cap));
         run_round(
             &prepared,
             &pending,
             model,
             Budget {
-                max_steps,
+                max_steps: round_steps,
                 ..budget
             },
             threads,
@@ -257,25 +287,15 @@ pub fn check_with_model<M: Model>(
                 .map(|_| p.key.clone())
         });
         if let Some(key) = invalid_key.filter(|_| !pending.is_empty()) {
-            for &i in &pending {
-                let note = format!(
-                    "not decided: the search stopped after {max_steps} steps because key {} is not linearizable",
-                    key.as_deref().map_or("(none)".to_string(), |k| format!("{k:?}"))
-                );
-                let mut slot = lock(&slots[i]);
-                slot.search = None;
-                slot.result = Some(PartitionResult {
-                    key: prepared[i].key.clone(),
-                    verdict: Verdict::Unknown,
-                    operations: prepared[i].search_ops.len(),
-                    dropped: prepared[i].dropped,
-                    steps: max_steps,
-                    memo_entries: 0,
-                    note: Some(note),
-                    explanation: None,
-                });
-            }
-            pending.clear();
+            let note = format!(
+                "not decided: the search stopped after {round_steps} steps because key {} is not linearizable",
+                key.as_deref().map_or("(none)".to_string(), |k| format!("{k:?}"))
+            );
+            stop_pending(&prepared, &slots, &mut pending, round_steps, &note);
+        } else if cap == Some(round_steps) && !pending.is_empty() {
+            let note =
+                format!("not decided: the search used its whole budget of {round_steps} steps");
+            stop_pending(&prepared, &slots, &mut pending, round_steps, &note);
         }
         max_steps = max_steps.saturating_add(max_steps / 2);
     }
