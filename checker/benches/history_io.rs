@@ -33,6 +33,7 @@ fn big_history() -> History {
                     f: f.to_owned(),
                     key: Some(((n * 7) % 10).to_string()),
                     value,
+                    value_unknown: false,
                 });
                 index += 1;
             }

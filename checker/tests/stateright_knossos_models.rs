@@ -189,11 +189,14 @@ fn new_op(id: usize, process: u64, time: u64, op: &GenOp) -> Operation {
     }
 }
 
+/// A slot's pending op and, once applied, its output (`None`: refused).
+type Pending = (usize, Option<Option<Value>>);
+
 fn generate(rng: &mut Rng, object: Object, by_construction: bool) -> Generated {
     let op_count = 1 + rng.below(7) as usize;
     let slot_count = 1 + rng.below(3) as usize;
     // Per slot: its process and the pending op with its applied output.
-    let mut slots: Vec<(u64, Option<(usize, Option<Option<Value>>)>)> =
+    let mut slots: Vec<(u64, Option<Pending>)> =
         (0..slot_count as u64).map(|p| (p, None)).collect();
     let mut next_process = slot_count as u64;
     let mut truth = Truth::default();
