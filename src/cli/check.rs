@@ -29,7 +29,8 @@ pub struct CheckArgs {
     /// `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// The model: register, cas-register, kv, append-kv or set.
+    /// The model: register, cas-register, kv, append-kv, set, mutex,
+    /// multi-register, unordered-queue or fifo-queue.
     #[arg(long, value_name = "MODEL")]
     pub model: String,
     /// The input format: auto, csv, jsonl, jepsen-edn, porcupine-etcd or

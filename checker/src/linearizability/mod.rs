@@ -18,7 +18,10 @@ pub use run::check_with_model;
 
 use crate::error::HistoryError;
 use crate::history::{History, Operation};
-use crate::model::{AppendKvModel, ModelError, ModelKind, RegisterFlavor, RegisterModel, SetModel};
+use crate::model::{
+    AppendKvModel, FifoQueueModel, ModelError, ModelKind, MultiRegisterModel, MutexModel,
+    RegisterFlavor, RegisterModel, SetModel, UnorderedQueueModel,
+};
 use std::time::Duration;
 use thiserror::Error;
 
@@ -117,6 +120,12 @@ pub fn check_operations(
         ),
         ModelKind::AppendKv => check_with_model(ops, &AppendKvModel, opts),
         ModelKind::Set => check_with_model(ops, &SetModel, opts),
+        ModelKind::Mutex => check_with_model(ops, &MutexModel, opts),
+        ModelKind::MultiRegister { initial } => {
+            check_with_model(ops, &MultiRegisterModel::new(initial.clone()), opts)
+        }
+        ModelKind::UnorderedQueue => check_with_model(ops, &UnorderedQueueModel, opts),
+        ModelKind::FifoQueue => check_with_model(ops, &FifoQueueModel, opts),
     }?;
     Ok(report)
 }

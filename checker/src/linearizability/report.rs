@@ -127,16 +127,21 @@ impl OpSummary {
     }
 }
 
-/// `write 3`, `read 2`, `read ?` (info), `cas 1->3`, `append "x"`. Writes,
-/// appends and adds show only their input (importers often echo it back as
+/// `write 3`, `read 2`, `read ?` (info or unknown value), `cas 1->3`,
+/// `append "x"`, `dequeue 4`, `txn [["read","x",1]]`. Writes, appends, adds
+/// and enqueues show only their input (importers often echo it back as
 /// the output).
 fn short_text(op: &Operation) -> String {
     let pending = op.outcome != Outcome::Ok;
     match (op.f.as_str(), &op.input) {
-        ("read", _) if pending => "read ?".to_string(),
+        ("read", _) if pending || op.output_unknown => "read ?".to_string(),
         ("read", _) => format!("read {}", op.output),
+        ("dequeue", _) if pending || op.output_unknown => "dequeue ?".to_string(),
+        ("dequeue", _) => format!("dequeue {}", op.output),
+        ("txn", input) if pending || op.output_unknown => format!("txn {input}"),
+        ("txn", _) => format!("txn {}", op.output),
+        ("write" | "append" | "add" | "enqueue", input) => format!("{} {input}", op.f),
         ("cas", Value::Array(pair)) if pair.len() == 2 => format!("cas {}->{}", pair[0], pair[1]),
-        ("write" | "append" | "add", input) => format!("{} {input}", op.f),
         (f, Value::Null) if op.output.is_null() => f.to_string(),
         (f, input) if op.output.is_null() => format!("{f} {input}"),
         (f, input) => format!("{f} {input} -> {}", op.output),

@@ -5,9 +5,9 @@ use std::fmt;
 use std::str::FromStr;
 use thiserror::Error;
 
-/// A built-in model. Parses from the command-line names `register`,
-/// `cas-register`, `kv`, `append-kv` and `set`; registers start at `null`
-/// unless [`ModelKind::with_initial`] says otherwise.
+/// A built-in model. Parses from the command-line names in
+/// [`ModelKind::NAMES`]; registers start at `null` unless
+/// [`ModelKind::with_initial`] says otherwise.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelKind {
     /// A read/write register per key.
@@ -25,8 +25,22 @@ pub enum ModelKind {
     Kv,
     /// Porcupine's append-string key/value store (get / put / append).
     AppendKv,
-    /// A grow-only set per key (add, read of the whole set).
+    /// A grow-only set per key (add, read of the whole set): Knossos's
+    /// `set`.
     Set,
+    /// Knossos's `mutex` per key (acquire, release).
+    Mutex,
+    /// Knossos's `multi-register`: `txn`s of read/write micro-ops over
+    /// several registers, linearizable as a whole.
+    MultiRegister {
+        /// The registers' starting values: `null` or an object of key to
+        /// value.
+        initial: Value,
+    },
+    /// Knossos's `unordered-queue` per key (enqueue, dequeue).
+    UnorderedQueue,
+    /// Knossos's `fifo-queue` per key (enqueue, dequeue).
+    FifoQueue,
 }
 
 /// A model name that is not one of the built-in models, or an initial value
@@ -34,16 +48,29 @@ pub enum ModelKind {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ParseModelError {
     /// The name is unknown.
-    #[error("unknown model {0:?}; expected one of: register, cas-register, kv, append-kv, set")]
+    #[error("unknown model {0:?}; expected one of: register, cas-register, kv, append-kv, set, mutex, multi-register, unordered-queue, fifo-queue")]
     UnknownName(String),
     /// Only the register models take an initial value.
     #[error("the {0} model does not take an initial value")]
     NoInitial(&'static str),
+    /// The multi-register model's initial value must be an object.
+    #[error("the multi-register model's initial value must be null or an object of key to value, got {0}")]
+    NotAnObject(String),
 }
 
 impl ModelKind {
     /// All command-line names, in the order they are documented.
-    pub const NAMES: [&'static str; 5] = ["register", "cas-register", "kv", "append-kv", "set"];
+    pub const NAMES: [&'static str; 9] = [
+        "register",
+        "cas-register",
+        "kv",
+        "append-kv",
+        "set",
+        "mutex",
+        "multi-register",
+        "unordered-queue",
+        "fifo-queue",
+    ];
 
     /// The command-line name.
     pub fn name(&self) -> &'static str {
@@ -53,6 +80,10 @@ impl ModelKind {
             ModelKind::Kv => "kv",
             ModelKind::AppendKv => "append-kv",
             ModelKind::Set => "set",
+            ModelKind::Mutex => "mutex",
+            ModelKind::MultiRegister { .. } => "multi-register",
+            ModelKind::UnorderedQueue => "unordered-queue",
+            ModelKind::FifoQueue => "fifo-queue",
         }
     }
 
@@ -61,7 +92,10 @@ impl ModelKind {
     pub fn nil_reads_are_unknown(&self) -> bool {
         matches!(
             self,
-            ModelKind::Register { .. } | ModelKind::CasRegister { .. } | ModelKind::Kv
+            ModelKind::Register { .. }
+                | ModelKind::CasRegister { .. }
+                | ModelKind::Kv
+                | ModelKind::MultiRegister { .. }
         )
     }
 
@@ -70,6 +104,10 @@ impl ModelKind {
         match self {
             ModelKind::Register { .. } => Ok(ModelKind::Register { initial }),
             ModelKind::CasRegister { .. } => Ok(ModelKind::CasRegister { initial }),
+            ModelKind::MultiRegister { .. } => match initial {
+                Value::Null | Value::Object(_) => Ok(ModelKind::MultiRegister { initial }),
+                other => Err(ParseModelError::NotAnObject(other.to_string())),
+            },
             other => Err(ParseModelError::NoInitial(other.name())),
         }
     }
@@ -89,6 +127,12 @@ impl FromStr for ModelKind {
             "kv" => Ok(ModelKind::Kv),
             "append-kv" => Ok(ModelKind::AppendKv),
             "set" => Ok(ModelKind::Set),
+            "mutex" => Ok(ModelKind::Mutex),
+            "multi-register" => Ok(ModelKind::MultiRegister {
+                initial: Value::Null,
+            }),
+            "unordered-queue" => Ok(ModelKind::UnorderedQueue),
+            "fifo-queue" => Ok(ModelKind::FifoQueue),
             other => Err(ParseModelError::UnknownName(other.to_string())),
         }
     }

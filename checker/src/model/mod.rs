@@ -7,11 +7,15 @@
 //! turns a recorded operation into the spec's operation plus the return value
 //! the history observed. The built-in models cover a register, a
 //! compare-and-set register, a per-key map of registers, Porcupine's
-//! append-string key/value store and a grow-only set; [`ModelKind`] names them
-//! for the command line. Implement [`Model`] to check your own object.
+//! append-string key/value store, and Knossos's set, mutex, multi-register,
+//! unordered queue and FIFO queue; [`ModelKind`] names them for the command
+//! line. Implement [`Model`] to check your own object.
 
 mod append_kv;
 mod kind;
+mod multi_register;
+mod mutex;
+mod queue;
 mod register;
 mod rope;
 mod set;
@@ -20,6 +24,12 @@ mod values;
 
 pub use append_kv::{AppendKvModel, AppendKvOp, AppendKvRet, AppendKvSpec};
 pub use kind::{ModelKind, ParseModelError};
+pub use multi_register::{MicroOp, MultiRegisterModel, MultiRegisterSpec, Txn, TxnReads};
+pub use mutex::{MutexModel, MutexOp, MutexRet, MutexSpec};
+pub use queue::{
+    FifoOp, FifoQueueModel, FifoQueueSpec, FifoRet, UnorderedOp, UnorderedQueueModel,
+    UnorderedQueueSpec, UnorderedRet,
+};
 pub use register::{RegisterFlavor, RegisterModel, RegisterOp, RegisterRet, RegisterSpec};
 pub use rope::Rope;
 pub use set::{SetModel, SetOp, SetRet, SetSpec};
