@@ -12,8 +12,9 @@
 //! durable state a node restarts from (`durable`).
 //!
 //! Behaviour, as `impl Raft` blocks: `raft` (construction, the `step`
-//! dispatcher, accessors), elections, replication, snapshots, reads and
-//! leadership transfer, each in its own file; plus status and errors.
+//! dispatcher, accessors), `message` (checks and dispatch of peer
+//! messages), elections, replication, snapshots, reads and leadership
+//! transfer, each in its own file; plus status and errors.
 
 pub mod api;
 pub mod durable;
@@ -21,6 +22,7 @@ mod election;
 pub mod error;
 mod incoming_snapshot;
 mod leader;
+mod message;
 pub mod output;
 mod progress;
 mod quorum;

@@ -11,7 +11,7 @@
 
 use crate::core::api::{Config, Input, ReadMode};
 use crate::core::durable::DurableState;
-use crate::core::error::{CoreError, RejectReason, StepError};
+use crate::core::error::{CoreError, StepError};
 use crate::core::incoming_snapshot::IncomingSnapshot;
 use crate::core::output::Output;
 use crate::core::raft_log::RaftLog;
@@ -164,7 +164,7 @@ impl Raft {
     /// An `Err` means the input (or part of it) was refused and counted in
     /// [`Status::counters`]; it is never fatal and the core stays usable.
     /// Under message loss, duplication and delay some refusals are routine
-    /// (for example [`RejectReason::StaleTerm`]); the output may still hold
+    /// (for example [`crate::RejectReason::StaleTerm`]); the output may still hold
     /// the protocol's answer (a stale leader is told the newer term).
     pub fn step(&mut self, input: Input) -> Result<(), StepError> {
         let before = (self.role.role(), self.term, self.leader);
@@ -445,160 +445,6 @@ impl Raft {
         } else {
             self.tick_election();
         }
-    }
-
-    /// Validates a message's addressing and term, then dispatches it.
-    fn handle_message(&mut self, msg: Message) -> Result<(), RejectReason> {
-        *self
-            .counters
-            .messages_received
-            .entry(msg.body.kind())
-            .or_insert(0) += 1;
-        if msg.to != self.id || msg.from == self.id {
-            return Err(RejectReason::WrongRecipient);
-        }
-        if !self.membership.contains(msg.from) {
-            return Err(RejectReason::UnknownPeer);
-        }
-        let is_pre_vote_request =
-            matches!(msg.body, MessageBody::RequestVote { pre_vote: true, .. });
-        let is_granted_pre_vote = matches!(
-            msg.body,
-            MessageBody::RequestVoteResponse {
-                pre_vote: true,
-                granted: true
-            }
-        );
-        if msg.term > self.term {
-            if let MessageBody::RequestVote { transfer, .. } = msg.body {
-                if !transfer && self.in_lease() {
-                    return Err(RejectReason::LeaderLease);
-                }
-            }
-            if !is_pre_vote_request && !is_granted_pre_vote {
-                let leader = matches!(
-                    msg.body,
-                    MessageBody::AppendEntries { .. }
-                        | MessageBody::InstallSnapshot { .. }
-                        | MessageBody::TimeoutNow
-                )
-                .then_some(msg.from);
-                self.become_follower(msg.term, leader);
-            }
-        } else if msg.term < self.term {
-            self.answer_stale(&msg);
-            return Err(RejectReason::StaleTerm);
-        }
-        let from = msg.from;
-        let term = msg.term;
-        match msg.body {
-            MessageBody::RequestVote {
-                pre_vote,
-                last_log_index,
-                last_log_term,
-                transfer: _,
-            } => {
-                self.handle_request_vote(from, term, pre_vote, last_log_index, last_log_term);
-                Ok(())
-            }
-            MessageBody::RequestVoteResponse { pre_vote, granted } => {
-                self.handle_vote_response(from, term, pre_vote, granted);
-                Ok(())
-            }
-            MessageBody::AppendEntries {
-                prev_log_index,
-                prev_log_term,
-                entries,
-                leader_commit,
-                read_round,
-            } => {
-                self.accept_leader(from)?;
-                self.handle_append(
-                    from,
-                    term,
-                    prev_log_index,
-                    prev_log_term,
-                    entries,
-                    leader_commit,
-                    read_round,
-                )
-            }
-            MessageBody::AppendEntriesResponse {
-                success,
-                match_index,
-                conflict_term,
-                conflict_index,
-                read_round,
-            } => self.handle_append_response(
-                from,
-                success,
-                match_index,
-                conflict_term,
-                conflict_index,
-                read_round,
-            ),
-            MessageBody::InstallSnapshot {
-                meta,
-                offset,
-                data,
-                done,
-            } => {
-                self.accept_leader(from)?;
-                self.handle_install_snapshot(from, meta, offset, data, done)
-            }
-            MessageBody::InstallSnapshotResponse {
-                last_index,
-                next_offset,
-                done,
-                rejected,
-            } => self.handle_snapshot_response(from, last_index, next_offset, done, rejected),
-            MessageBody::TimeoutNow => self.handle_timeout_now(from),
-        }
-    }
-
-    /// Tells the sender of an outdated message our term where that helps it
-    /// catch up: a stale leader steps down, a stale candidate learns the term.
-    fn answer_stale(&mut self, msg: &Message) {
-        match msg.body {
-            MessageBody::AppendEntries { .. } | MessageBody::InstallSnapshot { .. } => {
-                self.send(
-                    msg.from,
-                    MessageBody::AppendEntriesResponse {
-                        success: false,
-                        match_index: 0,
-                        conflict_term: None,
-                        conflict_index: 0,
-                        read_round: 0,
-                    },
-                );
-            }
-            MessageBody::RequestVote { pre_vote, .. } => {
-                self.send(
-                    msg.from,
-                    MessageBody::RequestVoteResponse {
-                        pre_vote,
-                        granted: false,
-                    },
-                );
-            }
-            _ => {}
-        }
-    }
-
-    /// A leader message in our term: follow its sender.
-    fn accept_leader(&mut self, from: NodeId) -> Result<(), RejectReason> {
-        match self.role.role() {
-            Role::Leader => return Err(RejectReason::UnexpectedMessage),
-            Role::Candidate | Role::PreCandidate => self.become_follower(self.term, Some(from)),
-            Role::Follower => {
-                if self.leader.is_some_and(|l| l != from) {
-                    return Err(RejectReason::UnexpectedMessage);
-                }
-                self.leader = Some(from);
-            }
-        }
-        self.election_elapsed = 0;
-        Ok(())
     }
 
     /// Whether the lease rules of `read_mode` apply (kept for status).

@@ -214,20 +214,7 @@ impl Raft {
         read_round: u64,
     ) -> Result<(), RejectReason> {
         // Well-formedness of peer-controlled data first.
-        let mut expected_term = prev_log_term;
-        for (k, entry) in entries.iter().enumerate() {
-            let expected_index = prev_log_index.checked_add(k as u64 + 1);
-            if Some(entry.index) != expected_index {
-                return Err(RejectReason::IndexOutOfRange);
-            }
-            if entry.term < expected_term || entry.term > msg_term {
-                return Err(RejectReason::MalformedEntries);
-            }
-            expected_term = entry.term;
-        }
-        if prev_log_term > msg_term {
-            return Err(RejectReason::MalformedEntries);
-        }
+        check_append_shape(msg_term, prev_log_index, prev_log_term, &entries)?;
 
         // Entries at or below our commit index are committed, hence in every
         // later leader's log: skip them rather than compare.
@@ -257,66 +244,92 @@ impl Raft {
         match self.log.term(prev_index) {
             Some(t) if t == prev_term => {}
             found => {
-                let (conflict_term, conflict_index) = match found {
-                    None => (None, self.log.last_index().saturating_add(1)),
-                    Some(t) => (
-                        Some(t),
-                        self.log
-                            .first_index_of_term_run(prev_index)
-                            .max(self.commit.saturating_add(1)),
-                    ),
-                };
-                self.send(
-                    from,
-                    MessageBody::AppendEntriesResponse {
-                        success: false,
-                        match_index: 0,
-                        conflict_term,
-                        conflict_index,
-                        read_round,
-                    },
-                );
+                self.reply_append_conflict(from, prev_index, found, read_round);
                 return Ok(());
             }
         }
 
-        // Append what is new; truncate only at a real conflict.
         let last_new = prev_index.saturating_add(entries.len() as u64);
+        self.append_new_entries(from, entries)?;
+        self.reply_append_success(from, last_new, leader_commit, read_round);
+        Ok(())
+    }
+
+    /// Appends the entries our log does not hold yet; truncates only at a
+    /// real conflict (never at or below our commit index).
+    fn append_new_entries(
+        &mut self,
+        from: NodeId,
+        mut entries: Vec<Entry>,
+    ) -> Result<(), RejectReason> {
         let first_new = entries
             .iter()
             .position(|e| self.log.term(e.index) != Some(e.term));
-        if let Some(pos) = first_new {
-            let new = entries.split_off(pos);
-            if let Some(first) = new.first() {
-                let conflict_at = first.index;
-                if conflict_at <= self.commit {
-                    return Err(RejectReason::ConflictBelowCommit);
-                }
-                let truncated = conflict_at <= self.log.last_index();
-                if truncated {
-                    tracing::info!(
-                        from_index = conflict_at,
-                        last_index = self.log.last_index(),
-                        leader = from,
-                        "conflicting entries: truncating the log"
-                    );
-                    self.log.truncate_from(conflict_at);
-                    self.persisted = self.persisted.min(conflict_at - 1);
-                }
-                let has_membership = new
-                    .iter()
-                    .any(|e| matches!(e.payload, EntryPayload::Membership(_)));
-                for e in &new {
-                    self.log.push(e.clone());
-                }
-                self.output.queue_entries(new);
-                if truncated || has_membership {
-                    self.refresh_membership();
-                }
-            }
+        let Some(pos) = first_new else {
+            return Ok(());
+        };
+        let new = entries.split_off(pos);
+        let Some(first) = new.first() else {
+            return Ok(());
+        };
+        let conflict_at = first.index;
+        if conflict_at <= self.commit {
+            return Err(RejectReason::ConflictBelowCommit);
         }
-        self.reply_append_success(from, last_new, leader_commit, read_round);
+        let truncated = conflict_at <= self.log.last_index();
+        if truncated {
+            tracing::info!(
+                from_index = conflict_at,
+                last_index = self.log.last_index(),
+                leader = from,
+                "conflicting entries: truncating the log"
+            );
+            self.log.truncate_from(conflict_at);
+            self.persisted = self.persisted.min(conflict_at - 1);
+        }
+        let has_membership = new
+            .iter()
+            .any(|e| matches!(e.payload, EntryPayload::Membership(_)));
+        for e in &new {
+            self.log.push(e.clone());
+        }
+        self.output.queue_entries(new);
+        if truncated || has_membership {
+            self.refresh_membership();
+        }
         Ok(())
+    }
+
+    /// Refuses entries whose predecessor at `prev_index` we lack (`found`
+    /// is `None`) or hold with another term, with a hint for the leader: our
+    /// log's end, or the start of the conflicting term's run (never at or
+    /// below our commit index).
+    fn reply_append_conflict(
+        &mut self,
+        to: NodeId,
+        prev_index: LogIndex,
+        found: Option<Term>,
+        read_round: u64,
+    ) {
+        let (conflict_term, conflict_index) = match found {
+            None => (None, self.log.last_index().saturating_add(1)),
+            Some(t) => (
+                Some(t),
+                self.log
+                    .first_index_of_term_run(prev_index)
+                    .max(self.commit.saturating_add(1)),
+            ),
+        };
+        self.send(
+            to,
+            MessageBody::AppendEntriesResponse {
+                success: false,
+                match_index: 0,
+                conflict_term,
+                conflict_index,
+                read_round,
+            },
+        );
     }
 
     /// Advances the commit index as far as the leader allows and `match_index`
@@ -455,4 +468,30 @@ impl Raft {
         }
         false
     }
+}
+
+/// Checks the shape of peer-controlled AppendEntries data: entries follow
+/// `prev_log_index` contiguously, their terms never go backwards from
+/// `prev_log_term`, and no term exceeds the sender's.
+fn check_append_shape(
+    msg_term: Term,
+    prev_log_index: LogIndex,
+    prev_log_term: Term,
+    entries: &[Entry],
+) -> Result<(), RejectReason> {
+    let mut expected_term = prev_log_term;
+    for (k, entry) in entries.iter().enumerate() {
+        let expected_index = prev_log_index.checked_add(k as u64 + 1);
+        if Some(entry.index) != expected_index {
+            return Err(RejectReason::IndexOutOfRange);
+        }
+        if entry.term < expected_term || entry.term > msg_term {
+            return Err(RejectReason::MalformedEntries);
+        }
+        expected_term = entry.term;
+    }
+    if prev_log_term > msg_term {
+        return Err(RejectReason::MalformedEntries);
+    }
+    Ok(())
 }
