@@ -12,6 +12,7 @@
 
 pub mod codec;
 pub mod core;
+pub mod invariants;
 pub mod kv;
 #[cfg(feature = "node")]
 pub mod node;

@@ -18,7 +18,7 @@ pub struct AppliedEntry {
     pub index: LogIndex,
     /// The entry's term.
     pub term: Term,
-    /// A 64-bit FNV-1a digest of the entry's payload bytes (0 for no-ops).
+    /// The entry's digest ([`crate::invariants::digest::entry_digest`]).
     pub digest: u64,
 }
 
@@ -148,23 +148,8 @@ impl NodeObservation {
         self.applied.push_back(AppliedEntry {
             index: entry.index,
             term: entry.term,
-            digest: payload_digest(entry),
+            digest: crate::invariants::digest::entry_digest(entry),
         });
-    }
-}
-
-/// FNV-1a over an entry's command bytes (0 for no-ops and membership).
-pub fn payload_digest(entry: &Entry) -> u64 {
-    match &entry.payload {
-        crate::types::EntryPayload::Command(bytes) => {
-            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-            for b in bytes {
-                h ^= u64::from(*b);
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-            h
-        }
-        _ => 0,
     }
 }
 

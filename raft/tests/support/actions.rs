@@ -4,9 +4,9 @@
 
 use super::driver::describe;
 use super::garbage::garbage_message;
-use super::invariants::Violation;
 use super::node::{ArmedCrash, CrashPoint, CrashTrigger, SimNode};
 use super::sim::Simulation;
+use faultline_raft::invariants::Violation;
 use faultline_raft::{Input, NodeId, ProposalOutcome};
 use rand::Rng;
 

@@ -2,7 +2,7 @@
 //! acknowledged (their entry was applied, with the term it was appended in,
 //! on the node that accepted it).
 
-use super::invariants::Violation;
+use faultline_raft::invariants::Violation;
 use faultline_raft::{
     Entry, EntryPayload, LogIndex, NodeId, ProposalOutcome, ProposalResult, Term,
 };

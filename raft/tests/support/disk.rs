@@ -6,7 +6,7 @@
 //! A driver (or core) that reported something as persisted without it being
 //! synced would therefore be caught by the invariants after the restart.
 
-use super::invariants::durability::DurableView;
+use faultline_raft::invariants::durability::DurableView;
 use faultline_raft::storage::MemStorage;
 use faultline_raft::{
     Entry, HardState, LogIndex, LogStorage, RecoveredState, Snapshot, StorageError, Term,

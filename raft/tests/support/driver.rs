@@ -3,11 +3,11 @@
 //! answer. Crashes, restarts and application snapshots live here too, since
 //! they are the other ways a node's durable state changes.
 
-use super::invariants::durability::check_promise;
-use super::invariants::Violation;
 use super::node::{CoreView, CrashPoint};
 use super::sim::Simulation;
 use super::state_machine::HashChain;
+use faultline_raft::invariants::durability::check_promise;
+use faultline_raft::invariants::Violation;
 use faultline_raft::{
     Input, LogIndex, Message, MessageBody, NodeId, Output, Raft, Snapshot, SnapshotMeta,
     StorageError,

@@ -2,9 +2,9 @@
 //! a leader must emerge and a fresh proposal must be applied on every node
 //! within a bounded number of quiet ticks.
 
-use super::invariants::Violation;
 use super::network::NetFaults;
 use super::sim::Simulation;
+use faultline_raft::invariants::Violation;
 use faultline_raft::{Input, LogIndex, NodeId, ProposalOutcome, Term};
 
 /// Messages delivered per tick at most in the liveness phase.

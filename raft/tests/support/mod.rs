@@ -4,11 +4,9 @@
 
 pub mod actions;
 pub mod client;
-pub mod digest;
 pub mod disk;
 pub mod driver;
 pub mod garbage;
-pub mod invariants;
 pub mod liveness;
 pub mod network;
 pub mod node;

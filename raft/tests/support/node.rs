@@ -3,8 +3,8 @@
 //! carrying out the core's next output.
 
 use super::disk::SimDisk;
-use super::invariants::NodeView;
 use super::state_machine::HashChain;
+use faultline_raft::invariants::NodeView;
 use faultline_raft::{Config, Entry, LogIndex, MessageBody, NodeId, Output, Raft, Role, Term};
 
 /// Where, inside the handling of one output, an armed crash strikes.

@@ -4,11 +4,11 @@
 //! network that must elect a leader and commit a fresh proposal everywhere.
 
 use super::client::Client;
-use super::invariants::{Invariants, Violation};
 use super::network::{NetStats, SimNetwork};
 use super::node::SimNode;
 use super::profile::RunProfile;
 use super::trace::Trace;
+use faultline_raft::invariants::{Invariants, Violation};
 use faultline_raft::{LogIndex, Membership, NodeId, Raft, Term};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -111,7 +111,7 @@ impl Simulation {
         }
         sim.stats.ticks = sim.now_tick;
         sim.stats.leader_terms = sim.invariants.election.terms_with_leader() as u64;
-        sim.stats.max_committed = sim.invariants.commits.max_committed();
+        sim.stats.max_committed = sim.invariants.committed.max_index();
         sim.stats.acknowledged = sim.client.acknowledged;
         sim.stats.reads_ready = sim.invariants.reads.ready;
         sim.stats.net = sim.net.stats;

@@ -7,11 +7,10 @@
 //! padding (so that snapshots span several InstallSnapshot chunks) and a
 //! checksum; a restored node verifies every byte.
 
-use super::digest::{entry_digest, Fnv};
+use faultline_raft::invariants::digest::{entry_digest, Fnv};
 use faultline_raft::{Entry, LogIndex, Snapshot};
 
-/// The chain value before any entry was applied.
-pub const GENESIS_CHAIN: u64 = 0x6661_756c_746c_696e;
+pub use faultline_raft::invariants::state_machine::GENESIS_CHAIN;
 
 const MAGIC: &[u8; 4] = b"FLSN";
 

@@ -4,7 +4,7 @@
 //! keep the trace off; a failing seed is simply re-run with it on (the run
 //! is deterministic) to print the events that led to the violation.
 
-use super::digest::Fnv;
+use faultline_raft::invariants::digest::Fnv;
 
 /// Recorded trace lines and a hash over all of them.
 #[derive(Debug, Clone)]

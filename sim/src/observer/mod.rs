@@ -1,20 +1,27 @@
 //! The cluster observer: after every simulation step it checks Raft's safety
-//! properties across all nodes (one file per property) and records every
-//! violation with the simulated time, the step and the nodes' states.
+//! properties across all nodes and records every violation with the
+//! simulated time, the step and the nodes' states. The properties are
+//! [`faultline_raft::invariants`], the same ones the core's randomized
+//! harness checks; this module only feeds them what a turmoil node exposes
+//! (its durable state, sampled: [`Vantage::Sampled`]).
 //!
 //! Checks that need only what changed since the last step (election safety,
-//! state machine safety, commit monotonicity) run on every step; checks that
-//! compare whole logs (log matching, leader completeness) run every
-//! `full_check_every_steps` steps and once more at the end, on a run-length
-//! encoding of each log's terms, so a long run stays fast.
+//! state machine safety, term and commit monotonicity) run on every step;
+//! checks that read whole logs (log matching, leader completeness) run every
+//! `full_check_every_steps` steps and once more at the end.
 
-mod commit_monotonic;
-mod election_safety;
-mod leader_completeness;
-mod log_matching;
-mod state_machine_safety;
+mod view;
 
-use faultline_raft::node::{NodeHandles, NodeObservation};
+pub use view::NodeView;
+
+use faultline_raft::invariants::commit::CommitTracker;
+use faultline_raft::invariants::committed::CommittedLog;
+use faultline_raft::invariants::election::ElectionSafety;
+use faultline_raft::invariants::leader_completeness;
+use faultline_raft::invariants::log_matching::LogMatching;
+use faultline_raft::invariants::state_machine::{self, Applied};
+use faultline_raft::invariants::{self, Vantage};
+use faultline_raft::node::NodeHandles;
 use faultline_raft::{LogIndex, NodeId, Role, Term};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -23,7 +30,7 @@ use std::time::Duration;
 /// One broken property.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
-    /// The property's name (`election-safety`, `log-matching`, ...).
+    /// The property's name (one of [`invariants::names`]).
     pub property: &'static str,
     /// Simulated time of the step that revealed it.
     pub time_ns: u64,
@@ -52,90 +59,6 @@ impl std::fmt::Display for Violation {
     }
 }
 
-/// A node's state as the whole-log checks see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeView {
-    /// The node.
-    pub id: NodeId,
-    /// Whether its driver runs.
-    pub running: bool,
-    /// Its role.
-    pub role: Role,
-    /// Its current term.
-    pub term: Term,
-    /// Its commit index.
-    pub commit: LogIndex,
-    /// Its applied index.
-    pub applied: LogIndex,
-    /// How many times it started.
-    pub starts: u64,
-    /// The last index covered by its durable snapshot.
-    pub snapshot_index: LogIndex,
-    /// Its durable log's last index.
-    pub last_index: LogIndex,
-    /// Its durable log as runs `(term, first index, last index)`, ascending;
-    /// the snapshot's last entry is the first run when a snapshot exists.
-    pub runs: Vec<(Term, LogIndex, LogIndex)>,
-}
-
-impl NodeView {
-    fn of(o: &NodeObservation) -> Self {
-        let mut runs: Vec<(Term, LogIndex, LogIndex)> = Vec::new();
-        if o.snapshot_index > 0 {
-            runs.push((o.snapshot_term, o.snapshot_index, o.snapshot_index));
-        }
-        for (offset, &term) in o.log_terms.iter().enumerate() {
-            let index = o.snapshot_index + 1 + offset as u64;
-            match runs.last_mut() {
-                Some(last) if last.0 == term && last.2 + 1 == index => last.2 = index,
-                _ => runs.push((term, index, index)),
-            }
-        }
-        NodeView {
-            id: o.id,
-            running: o.running,
-            role: o.role,
-            term: o.hard_state.term,
-            commit: o.commit_index,
-            applied: o.applied_index,
-            starts: o.starts,
-            snapshot_index: o.snapshot_index,
-            last_index: o.last_index,
-            runs,
-        }
-    }
-
-    /// The term of the durable entry at `index` (or the snapshot's last), if held.
-    pub fn term_at(&self, index: LogIndex) -> Option<Term> {
-        let pos = self.runs.partition_point(|r| r.2 < index);
-        self.runs
-            .get(pos)
-            .filter(|r| r.1 <= index && index <= r.2)
-            .map(|r| r.0)
-    }
-
-    fn summary(&self) -> String {
-        let runs: Vec<String> = self
-            .runs
-            .iter()
-            .map(|(t, a, b)| format!("t{t}:{a}..={b}"))
-            .collect();
-        format!(
-            "n{} {}{:?} term={} commit={} applied={} snapshot={} last={} starts={} log=[{}]",
-            self.id,
-            if self.running { "" } else { "DOWN " },
-            self.role,
-            self.term,
-            self.commit,
-            self.applied,
-            self.snapshot_index,
-            self.last_index,
-            self.starts,
-            runs.join(" ")
-        )
-    }
-}
-
 /// Observer tuning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ObserverConfig {
@@ -155,15 +78,25 @@ impl Default for ObserverConfig {
 }
 
 /// Checks Raft's safety properties across a cluster, step by step.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Observer {
     config: ObserverConfig,
     steps: u64,
-    election: election_safety::ElectionSafety,
-    applied: state_machine_safety::StateMachineSafety,
-    commits: commit_monotonic::CommitMonotonic,
-    completeness: leader_completeness::LeaderCompleteness,
+    election: ElectionSafety,
+    commits: CommitTracker,
+    committed: CommittedLog,
+    logs: LogMatching,
+    /// Each node's `starts` when last seen: a change is a restart.
+    starts_of: BTreeMap<NodeId, u64>,
+    /// Per (leader, term), the committed indices already verified in its log.
+    verified: BTreeMap<(NodeId, Term), LogIndex>,
     violations: Vec<Violation>,
+}
+
+impl Default for Observer {
+    fn default() -> Self {
+        Observer::new(ObserverConfig::default())
+    }
 }
 
 impl Observer {
@@ -171,7 +104,14 @@ impl Observer {
     pub fn new(config: ObserverConfig) -> Self {
         Observer {
             config,
-            ..Observer::default()
+            steps: 0,
+            election: ElectionSafety::default(),
+            commits: CommitTracker::default(),
+            committed: CommittedLog::default(),
+            logs: LogMatching::new(Vantage::Sampled),
+            starts_of: BTreeMap::new(),
+            verified: BTreeMap::new(),
+            violations: Vec::new(),
         }
     }
 
@@ -190,12 +130,12 @@ impl Observer {
     }
 
     fn check(&mut self, now: Duration, nodes: &BTreeMap<NodeId, NodeHandles>, full: bool) {
-        let max_term = nodes
+        let term_max = nodes
             .values()
             .map(|h| h.observation.lock().hard_state.term)
             .max()
             .unwrap_or(0);
-        let mut found: Vec<(&'static str, String)> = Vec::new();
+        let mut found: Vec<invariants::Violation> = Vec::new();
         for h in nodes.values() {
             let (id, role, term, commit, starts, applied) = {
                 let mut o = h.observation.lock();
@@ -209,25 +149,22 @@ impl Observer {
                     applied,
                 )
             };
-            if role == Role::Leader {
-                found.extend(
-                    self.election
-                        .leader(id, term)
-                        .map(|d| ("election-safety", d)),
-                );
+            if self.starts_of.insert(id, starts) != Some(starts) {
+                self.commits.forget(id);
+                self.logs.forget(id);
             }
+            found.extend(self.election.observe(id, term, role == Role::Leader).err());
             for e in applied {
-                found.extend(
-                    self.applied
-                        .applied(id, e, max_term)
-                        .map(|d| ("state-machine-safety", d)),
-                );
+                let e = Applied {
+                    node: id,
+                    index: e.index,
+                    term: e.term,
+                    digest: e.digest,
+                    term_max_seen: term_max,
+                };
+                found.extend(state_machine::applied(e, &mut self.committed).err());
             }
-            found.extend(
-                self.commits
-                    .commit(id, starts, commit)
-                    .map(|d| ("commit-monotonic", d)),
-            );
+            found.extend(self.commits.observe(id, term, commit).err());
         }
         let mut views = None;
         if full || !found.is_empty() {
@@ -236,29 +173,55 @@ impl Observer {
                 .map(|h| NodeView::of(&h.observation.lock()))
                 .collect();
             if full {
-                found.extend(log_matching::check(&v).map(|d| ("log-matching", d)));
-                found.extend(
-                    self.completeness
-                        .check(&v, self.applied.committed())
-                        .into_iter()
-                        .map(|d| ("leader-completeness", d)),
-                );
+                self.check_logs(&v, &mut found);
             }
             views = Some(v);
         }
-        for (property, detail) in found {
+        self.record(now, found, views.as_deref());
+    }
+
+    /// The whole-log checks: log matching on every log, leader completeness
+    /// on every running leader's.
+    fn check_logs(&mut self, views: &[NodeView], found: &mut Vec<invariants::Violation>) {
+        for v in views {
+            if let Err(violation) = self.logs.observe_shape(v, &v.shape) {
+                found.push(violation);
+                break;
+            }
+        }
+        for v in views.iter().filter(|v| v.running && v.role == Role::Leader) {
+            let key = (v.id, v.term);
+            let from = self.verified.get(&key).copied().unwrap_or(0);
+            let unchecked = self.committed.range(from + 1..);
+            let upto = match leader_completeness::first_missing(v.id, v.term, &v.shape, unchecked) {
+                Some((index, violation)) => {
+                    found.push(violation);
+                    index
+                }
+                None => self.committed.max_index().max(from),
+            };
+            self.verified.insert(key, upto);
+        }
+    }
+
+    fn record(
+        &mut self,
+        now: Duration,
+        found: Vec<invariants::Violation>,
+        views: Option<&[NodeView]>,
+    ) {
+        for violation in found {
             if self.violations.len() >= self.config.max_violations {
                 break;
             }
             let nodes = views
-                .as_ref()
                 .map(|v| v.iter().map(NodeView::summary).collect())
                 .unwrap_or_default();
             self.violations.push(Violation {
-                property,
+                property: violation.invariant,
                 time_ns: now.as_nanos().min(u128::from(u64::MAX)) as u64,
                 step: self.steps,
-                detail,
+                detail: violation.detail,
                 nodes,
             });
         }
@@ -276,6 +239,6 @@ impl Observer {
 
     /// How many distinct log indices were seen applied (and so committed).
     pub fn committed_entries(&self) -> usize {
-        self.applied.committed().len()
+        self.committed.len()
     }
 }

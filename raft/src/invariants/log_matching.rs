@@ -5,19 +5,26 @@
 //! any log is recorded with its payload digest and the term of the entry
 //! before it. By induction over the index, agreeing on both for every entry
 //! of every log is exactly pairwise log matching, without comparing pairs.
-//! Each observation rescans the node's terms (cheap) and re-examines only
-//! the entries whose term changed since the node's previous observation.
+//! Each observation re-examines only the entries whose term changed since
+//! the node's previous observation.
+//!
+//! Payload digests are compared when the view exposes entries. Two checks
+//! need an every-step view and are skipped for a sampled one
+//! ([`Vantage::Sampled`]): that a snapshot ends at an entry some log held
+//! (a sampled log can be compacted unseen) and that no entry's term exceeds
+//! the node's term (a crash can leave a durable log ahead of the durable
+//! hard state).
 
-use super::{LogShape, NodeView, Violation};
-use crate::support::digest::entry_digest;
-use faultline_raft::{LogIndex, NodeId, Term};
+use super::digest::entry_digest;
+use super::{names, LogShape, NodeView, Vantage, Violation};
+use crate::{LogIndex, NodeId, Term};
 use std::collections::BTreeMap;
 
-const NAME: &str = "log matching";
+const NAME: &str = names::LOG_MATCHING;
 
 #[derive(Debug, Clone, Copy)]
 struct EntryRecord {
-    digest: u64,
+    digest: Option<u64>,
     prev_term: Option<Term>,
     first_seen_on: NodeId,
 }
@@ -25,16 +32,36 @@ struct EntryRecord {
 /// The global record of entries and each node's last scanned log.
 #[derive(Debug, Default)]
 pub struct LogMatching {
+    vantage: Vantage,
     entries: BTreeMap<(LogIndex, Term), EntryRecord>,
     shadows: BTreeMap<NodeId, LogShape>,
 }
 
 impl LogMatching {
+    /// A check for observations taken from `vantage`.
+    pub fn new(vantage: Vantage) -> Self {
+        LogMatching {
+            vantage,
+            ..LogMatching::default()
+        }
+    }
+
     /// Scans `view`'s log, checks every new or changed entry, and returns the shape.
     pub fn observe(&mut self, view: &dyn NodeView) -> Result<LogShape, Violation> {
+        let shape = LogShape::scan(view)?;
+        self.observe_shape(view, &shape)?;
+        Ok(shape)
+    }
+
+    /// Checks `shape`, already read from `view`, against the global record.
+    pub fn observe_shape(
+        &mut self,
+        view: &dyn NodeView,
+        shape: &LogShape,
+    ) -> Result<(), Violation> {
         let id = view.id();
-        let shape = scan(view)?;
-        if let (true, Some(base_term)) = (shape.base > 0, shape.base_term) {
+        let every_step = self.vantage == Vantage::EveryStep;
+        if let (true, true, Some(base_term)) = (every_step, shape.base > 0, shape.base_term) {
             if !self.entries.contains_key(&(shape.base, base_term)) {
                 return Err(Violation::new(
                     NAME,
@@ -61,7 +88,7 @@ impl LogMatching {
                     format!("node {id}: term falls from {prev_term} to {term} at index {index}"),
                 ));
             }
-            if term > view.term() {
+            if every_step && term > view.term() {
                 return Err(Violation::new(
                     NAME,
                     format!(
@@ -70,30 +97,19 @@ impl LogMatching {
                     ),
                 ));
             }
-            let entry = view.entry(index).ok_or_else(|| {
-                Violation::new(
-                    NAME,
-                    format!("node {id}: term_at({index}) is {term} but entry({index}) is None"),
-                )
-            })?;
-            if entry.index != index || entry.term != term {
-                return Err(Violation::new(
-                    NAME,
-                    format!(
-                        "node {id}: entry({index}) reports index {} term {}, term_at says {term}",
-                        entry.index, entry.term
-                    ),
-                ));
-            }
-            let digest = entry_digest(&entry);
+            let digest = self.digest(view, index, term)?;
             match self.entries.get(&(index, term)) {
-                Some(record) if record.digest != digest => {
+                Some(record)
+                    if record.digest.is_some() && digest.is_some() && record.digest != digest =>
+                {
                     return Err(Violation::new(
                         NAME,
                         format!(
                             "entry {index} of term {term} differs between node {} and node {id} \
-                             (payload digests {:016x} vs {digest:016x})",
-                            record.first_seen_on, record.digest
+                             (payload digests {:016x} vs {:016x})",
+                            record.first_seen_on,
+                            record.digest.unwrap_or(0),
+                            digest.unwrap_or(0)
                         ),
                     ));
                 }
@@ -112,9 +128,10 @@ impl LogMatching {
                     ));
                 }
                 Some(record) => {
-                    if record.prev_term.is_none() {
+                    if record.prev_term.is_none() || record.digest.is_none() {
                         let record = EntryRecord {
-                            prev_term,
+                            prev_term: record.prev_term.or(prev_term),
+                            digest: record.digest.or(digest),
                             ..*record
                         };
                         self.entries.insert((index, term), record);
@@ -133,45 +150,41 @@ impl LogMatching {
             }
         }
         self.shadows.insert(id, shape.clone());
-        Ok(shape)
+        Ok(())
+    }
+
+    /// The payload digest of entry `index` (term `term`) if the view
+    /// exposes entries; an every-step view must, and consistently.
+    fn digest(
+        &self,
+        view: &dyn NodeView,
+        index: LogIndex,
+        term: Term,
+    ) -> Result<Option<u64>, Violation> {
+        let id = view.id();
+        let Some(entry) = view.entry(index) else {
+            if self.vantage == Vantage::Sampled {
+                return Ok(None);
+            }
+            return Err(Violation::new(
+                NAME,
+                format!("node {id}: term_at({index}) is {term} but entry({index}) is None"),
+            ));
+        };
+        if entry.index != index || entry.term != term {
+            return Err(Violation::new(
+                NAME,
+                format!(
+                    "node {id}: entry({index}) reports index {} term {}, term_at says {term}",
+                    entry.index, entry.term
+                ),
+            ));
+        }
+        Ok(Some(entry_digest(&entry)))
     }
 
     /// Forgets the last scan of a node (it crashed; its log will be recovered).
     pub fn forget(&mut self, id: NodeId) {
         self.shadows.remove(&id);
     }
-}
-
-/// Reads a core's terms from its first stored index to its last.
-fn scan(view: &dyn NodeView) -> Result<LogShape, Violation> {
-    let id = view.id();
-    let first = view.first_index();
-    let last = view.last_index();
-    if first == 0 || first > last + 1 {
-        return Err(Violation::new(
-            NAME,
-            format!("node {id}: first index {first} does not fit last index {last}"),
-        ));
-    }
-    let base = first - 1;
-    let base_term = if base == 0 {
-        Some(0)
-    } else {
-        view.term_at(base)
-    };
-    let mut terms = Vec::with_capacity((last - base) as usize);
-    for index in first..=last {
-        let term = view.term_at(index).ok_or_else(|| {
-            Violation::new(
-                NAME,
-                format!("node {id}: term_at({index}) is None inside its log [{first}, {last}]"),
-            )
-        })?;
-        terms.push(term);
-    }
-    Ok(LogShape {
-        base,
-        base_term,
-        terms,
-    })
 }

@@ -1,13 +1,50 @@
 //! State machine safety (Raft §5.4.3): no two nodes apply different entries
-//! at the same index. Each node's application is a hash chain, so comparing
-//! the chain value at an index compares the whole applied prefix, including
-//! the part a node received inside a snapshot.
+//! at the same index. Two forms, for two kinds of application:
+//!
+//! * [`applied`] compares the entries themselves (term
+//!   and payload digest), recording each as committed for the leader
+//!   completeness check; any harness that sees applied entries can use it.
+//! * [`StateMachineSafety::reached`] compares a fingerprint of the whole
+//!   state after each index (a hash chain over the applied entries, say), so
+//!   the part of the history a node received inside a snapshot is compared
+//!   too; it needs every node's state after every index it reaches.
 
-use super::Violation;
-use crate::support::state_machine::GENESIS_CHAIN;
-use faultline_raft::{LogIndex, NodeId};
+use super::committed::{CommittedLog, Sighting};
+use super::{names, Violation};
+use crate::{LogIndex, NodeId, Term};
 
-const NAME: &str = "state machine safety";
+const NAME: &str = names::STATE_MACHINE_SAFETY;
+
+/// The state fingerprint before any entry was applied (index 0).
+pub const GENESIS_CHAIN: u64 = 0x6661_756c_746c_696e;
+
+/// One applied entry, as a harness saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// The node that applied it.
+    pub node: NodeId,
+    /// Its index.
+    pub index: LogIndex,
+    /// Its term.
+    pub term: Term,
+    /// Its payload digest.
+    pub digest: u64,
+    /// The highest term any node had when it was seen: every leader of a
+    /// later term was elected after the entry committed.
+    pub term_max_seen: Term,
+}
+
+/// Notes an applied entry in `committed`; describes a conflicting one.
+pub fn applied(e: Applied, committed: &mut CommittedLog) -> Result<(), Violation> {
+    let seen = Sighting {
+        index: e.index,
+        entry_term: e.term,
+        digest: Some(e.digest),
+        binds_leaders_from_term: e.term_max_seen + 1,
+        node: e.node,
+    };
+    committed.record(NAME, seen)
+}
 
 /// The chain value every node must hold after applying each index.
 #[derive(Debug)]

@@ -1,8 +1,9 @@
 //! A small, stable 64-bit hash (FNV-1a with a final avalanche) used to
-//! fingerprint entries, chain the simulated state machine and fold traces.
+//! fingerprint entries (for the invariants and the nodes' applied-entry
+//! observations), chain a test state machine and fold traces.
 //! It is deterministic across runs and platforms, unlike `std`'s hashers.
 
-use faultline_raft::{Entry, EntryPayload};
+use crate::{Entry, EntryPayload};
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;

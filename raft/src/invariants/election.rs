@@ -1,7 +1,7 @@
 //! Election safety (Raft §5.2): at most one leader per term, over the whole run.
 
-use super::Violation;
-use faultline_raft::{NodeId, Term};
+use super::{names, Violation};
+use crate::{NodeId, Term};
 use std::collections::BTreeMap;
 
 /// Remembers who led each term.
@@ -18,8 +18,8 @@ impl ElectionSafety {
         }
         match self.leaders.get(&term) {
             Some(&other) if other != id => Err(Violation::new(
-                "election safety",
-                format!("nodes {other} and {id} were both leader in term {term}"),
+                names::ELECTION_SAFETY,
+                format!("two leaders in term {term}: nodes {other} and {id}"),
             )),
             Some(_) => Ok(()),
             None => {
@@ -32,5 +32,10 @@ impl ElectionSafety {
     /// How many terms had a leader.
     pub fn terms_with_leader(&self) -> usize {
         self.leaders.len()
+    }
+
+    /// The highest term that had a leader (0: none).
+    pub fn term_max(&self) -> Term {
+        self.leaders.keys().next_back().copied().unwrap_or(0)
     }
 }

@@ -11,10 +11,10 @@
 //! Checked on every message at the moment the driver sends it, against the
 //! disk's durable (synced) view only.
 
-use super::Violation;
-use faultline_raft::{HardState, LogIndex, Message, MessageBody, Term};
+use super::{names, Violation};
+use crate::{HardState, LogIndex, Message, MessageBody, Term};
 
-const NAME: &str = "persistence contract";
+const NAME: &str = names::PERSISTENCE_CONTRACT;
 
 /// What the disk holds durably, as far as promises are concerned.
 pub trait DurableView {

@@ -2,11 +2,11 @@
 //! index is `Ready` must be at least every index acknowledged to a client
 //! before the read was issued, and at most the serving node's commit index.
 
-use super::Violation;
-use faultline_raft::{LogIndex, NodeId, ReadOutcome};
+use super::{names, Violation};
+use crate::{LogIndex, NodeId, ReadOutcome};
 use std::collections::BTreeMap;
 
-const NAME: &str = "read linearizability";
+const NAME: &str = names::READ_LINEARIZABILITY;
 
 #[derive(Debug, Clone, Copy)]
 struct PendingRead {

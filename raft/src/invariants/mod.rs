@@ -1,0 +1,220 @@
+//! Raft's safety properties, written once for every harness that watches a
+//! cluster: the pure randomized harness in `raft/tests` (which sees each
+//! core's in-memory state after every step), the turmoil cluster's observer
+//! in `faultline-sim` (which samples each node's durable state), and any
+//! exhaustive explorer of the core.
+//!
+//! Each property lives in its own file and observes nodes only through
+//! [`NodeView`] and plain numbers, so it can be fed hand-made observations
+//! (see the tests) to prove that it can fail. Where a check is sound only
+//! for one kind of observation, [`Vantage`] says which, and the check is
+//! skipped for the other instead of crying wolf.
+
+pub mod commit;
+pub mod committed;
+pub mod digest;
+pub mod durability;
+pub mod election;
+pub mod leader_completeness;
+pub mod log_matching;
+pub mod reads;
+pub mod state_machine;
+
+#[cfg(test)]
+mod tests;
+
+use crate::{Entry, LogIndex, NodeId, Term};
+use std::fmt;
+
+/// The property names, as they appear in violations, reports and results.
+pub mod names {
+    /// At most one leader per term.
+    pub const ELECTION_SAFETY: &str = "election-safety";
+    /// Same index and term imply the same entry and the same prefix.
+    pub const LOG_MATCHING: &str = "log-matching";
+    /// A live node's commit index never falls.
+    pub const COMMIT_MONOTONIC: &str = "commit-monotonic";
+    /// A live node's term never falls.
+    pub const TERM_MONOTONIC: &str = "term-monotonic";
+    /// Committed indices hold one entry on every node.
+    pub const COMMIT_SAFETY: &str = "commit-safety";
+    /// Every leader holds every entry committed before its term.
+    pub const LEADER_COMPLETENESS: &str = "leader-completeness";
+    /// No two nodes apply different entries (or reach different states) at one index.
+    pub const STATE_MACHINE_SAFETY: &str = "state-machine-safety";
+    /// A message's promises are durable before it leaves.
+    pub const PERSISTENCE_CONTRACT: &str = "persistence-contract";
+    /// Reads observe every write acknowledged before them.
+    pub const READ_LINEARIZABILITY: &str = "read-linearizability";
+}
+
+/// A broken invariant: which one, and the evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The invariant's name, one of [`names`] (harnesses may add their own).
+    pub invariant: &'static str,
+    /// What was observed, in a sentence.
+    pub detail: String,
+}
+
+impl Violation {
+    /// A violation of `invariant` described by `detail`.
+    pub fn new(invariant: &'static str, detail: impl Into<String>) -> Self {
+        Violation {
+            invariant,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} violated: {}", self.invariant, self.detail)
+    }
+}
+
+/// What kind of state a harness observes, which decides the checks that
+/// are sound for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Vantage {
+    /// The core's in-memory state, after every step: the log and the term
+    /// are always consistent, and every entry is seen while it exists.
+    #[default]
+    EveryStep,
+    /// Durable state sampled now and then: an entry can come and go (or be
+    /// compacted into a snapshot) unseen, and after a crash that lost
+    /// unsynced writes the log and the hard state can disagree for a while.
+    Sampled,
+}
+
+/// What the invariants may look at in one node.
+pub trait NodeView {
+    /// The node's id.
+    fn id(&self) -> NodeId;
+    /// Its current term.
+    fn term(&self) -> Term;
+    /// Whether it currently believes it is the leader.
+    fn is_leader(&self) -> bool;
+    /// Its commit index.
+    fn commit_index(&self) -> LogIndex;
+    /// The index of its first stored entry (the snapshot's last index + 1).
+    fn first_index(&self) -> LogIndex;
+    /// Its last log index (the snapshot's when the log is empty).
+    fn last_index(&self) -> LogIndex;
+    /// The term at `index`, if the log (or its snapshot boundary) holds it.
+    fn term_at(&self, index: LogIndex) -> Option<Term>;
+    /// The entry at `index`, if the view exposes payloads (a sampled view of
+    /// terms alone returns `None`, and payloads are then not compared).
+    fn entry(&self, _index: LogIndex) -> Option<Entry> {
+        None
+    }
+}
+
+/// The shape of one log: the terms of its entries after its snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogShape {
+    /// The index just before the first stored entry (the snapshot's, or 0).
+    pub base: LogIndex,
+    /// The term at `base` (0 for the empty sentinel), if the node knows it.
+    pub base_term: Option<Term>,
+    /// `terms[k]` is the term of entry `base + 1 + k`.
+    pub terms: Vec<Term>,
+}
+
+impl LogShape {
+    /// The last index in the log.
+    pub fn last(&self) -> LogIndex {
+        self.base + self.terms.len() as u64
+    }
+
+    /// The term at `index` if it is `base` or a stored entry.
+    pub fn term_at(&self, index: LogIndex) -> Option<Term> {
+        if index == self.base {
+            self.base_term
+        } else if index > self.base && index <= self.last() {
+            Some(self.terms[(index - self.base - 1) as usize])
+        } else {
+            None
+        }
+    }
+
+    /// Reads a view's terms from its first stored index to its last.
+    pub fn scan(view: &dyn NodeView) -> Result<LogShape, Violation> {
+        let id = view.id();
+        let first = view.first_index();
+        let last = view.last_index();
+        if first == 0 || first > last + 1 {
+            return Err(Violation::new(
+                names::LOG_MATCHING,
+                format!("node {id}: first index {first} does not fit last index {last}"),
+            ));
+        }
+        let base = first - 1;
+        let base_term = if base == 0 {
+            Some(0)
+        } else {
+            view.term_at(base)
+        };
+        let mut terms = Vec::with_capacity((last - base) as usize);
+        for index in first..=last {
+            let term = view.term_at(index).ok_or_else(|| {
+                Violation::new(
+                    names::LOG_MATCHING,
+                    format!("node {id}: term_at({index}) is None inside its log [{first}, {last}]"),
+                )
+            })?;
+            terms.push(term);
+        }
+        Ok(LogShape {
+            base,
+            base_term,
+            terms,
+        })
+    }
+}
+
+/// Every per-step invariant of an every-step harness together.
+#[derive(Debug, Default)]
+pub struct Invariants {
+    /// At most one leader per term.
+    pub election: election::ElectionSafety,
+    /// Same index and term imply the same entry and the same prefix.
+    pub logs: log_matching::LogMatching,
+    /// Commit and term indices never regress; committed entries agree.
+    pub commits: commit::CommitTracker,
+    /// Every index some node counted committed, and its entry.
+    pub committed: committed::CommittedLog,
+    /// All nodes reach the same state at each index.
+    pub machines: state_machine::StateMachineSafety,
+    /// Reads observe every acknowledged write.
+    pub reads: reads::ReadCheck,
+}
+
+impl Invariants {
+    /// Checks a live core after one of its steps (and its output) completed.
+    pub fn after_step(&mut self, view: &dyn NodeView) -> Result<(), Violation> {
+        self.election
+            .observe(view.id(), view.term(), view.is_leader())?;
+        let shape = self.logs.observe(view)?;
+        self.commits
+            .observe(view.id(), view.term(), view.commit_index())?;
+        self.commits
+            .observe_log(view, &shape, &mut self.committed)?;
+        if view.is_leader() {
+            leader_completeness::check(
+                view.id(),
+                view.term(),
+                &shape,
+                self.committed.range(shape.base + 1..),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Forgets a node's volatile state: it crashed.
+    pub fn node_crashed(&mut self, id: NodeId) {
+        self.logs.forget(id);
+        self.commits.forget(id);
+        self.reads.forget_node(id);
+    }
+}
