@@ -1143,7 +1143,7 @@ fn restart_from_snapshot_and_log() {
 }
 
 #[test]
-fn restart_refuses_inconsistent_recovered_state() {
+fn restart_refuses_inconsistent_state_and_resumes_a_log_ahead_of_its_term() {
     let state = RecoveredState {
         hard_state: HardState {
             term: 1,
@@ -1165,7 +1165,17 @@ fn restart_refuses_inconsistent_recovered_state() {
         entries: vec![cmd(1, 2, b"a")],
         truncated_at: None,
     };
-    assert!(Raft::restore(config(1), Membership::new([1]), state, 1).is_err());
+    // A log ahead of the hard state (the hard state's write was lost after
+    // the entries') is not refused: the node resumes in the log's term with
+    // no vote, and writes that before anything else.
+    let mut r = Raft::restore(config(1), Membership::new([1]), state, 1).unwrap();
+    assert_eq!(r.term(), 2);
+    r.step(Input::Tick).unwrap();
+    let written = r
+        .take_output()
+        .hard_state
+        .expect("the resumed term is written");
+    assert_eq!((written.term, written.voted_for), (2, None));
 }
 
 // ---------------------------------------------------------------- bad input

@@ -99,22 +99,29 @@ impl Raft {
     /// A node restarted from its durable state. `bootstrap` is the
     /// configuration it was created with, used only when neither the log nor
     /// the snapshot holds one. Fails if the recovered state is inconsistent
-    /// (a gap in the entries, terms going backwards, a hard-state term older
-    /// than the log).
+    /// (a gap in the entries, terms going backwards). A log ahead of the
+    /// hard state's term resumes in the log's term, written before anything
+    /// else (see [`DurableState`]).
     pub fn restore(
         config: Config,
         bootstrap: Membership,
         state: impl Into<DurableState>,
         seed: u64,
     ) -> Result<Raft, CoreError> {
-        let (hard_state, log) = state.into().into_parts()?;
-        Ok(Raft::build(
+        let recovered = state.into().into_parts()?;
+        let mut raft = Raft::build(
             config.normalized(),
             bootstrap,
-            hard_state,
-            log,
+            recovered.hard_state,
+            recovered.log,
             seed,
-        ))
+        );
+        // What the disk holds: a resumed term differs, and so is written.
+        raft.last_hard_state = HardState {
+            commit: raft.last_hard_state.commit,
+            ..recovered.durable_hard_state
+        };
+        Ok(raft)
     }
 
     fn build(
