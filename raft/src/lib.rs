@@ -29,21 +29,3 @@ pub use crate::core::{
 };
 pub use crate::storage::{LogStorage, RecoveredState, StorageError};
 pub use crate::types::*;
-
-/// Storage recovers more than the core needs (a note on where recovery
-/// stopped early); the core restarts from the durable state alone.
-impl From<RecoveredState> for DurableState {
-    fn from(recovered: RecoveredState) -> Self {
-        let RecoveredState {
-            hard_state,
-            snapshot,
-            entries,
-            truncated_at: _,
-        } = recovered;
-        DurableState {
-            hard_state,
-            snapshot,
-            entries,
-        }
-    }
-}

@@ -83,11 +83,6 @@ impl Membership {
         }
     }
 
-    /// The number of votes that makes a majority of the voters.
-    pub fn quorum(&self) -> usize {
-        self.voters.len() / 2 + 1
-    }
-
     /// Whether `id` is a voter or a learner of this configuration.
     pub fn contains(&self, id: NodeId) -> bool {
         self.voters.contains(&id) || self.learners.contains(&id)

@@ -99,3 +99,21 @@ pub trait LogStorage {
     /// Stored entries in `[lo, hi)`; an error if any of them is not stored.
     fn entries(&self, lo: LogIndex, hi: LogIndex) -> Result<Vec<Entry>, StorageError>;
 }
+
+/// Storage recovers more than the core needs (a note on where recovery
+/// stopped early); the core restarts from the durable state alone.
+impl From<RecoveredState> for crate::DurableState {
+    fn from(recovered: RecoveredState) -> Self {
+        let RecoveredState {
+            hard_state,
+            snapshot,
+            entries,
+            truncated_at: _,
+        } = recovered;
+        crate::DurableState {
+            hard_state,
+            snapshot,
+            entries,
+        }
+    }
+}
