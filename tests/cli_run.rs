@@ -243,7 +243,7 @@ fn the_same_seed_reproduces_the_history_byte_for_byte() {
 
 #[test]
 fn bad_flags_exit_254_naming_the_flag() {
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 10] = [
         (&["--nodes", "0"], "--nodes"),
         (&["--nodes", "many"], "--nodes"),
         (&["--workload", "queue"], "--workload"),
@@ -252,6 +252,7 @@ fn bad_flags_exit_254_naming_the_flag() {
         (&["--rate=0"], "--rate"),
         (&["--read-mode", "dirty"], "--read-mode"),
         (&["--test-name", "a/b"], "--test-name"),
+        (&["--inject-bug", "no-such-bug"], "--inject-bug"),
         (
             &["--nodes", "2", "--nemesis", "partition-bridge"],
             "--nemesis",
@@ -268,4 +269,52 @@ fn bad_flags_exit_254_naming_the_flag() {
             "{args:?}: error does not name {flag}: {err}"
         );
     }
+}
+
+#[test]
+fn an_injected_bug_is_recorded_in_the_config_the_replay_and_the_report() {
+    let root = scratch("cli_run", "bugs");
+    let out = faultline(&[
+        "run",
+        "--seed",
+        "5",
+        "--time-limit",
+        "8",
+        "--quiet",
+        "3",
+        "--inject-bug",
+        "vote-not-durable",
+        "--inject-bug",
+        "figure-8-commit",
+        "--store",
+        root.to_str().unwrap(),
+    ]);
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0..=2)),
+        "ended {code:?}: {}",
+        explain(&out)
+    );
+    let dir = run_dir(&out);
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    assert_eq!(
+        config["bugs"],
+        serde_json::json!(["figure-8-commit", "vote-not-durable"])
+    );
+    let replay = results(&dir)["replay_command"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        replay.contains("--inject-bug figure-8-commit --inject-bug vote-not-durable"),
+        "{replay}"
+    );
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(page.contains("seeded bugs: figure-8-commit, vote-not-durable"));
+    // A correct run records no bugs at all.
+    let (_, _, plain) = short_run(&root, "none", 5);
+    let config = std::fs::read_to_string(plain.join("config.json")).unwrap();
+    assert!(!config.contains("\"bugs\""), "{config}");
+    std::fs::remove_dir_all(&root).unwrap();
 }

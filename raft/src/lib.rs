@@ -10,6 +10,7 @@
 //!
 //! Time is logical ticks; randomness comes from an RNG seeded at construction.
 
+pub mod bugs;
 pub mod codec;
 pub mod core;
 pub mod invariants;

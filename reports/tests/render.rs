@@ -320,3 +320,16 @@ fn raw_latency_plot_draws_each_function_in_its_own_colour() {
         assert!(exact > 300, "{f}: {exact} pixels in its colour");
     }
 }
+
+#[test]
+fn a_run_with_seeded_bugs_says_so_in_its_header() {
+    let mut input = common::valid_input(20);
+    let (_dir, page) = render(&input);
+    assert!(!page.contains("seeded bugs"));
+    input.results.config["bugs"] = serde_json::json!(["figure-8-commit", "vote-not-durable"]);
+    let (_dir, page) = render(&input);
+    assert!(
+        page.contains("seeded bugs: figure-8-commit, vote-not-durable"),
+        "the header names the injected bugs"
+    );
+}

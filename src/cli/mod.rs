@@ -5,6 +5,7 @@
 //! exit 0.
 
 pub mod bench;
+pub mod bugs;
 pub mod check;
 pub mod check_output;
 pub mod exit;
@@ -44,6 +45,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Measure how many simulated seconds per wall second the default run achieves.
     Bench(bench::BenchArgs),
+    /// List the seeded-bug catalogue (`run --inject-bug NAME` switches one on).
+    Bugs(bugs::BugsArgs),
 }
 
 /// Parses `args` (program name first) and runs the chosen subcommand.
@@ -63,6 +66,7 @@ where
         Command::Replay(args) => replay::run(args),
         Command::Report(args) => report::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Bugs(args) => bugs::run(args),
     }
 }
 

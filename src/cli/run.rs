@@ -5,6 +5,7 @@
 //! Raw clap arguments ([`RunArgs`]) are validated into a [`RunConfig`]
 //! first; every bad value is reported with the flag's name (exit 254).
 
+use faultline_raft::bugs::{Bug, BugSet};
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -86,6 +87,10 @@ pub struct RunArgs {
     /// The test's name (default: the workload's).
     #[arg(long, value_name = "NAME")]
     pub test_name: Option<String>,
+    /// Switch on a seeded bug in every node (repeatable; `faultline bugs`
+    /// lists them).
+    #[arg(long = "inject-bug", value_name = "NAME")]
+    pub inject_bug: Vec<String>,
 }
 
 /// The defaults of every flag: [`RunConfig::with_seed`]'s.
@@ -109,6 +114,7 @@ pub(crate) fn flag_of(field: &str) -> &str {
         "op_timeout_ms" => "op-timeout",
         "snapshot_every_entries" => "snapshot-every",
         "test_name" => "test-name",
+        "bugs" => "inject-bug",
         other => other,
     }
 }
@@ -166,10 +172,26 @@ impl RunArgs {
             test_name: self.test_name.unwrap_or_else(|| workload.to_string()),
             sim: SimSettings::default(),
             check: CheckSettings::default(),
+            bugs: parse_bugs(&self.inject_bug)?,
         };
         c.validate().map_err(|e| bad(flag_of(e.field), e.reason))?;
         Ok((c, self.store))
     }
+}
+
+/// The `--inject-bug` names as a set; an unknown name is bad input.
+fn parse_bugs(names: &[String]) -> Result<BugSet, CliError> {
+    let mut bugs = BugSet::NONE;
+    for name in names {
+        let bug = Bug::from_name(name).ok_or_else(|| {
+            bad(
+                "inject-bug",
+                format_args!("no bug is named {name:?} (`faultline bugs` lists them)"),
+            )
+        })?;
+        bugs.insert(bug);
+    }
+    Ok(bugs)
 }
 
 /// A fresh seed when none was given: read at the edge, printed, and then

@@ -8,6 +8,7 @@
 //! flags.
 
 use faultline_nemesis::fault::{FaultKind, Target};
+use faultline_raft::bugs::BugSet;
 use faultline_raft::ReadMode;
 use faultline_workloads::WorkloadKind;
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,10 @@ pub struct RunConfig {
     /// The checker's budgets (defaults when absent).
     #[serde(default)]
     pub check: CheckSettings,
+    /// Seeded bugs switched on in every node (`--inject-bug`; absent:
+    /// correct Raft).
+    #[serde(default, skip_serializing_if = "BugSet::is_empty")]
+    pub bugs: BugSet,
 }
 
 /// The budgets of the linearizability search in a run.
@@ -183,6 +188,7 @@ impl RunConfig {
             test_name: "kv".to_string(),
             sim: SimSettings::default(),
             check: CheckSettings::default(),
+            bugs: BugSet::NONE,
         }
     }
 
@@ -242,6 +248,12 @@ impl RunConfig {
             1,
             86_400,
         )?;
+        if !self.bugs.is_empty() && !faultline_raft::bugs::CATALOGUE_COMPILED {
+            return Err(ConfigError {
+                field: "bugs",
+                reason: "this build has no bug catalogue".to_string(),
+            });
+        }
         self.sim.validate()
     }
 
@@ -311,8 +323,13 @@ impl RunConfig {
             ("snapshot-every", self.snapshot_every_entries.to_string()),
             ("test-name", self.test_name.clone()),
         ];
+        let bugs = self
+            .bugs
+            .iter()
+            .map(|bug| ("inject-bug", bug.name().to_string()));
         flags
             .into_iter()
+            .chain(bugs)
             .flat_map(|(flag, value)| [format!("--{flag}"), value])
             .collect()
     }

@@ -329,6 +329,7 @@ fn build_cluster(config: &RunConfig) -> Result<SimCluster<'static>, SimError> {
     let settings = &config.sim;
     let mut cluster_config = ClusterConfig::new(config.nodes, sub_seed(config.seed, 2));
     cluster_config.raft.read_mode = config.read_mode;
+    cluster_config.raft.bugs = config.bugs;
     cluster_config.snapshot_every_entries = config.snapshot_every_entries;
     cluster_config.step = Duration::from_millis(settings.step_ms);
     cluster_config.tick_interval = Duration::from_millis(settings.tick_ms);

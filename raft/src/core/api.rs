@@ -1,6 +1,7 @@
 //! The core's inputs, the answers it gives to proposals and reads, and its
 //! configuration. The effects it asks for are in [`crate::core::output`].
 
+use crate::bugs::BugSet;
 use crate::types::{LogIndex, Message, NodeId, Snapshot, Term};
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,9 @@ pub struct Config {
     /// At most this many proposals waiting in the leader's log beyond the
     /// commit index; more are refused as `Overloaded` (a bound, not a hang).
     pub max_uncommitted_entries: usize,
+    /// Seeded bugs switched on ([`crate::bugs`]; empty: correct Raft).
+    #[serde(default, skip_serializing_if = "BugSet::is_empty")]
+    pub bugs: BugSet,
 }
 
 impl Config {
@@ -63,6 +67,7 @@ impl Config {
             read_mode: ReadMode::ReadIndex,
             lease_drift_ticks: 20,
             max_uncommitted_entries: 4096,
+            bugs: BugSet::NONE,
         }
     }
 }
@@ -96,6 +101,9 @@ impl Config {
         }
         if self.max_uncommitted_entries == 0 {
             return fail("max_uncommitted_entries must be positive");
+        }
+        if !self.bugs.is_empty() && !crate::bugs::CATALOGUE_COMPILED {
+            return fail("bugs are switched on but this build has no bug catalogue (cargo feature `bug-catalogue`)");
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! (thesis §9.6), votes with the up-to-date check, leader stickiness
 //! (thesis §4.2.3) and the role transitions.
 
+use crate::bugs::Bug;
 use crate::core::leader::LeaderState;
 use crate::core::quorum::{self, VoteResult};
 use crate::core::raft::Raft;
@@ -168,8 +169,11 @@ impl Raft {
         last_log_index: u64,
         last_log_term: Term,
     ) {
-        let up_to_date =
-            (last_log_term, last_log_index) >= (self.log.last_term(), self.log.last_index());
+        let up_to_date = if self.bug(Bug::UpToDateByLength) {
+            last_log_index >= self.log.last_index()
+        } else {
+            (last_log_term, last_log_index) >= (self.log.last_term(), self.log.last_index())
+        };
         if pre_vote {
             let granted = msg_term > self.term && up_to_date;
             tracing::debug!(
@@ -230,7 +234,9 @@ impl Raft {
                     msg_term == self.term
                 }
             }
-            (Role::Candidate, false) => msg_term == self.term,
+            (Role::Candidate, false) => {
+                msg_term == self.term || (self.bug(Bug::VoteFromEarlierTerm) && granted)
+            }
             _ => false,
         };
         if !relevant || !self.membership.voters.contains(&from) {

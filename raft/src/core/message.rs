@@ -3,6 +3,7 @@
 //! it helps the sender catch up), then dispatch to the handler of each
 //! message kind. A leader's message in our term makes us follow it.
 
+use crate::bugs::Bug;
 use crate::core::error::RejectReason;
 use crate::core::raft::Raft;
 use crate::core::status::Role;
@@ -41,6 +42,14 @@ impl Raft {
             }
         );
         if msg.term > self.term {
+            let is_answer = matches!(
+                msg.body,
+                MessageBody::AppendEntriesResponse { .. }
+                    | MessageBody::InstallSnapshotResponse { .. }
+            );
+            if is_answer && self.role.is_leader() && self.bug(Bug::NoStepDownOnHigherTerm) {
+                return Err(RejectReason::UnexpectedMessage);
+            }
             if let MessageBody::RequestVote { transfer, .. } = msg.body {
                 if !transfer && self.in_lease() {
                     return Err(RejectReason::LeaderLease);
@@ -57,10 +66,26 @@ impl Raft {
                 self.become_follower(msg.term, leader);
             }
         } else if msg.term < self.term {
+            if self.accepts_stale_by_bug(msg) {
+                return Ok(());
+            }
             self.answer_stale(msg);
             return Err(RejectReason::StaleTerm);
         }
         Ok(())
+    }
+
+    /// Seeded bugs that let an older term's message through: AppendEntries
+    /// from a stale leader, a vote granted in an earlier term of ours.
+    fn accepts_stale_by_bug(&self, msg: &Message) -> bool {
+        match msg.body {
+            MessageBody::AppendEntries { .. } => self.bug(Bug::StaleTermAppendAccepted),
+            MessageBody::RequestVoteResponse {
+                pre_vote: false,
+                granted: true,
+            } => self.bug(Bug::VoteFromEarlierTerm),
+            _ => false,
+        }
     }
 
     /// Hands a checked message of our term (or a pre-vote's) to its handler.

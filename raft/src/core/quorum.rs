@@ -50,6 +50,16 @@ pub(crate) fn committed_index(membership: &Membership, acked: impl Fn(NodeId) ->
     Majority(&membership.voters).committed_index(&acked)
 }
 
+/// Seeded bug [`crate::bugs::Bug::CommitQuorumOffByOne`]: the highest value
+/// reached by one voter fewer than a quorum.
+pub(crate) fn index_reached_by_one_fewer(
+    membership: &Membership,
+    acked: impl Fn(NodeId) -> u64,
+) -> u64 {
+    let majority = Majority(&membership.voters);
+    majority.index_reached_by(majority.quorum() - 1, &acked)
+}
+
 /// Counts an election's votes: `vote(voter)` is `Some(granted)` for a voter
 /// that answered and `None` for one that did not.
 pub(crate) fn vote_result(
@@ -75,9 +85,14 @@ impl Majority<'_> {
     }
 
     fn committed_index(&self, acked: &impl Fn(NodeId) -> u64) -> u64 {
+        self.index_reached_by(self.quorum(), acked)
+    }
+
+    /// The highest value at least `count` voters reached (0 if fewer vote).
+    fn index_reached_by(&self, count: usize, acked: &impl Fn(NodeId) -> u64) -> u64 {
         let mut values: Vec<u64> = self.0.iter().map(|&v| acked(v)).collect();
         values.sort_unstable_by(|a, b| b.cmp(a));
-        values.get(self.quorum() - 1).copied().unwrap_or(0)
+        values.get(count.max(1) - 1).copied().unwrap_or(0)
     }
 
     fn vote_result(&self, vote: &impl Fn(NodeId) -> Option<bool>) -> VoteResult {

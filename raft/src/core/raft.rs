@@ -9,6 +9,7 @@
 //! of one role is inside [`RoleState`], so only the code that holds the
 //! role can reach it.
 
+use crate::bugs::Bug;
 use crate::core::api::{Config, Input, ReadMode};
 use crate::core::durable::DurableState;
 use crate::core::error::{CoreError, StepError};
@@ -318,6 +319,12 @@ impl Raft {
         &self.config
     }
 
+    /// Whether seeded bug `bug` is switched on ([`crate::bugs`]).
+    #[inline]
+    pub(super) fn bug(&self, bug: crate::bugs::Bug) -> bool {
+        self.config.bugs.on(bug)
+    }
+
     /// The hard state as of the last step (what the last emitted
     /// `Output::hard_state` said, or the recovered one).
     pub fn hard_state(&self) -> HardState {
@@ -421,7 +428,11 @@ impl Raft {
         self.emit_committed();
         let hard_state = HardState {
             term: self.term,
-            voted_for: self.voted_for,
+            voted_for: if self.bug(Bug::VoteNotDurable) {
+                None
+            } else {
+                self.voted_for
+            },
             commit: self.commit,
         };
         debug_assert!(

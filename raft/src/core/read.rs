@@ -10,6 +10,7 @@
 //! The bookkeeping lives in the leader's [`ReadState`]; this file decides
 //! when a read is answered.
 
+use crate::bugs::Bug;
 use crate::core::api::{ReadOutcome, ReadResult};
 use crate::core::quorum;
 use crate::core::raft::Raft;
@@ -45,7 +46,8 @@ impl Raft {
             return;
         }
         let index = self.commit;
-        let single = quorum::has_quorum(&self.membership, |v| v == self.id);
+        let single = quorum::has_quorum(&self.membership, |v| v == self.id)
+            || self.bug(Bug::ReadIndexNoHeartbeat);
         if single || self.lease_held() {
             for &id in ids {
                 self.counters.reads_lease += u64::from(!single);
@@ -115,13 +117,17 @@ impl Raft {
         {
             return false;
         }
-        let Some(lease_ticks) = self
-            .config
-            .election_ticks
-            .checked_sub(self.config.lease_drift_ticks)
-        else {
+        let drift_ticks = if self.bug(Bug::LeaseNoDriftBound) {
+            0
+        } else {
+            self.config.lease_drift_ticks
+        };
+        let Some(mut lease_ticks) = self.config.election_ticks.checked_sub(drift_ticks) else {
             return false;
         };
+        if self.bug(Bug::LeaseOutlivesElectionTimeout) {
+            lease_ticks = self.config.election_ticks.saturating_mul(2);
+        }
         let confirmed = leader.reads().quorum_round(&self.membership, self.id);
         let sent_at = leader.reads().sent_at(confirmed);
         sent_at.is_some_and(|tick| self.ticks < tick.saturating_add(lease_ticks))

@@ -3,6 +3,7 @@
 //! conflict hints, the leader's fast backtracking, and commit counting that
 //! only ever counts entries of the leader's own term (Figure 8).
 
+use crate::bugs::Bug;
 use crate::core::api::{ProposalOutcome, ProposalResult};
 use crate::core::error::RejectReason;
 use crate::core::quorum;
@@ -262,9 +263,13 @@ impl Raft {
         from: NodeId,
         mut entries: Vec<Entry>,
     ) -> Result<(), RejectReason> {
-        let first_new = entries
-            .iter()
-            .position(|e| self.log.term(e.index) != Some(e.term));
+        let first_new = if self.bug(Bug::TruncateOnMatchingEntries) {
+            Some(0).filter(|_| !entries.is_empty())
+        } else {
+            entries
+                .iter()
+                .position(|e| self.log.term(e.index) != Some(e.term))
+        };
         let Some(pos) = first_new else {
             return Ok(());
         };
@@ -341,7 +346,12 @@ impl Raft {
         leader_commit: LogIndex,
         read_round: u64,
     ) {
-        let new_commit = leader_commit.min(match_index).min(self.log.last_index());
+        let proven = if self.bug(Bug::FollowerCommitToLastIndex) {
+            self.log.last_index()
+        } else {
+            match_index
+        };
+        let new_commit = leader_commit.min(proven).min(self.log.last_index());
         if new_commit > self.commit {
             self.commit = new_commit;
         }
@@ -458,7 +468,19 @@ impl Raft {
                 leader.match_index(v)
             }
         });
-        if candidate > self.commit && self.log.term(candidate) == Some(self.term) {
+        let candidate = if self.bug(Bug::CommitQuorumOffByOne) {
+            quorum::index_reached_by_one_fewer(&self.membership, |v| {
+                if v == self.id {
+                    self.persisted.min(self.log.last_index())
+                } else {
+                    leader.match_index(v)
+                }
+            })
+        } else {
+            candidate
+        };
+        let of_our_term = self.log.term(candidate) == Some(self.term);
+        if candidate > self.commit && (of_our_term || self.bug(Bug::Figure8Commit)) {
             let first_in_term = self.log.term(self.commit) != Some(self.term);
             self.commit = candidate;
             if first_in_term {

@@ -39,6 +39,19 @@ pub fn header(input: &ReportInput) -> String {
     if let Some(seed) = input.results.seed {
         meta.push(format!("seed <b class=\"seed\">{seed}</b>"));
     }
+    let bugs: Vec<&str> = input
+        .results
+        .config
+        .get("bugs")
+        .and_then(|b| b.as_array())
+        .map(|b| b.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    if !bugs.is_empty() {
+        meta.push(format!(
+            "<b class=\"bugs\">seeded bugs: {}</b>",
+            html(&bugs.join(", "))
+        ));
+    }
     meta.push(format!("{} operations", input.operations.len()));
     meta.push(format!("{} fault periods", input.faults.len()));
     out.push_str(&meta.join(" · "));

@@ -3,6 +3,7 @@
 //! other order impossible to write).
 
 use super::Driver;
+use crate::bugs::Bug;
 use crate::core::api::{ProposalOutcome, ProposalResult, ReadOutcome, ReadResult};
 use crate::core::output::{ToApply, ToPersist};
 use crate::node::protocol::ResponseBody;
@@ -52,7 +53,11 @@ impl<S: LogStorage> Driver<S> {
             self.storage.save_hard_state(hs)?;
         }
         if persist.needs_sync() {
-            self.storage.sync()?;
+            // Seeded bug: the writes stay in the page cache while the core
+            // is told they are durable and its messages promise them.
+            if !self.raft.config().bugs.on(Bug::AckBeforeDurable) {
+                self.storage.sync()?;
+            }
             let mut obs = self.observation.lock();
             if let Some(snapshot) = persist.snapshot() {
                 obs.record_snapshot(snapshot);
