@@ -78,6 +78,9 @@ catalogue! {
     VoteNotDurable = "vote-not-durable", "core",
         "Raft Figure 2, persistent state: votedFor is on stable storage before any reply",
         "The persisted hard state leaves out the vote, so a restarted node may vote twice in one term.";
+    ReadBeforeFirstCommit = "read-before-first-commit", "core",
+        "Raft thesis §6.4 step 1: a new leader serves reads only once an entry of its term has committed",
+        "A new leader takes its commit index as the read index before committing in its term (it may lag the real commit).";
     ReadIndexNoHeartbeat = "read-index-no-heartbeat", "core",
         "Raft thesis §6.4: a ReadIndex read waits for a heartbeat round to a quorum",
         "The leader serves a ReadIndex read at once, without confirming it still leads.";
@@ -87,6 +90,24 @@ catalogue! {
     LeaseOutlivesElectionTimeout = "lease-outlives-election-timeout", "core",
         "Raft thesis §6.4.1: a lease must end before any follower can time out and elect",
         "The leader's read lease lasts twice the base election timeout, past the longest election timeout.";
+    AckWrongResultAfterLeaderChange = "ack-wrong-result-after-leader-change", "driver",
+        "Raft thesis §6.3: a client is answered with the result of its own entry",
+        "A proposer waiting at an index is answered with whatever entry committed there, even one of another term.";
+    FollowerLocalReads = "follower-local-reads", "driver",
+        "Raft thesis §6.4: only a leader that confirmed its leadership serves a linearizable read",
+        "A follower answers reads from its own state machine instead of redirecting to the leader.";
+    SessionNoDedup = "session-no-dedup", "kv",
+        "Raft thesis §6.3: a retried command with a known (client, sequence) is not executed again",
+        "The state machine executes a duplicate command again instead of returning the recorded reply.";
+    SessionTableNotInSnapshot = "session-table-not-in-snapshot", "kv",
+        "Raft thesis §6.3: client sessions are replicated state, saved in snapshots",
+        "Snapshots leave out the client session table, so a retry after a snapshot install executes twice.";
+    RetryNewSequence = "retry-new-sequence", "client",
+        "Raft thesis §6.3: a client retries a command with the same sequence number",
+        "The client gives a command a new sequence number when it retries after an unknown outcome.";
+    WalSkipDirSync = "wal-skip-dir-sync", "storage",
+        "Raft Figure 2: persistent state is on stable storage (a new file's name needs a directory sync)",
+        "The write-ahead log never syncs its directory, so a new segment can vanish in a power loss.";
     AckBeforeDurable = "ack-before-durable", "driver",
         "Raft §5.1 and Figure 2: persist before responding to RPCs",
         "The node driver skips the sync: a step's messages (votes, append acknowledgements) promise writes still in the page cache.";

@@ -10,6 +10,7 @@ mod core_net;
 
 use core_net::{cmd, config, msg, Net};
 use faultline_raft::bugs::{Bug, BugSet};
+use faultline_raft::kv::{KvCommand, KvOp, KvStateMachine, SessionLimits};
 use faultline_raft::{
     Config, HardState, Input, Membership, MessageBody, Raft, ReadMode, ReadOutcome, RecoveredState,
     Role,
@@ -27,11 +28,20 @@ fn scenario(bug: Bug) -> Option<fn(BugSet) -> bool> {
         Bug::VoteFromEarlierTerm => votes_count_only_in_their_term,
         Bug::NoStepDownOnHigherTerm => leader_steps_down_on_higher_term_answer,
         Bug::VoteNotDurable => vote_is_persisted,
+        Bug::ReadBeforeFirstCommit => read_index_is_a_commit_of_the_leaders_term,
         Bug::ReadIndexNoHeartbeat => read_index_waits_for_a_round,
         Bug::LeaseNoDriftBound => lease_ends_before_drift_bound,
         Bug::LeaseOutlivesElectionTimeout => lease_ends_before_election_timeout,
-        // A driver bug: shown by the node test `ack_before_durable_skips_the_sync`.
-        Bug::AckBeforeDurable => return None,
+        Bug::SessionNoDedup => a_retry_executes_once,
+        Bug::SessionTableNotInSnapshot => a_retry_after_a_snapshot_executes_once,
+        // Node driver, client and storage bugs: shown where those layers
+        // run (`node/driver/bug_tests.rs`, `tests/node_bugs.rs`,
+        // `tests/node_client_outcomes.rs`, `storage/wal/tests.rs`).
+        Bug::AckWrongResultAfterLeaderChange
+        | Bug::FollowerLocalReads
+        | Bug::RetryNewSequence
+        | Bug::WalSkipDirSync
+        | Bug::AckBeforeDurable => return None,
     })
 }
 
@@ -301,4 +311,65 @@ fn lease_held_after_silence(bugs: BugSet, silent_ticks: u64) -> bool {
         .iter()
         .any(|r| r.id == 7 && matches!(r.outcome, ReadOutcome::Ready { .. }));
     !served
+}
+
+/// A new leader answers a read at an index no lower than its term's first
+/// entry: its commit index may lag what the old leader committed.
+fn read_index_is_a_commit_of_the_leaders_term(bugs: BugSet) -> bool {
+    let mut net = Net::new(3, with_bugs(bugs));
+    net.isolated.insert(1);
+    net.campaign(1);
+    net.isolated.clear();
+    net.drop_queue();
+    let term = net.raft(1).term();
+    let grant = MessageBody::RequestVoteResponse {
+        pre_vote: false,
+        granted: true,
+    };
+    let _ = net
+        .node(1)
+        .raft
+        .step(Input::Message(msg(2, 1, term, grant)));
+    assert_eq!(net.raft(1).role(), Role::Leader);
+    let first_of_term = net.raft(1).last_index();
+    net.step(1, Input::Read { id: 5 });
+    net.settle();
+    net.nodes[&1].reads.iter().all(|r| match r.outcome {
+        ReadOutcome::Ready { index } => index >= first_of_term,
+        ReadOutcome::NotLeader { .. } => true,
+    })
+}
+
+fn append_command(seq: u64) -> Vec<u8> {
+    KvCommand {
+        client_id: 9,
+        seq,
+        op: KvOp::Append {
+            key: "k".into(),
+            value: "x".into(),
+        },
+    }
+    .encode()
+}
+
+fn store(bugs: BugSet) -> KvStateMachine {
+    KvStateMachine::new(SessionLimits::default()).with_bugs(bugs)
+}
+
+/// The same (client, sequence) applied twice appends once.
+fn a_retry_executes_once(bugs: BugSet) -> bool {
+    let mut kv = store(bugs);
+    kv.apply(1, &append_command(1)).unwrap();
+    kv.apply(2, &append_command(1)).unwrap();
+    kv.read("k") == Some("x")
+}
+
+/// A retry applied after a snapshot install is still recognized.
+fn a_retry_after_a_snapshot_executes_once(bugs: BugSet) -> bool {
+    let mut leader = store(bugs);
+    leader.apply(1, &append_command(1)).unwrap();
+    let mut follower = store(bugs);
+    follower.restore(&leader.snapshot()).unwrap();
+    follower.apply(2, &append_command(1)).unwrap();
+    follower.read("k") == Some("x")
 }

@@ -69,6 +69,11 @@ async fn scripted(script: Script) -> (String, Log) {
 }
 
 fn client(nodes: &[String]) -> KvClient<TokioNetwork> {
+    KvClient::new(TokioNetwork, client_config(nodes), 0)
+}
+
+/// The test clients' configuration: short timeouts over `nodes`.
+fn client_config(nodes: &[String]) -> ClientConfig {
     let map: BTreeMap<NodeId, String> = nodes
         .iter()
         .enumerate()
@@ -78,8 +83,8 @@ fn client(nodes: &[String]) -> KvClient<TokioNetwork> {
     config.op_timeout = Duration::from_millis(400);
     config.attempt_timeout = Duration::from_millis(100);
     config.retry_backoff = Duration::from_millis(10);
-    // client id 0 starts at the first node.
-    KvClient::new(TokioNetwork, config, 0)
+    // (client id 0 starts at the first node.)
+    config
 }
 
 #[tokio::test]
@@ -206,4 +211,25 @@ async fn an_unreachable_cluster_fails_a_write_that_was_never_sent() {
         matches!(outcome, Err(ClientError::NotApplied(_))),
         "{outcome:?}"
     );
+}
+
+#[cfg(feature = "bug-catalogue")]
+#[tokio::test]
+async fn the_retry_new_sequence_bug_gives_a_retry_a_new_sequence_number() {
+    use faultline_raft::bugs::{Bug, BugSet};
+    let (a, log) = scripted(Arc::new(|n, _| {
+        Some(if n == 0 {
+            ResponseBody::Unknown
+        } else {
+            ResponseBody::Reply(KvReply::Done)
+        })
+    }))
+    .await;
+    let mut config = client_config(&[a]);
+    config.bugs = BugSet::of([Bug::RetryNewSequence]);
+    let mut buggy = KvClient::new(TokioNetwork, config, 0);
+    assert_eq!(buggy.write("k", "v").await, Ok(KvReply::Done));
+    let reqs = log.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_ne!(reqs[0].seq, reqs[1].seq, "the retry is not deduplicated");
 }

@@ -30,6 +30,7 @@ fn builder() -> turmoil::Builder {
 fn options() -> WalOptions {
     WalOptions {
         segment_bytes_max: 1024,
+        ..WalOptions::default()
     }
 }
 

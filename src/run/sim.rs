@@ -132,6 +132,7 @@ impl<'c> Run<'c> {
         let config = self.config;
         let mut client_config = ClientConfig::new(self.cluster.peers().clone());
         client_config.op_timeout = Duration::from_millis(config.op_timeout_ms);
+        client_config.bugs = config.bugs;
         client_config.attempt_timeout = client_config
             .op_timeout
             .min(Duration::from_millis(config.sim.attempt_timeout_ms_max));

@@ -30,7 +30,7 @@ impl Raft {
             self.answer_read(id, ReadOutcome::NotLeader { leader_hint: None });
             return;
         }
-        if self.log.term(self.commit) != Some(self.term) {
+        if self.log.term(self.commit) != Some(self.term) && !self.bug(Bug::ReadBeforeFirstCommit) {
             if let Some(reads) = self.role.reads_mut() {
                 reads.wait_for_commit(id);
             }

@@ -11,6 +11,7 @@ use super::command::{decode_command, KvCommand, KvOp, KvReply};
 use super::error::KvError;
 use super::session::{SessionCheck, SessionLimits, Sessions};
 use super::snapshot::{decode_image, encode_image, KvImage};
+use crate::bugs::{Bug, BugSet};
 use crate::types::{Entry, EntryPayload, LogIndex};
 use std::collections::BTreeMap;
 
@@ -40,6 +41,7 @@ pub struct KvStateMachine {
     sessions: Sessions,
     applied_index: LogIndex,
     counters: KvCounters,
+    bugs: BugSet,
 }
 
 impl Default for KvStateMachine {
@@ -68,7 +70,14 @@ impl KvStateMachine {
             sessions: Sessions::new(limits),
             applied_index: 0,
             counters: KvCounters::default(),
+            bugs: BugSet::NONE,
         }
+    }
+
+    /// This store with seeded bugs switched on ([`crate::bugs`]).
+    pub fn with_bugs(mut self, bugs: BugSet) -> Self {
+        self.bugs = bugs;
+        self
     }
 
     /// A store restored from snapshot bytes.
@@ -184,6 +193,11 @@ impl KvStateMachine {
 
     fn apply_decoded(&mut self, index: LogIndex, command: &KvCommand) -> KvReply {
         match self.sessions.check(command.client_id, command.seq, index) {
+            SessionCheck::Duplicate(_) if self.bugs.on(Bug::SessionNoDedup) => {
+                let reply = self.execute(&command.op);
+                self.counters.executed += 1;
+                reply
+            }
             SessionCheck::Duplicate(reply) => {
                 self.counters.duplicates += 1;
                 reply
@@ -238,7 +252,11 @@ impl KvStateMachine {
         encode_image(&KvImage {
             applied_index: self.applied_index,
             data: self.data.clone(),
-            sessions: self.sessions.image(),
+            sessions: if self.bugs.on(Bug::SessionTableNotInSnapshot) {
+                Sessions::new(self.sessions.limits()).image()
+            } else {
+                self.sessions.image()
+            },
         })
     }
 

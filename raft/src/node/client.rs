@@ -23,6 +23,7 @@
 //! stop using this client (the workload gives the next operation a fresh
 //! process and a fresh client id).
 
+use crate::bugs::{Bug, BugSet};
 use crate::kv::{KvOp, KvReply};
 use crate::node::codec::{encode_frame, read_frame, FrameDecoder, DEFAULT_MAX_FRAME_BYTES};
 use crate::node::network::Network;
@@ -54,6 +55,8 @@ pub struct ClientConfig {
     pub idle_reconnect: Duration,
     /// The largest frame accepted.
     pub max_frame_bytes: usize,
+    /// Seeded bugs switched on in the client ([`crate::bugs`]).
+    pub bugs: BugSet,
 }
 
 impl ClientConfig {
@@ -67,6 +70,7 @@ impl ClientConfig {
             retry_backoff: Duration::from_millis(50),
             idle_reconnect: Duration::from_secs(30),
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            bugs: BugSet::NONE,
         }
     }
 }
@@ -216,7 +220,7 @@ impl<N: Network> KvClient<N> {
             return Err(ClientError::NotApplied("the client knows no nodes".into()));
         }
         let is_read = matches!(op, KvOp::Read { .. });
-        let seq = if is_read {
+        let mut seq = if is_read {
             0
         } else {
             self.last_seq += 1;
@@ -243,6 +247,10 @@ impl<N: Network> KvClient<N> {
                     clean_failures_in_a_row = 0;
                     if !is_read {
                         maybe_applied = true;
+                        if self.config.bugs.on(Bug::RetryNewSequence) {
+                            self.last_seq += 1;
+                            seq = self.last_seq;
+                        }
                     }
                 }
             }

@@ -38,8 +38,9 @@
 //! While the gate is paused the loop waits on the gate alone: no ticks, no
 //! frames, no requests (connections keep reading into bounded queues).
 
+use crate::bugs::Bug;
 use crate::core::api::{Config, Input};
-use crate::core::{CoreError, Raft};
+use crate::core::{CoreError, Raft, Role};
 use crate::kv::{KvCommand, KvError, KvOp, KvReply, KvStateMachine, SessionLimits};
 use crate::node::clock::{wait_until_resumed, Clock, PauseGate};
 use crate::node::network::Network;
@@ -59,6 +60,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
+#[cfg(all(test, feature = "bug-catalogue"))]
+mod bug_tests;
 mod effects;
 
 /// The name of the span every event of a node's driver, transport and core
@@ -374,7 +377,7 @@ impl<S: LogStorage> Driver<S> {
     ) -> Result<Self, NodeError> {
         let recovered = storage.recover()?;
         let membership = Membership::new(config.peers.keys().copied());
-        let mut kv = KvStateMachine::new(config.session_limits);
+        let mut kv = KvStateMachine::new(config.session_limits).with_bugs(config.raft.bugs);
         if let Some(snapshot) = &recovered.snapshot {
             kv.restore(&snapshot.data)?;
         }
@@ -473,6 +476,11 @@ impl<S: LogStorage> Driver<S> {
         let id = self.next_request_id;
         self.next_request_id += 1;
         match request.op {
+            KvOp::Read { key } if self.follower_reads_locally() => {
+                let value = self.kv.read(&key).map(str::to_string);
+                waiter.answer(ResponseBody::Reply(KvReply::Read { value }), &self.stats);
+                Ok(())
+            }
             KvOp::Read { key } => {
                 self.reading.insert(id, (key, waiter));
                 self.step(Input::Read { id })
@@ -490,6 +498,11 @@ impl<S: LogStorage> Driver<S> {
                 })
             }
         }
+    }
+
+    /// Seeded bug [`Bug::FollowerLocalReads`]: a non-leader serves reads itself.
+    fn follower_reads_locally(&self) -> bool {
+        self.raft.config().bugs.on(Bug::FollowerLocalReads) && self.raft.role() != Role::Leader
     }
 
     fn install_snapshot(&mut self, snapshot: &Snapshot) -> Result<(), NodeError> {

@@ -21,7 +21,7 @@ use faultline_nemesis::clock::SimClock;
 use faultline_nemesis::disk_faults::{DiskFaults as DiskFaultSwitch, FaultyDisk};
 use faultline_nemesis::message_faults::MessageFaults;
 use faultline_raft::node::{run_node, NodeConfig, NodeHandles};
-use faultline_raft::storage::{MemStorage, Wal};
+use faultline_raft::storage::{MemStorage, Wal, WalOptions};
 use faultline_raft::{Config, NodeId, Role, Term};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -380,7 +380,11 @@ fn register_host(
             let (node, h, faults) = (node.clone(), h.clone(), faults.clone());
             async move {
                 let disk = FaultyDisk::new(TurmoilDisk::new(), faults);
-                match Wal::open(disk, "/raft") {
+                let options = WalOptions {
+                    bugs: node.raft.bugs,
+                    ..WalOptions::default()
+                };
+                match Wal::open_with(disk, "/raft", options) {
                     Ok(wal) => {
                         let _ = run_node(TurmoilNetwork, wal, node, h).await;
                     }

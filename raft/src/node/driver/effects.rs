@@ -129,7 +129,12 @@ impl<S: LogStorage> Driver<S> {
     }
 
     /// Stage 3: apply committed entries and answer their proposers.
-    fn apply_committed(&mut self, committed: &[Entry]) -> Result<(), NodeError> {
+    pub(super) fn apply_committed(&mut self, committed: &[Entry]) -> Result<(), NodeError> {
+        let wrong_result = self
+            .raft
+            .config()
+            .bugs
+            .on(Bug::AckWrongResultAfterLeaderChange);
         for entry in committed {
             if entry.index <= self.kv.applied_index() {
                 continue;
@@ -141,7 +146,9 @@ impl<S: LogStorage> Driver<S> {
             // entry had another term certainly lost its place.
             for (term, waiter) in self.appended.remove(&entry.index).unwrap_or_default() {
                 let body = match &reply {
-                    Some(reply) if term == entry.term => ResponseBody::Reply(reply.clone()),
+                    Some(reply) if term == entry.term || wrong_result => {
+                        ResponseBody::Reply(reply.clone())
+                    }
                     _ => ResponseBody::Dropped,
                 };
                 waiter.answer(body, &self.stats);

@@ -45,6 +45,7 @@
 pub mod record;
 
 use self::record::{frame, scan, SnapshotFile, WalRecord};
+use crate::bugs::{Bug, BugSet};
 
 mod recover;
 use super::disk::Disk;
@@ -60,12 +61,15 @@ use std::path::{Path, PathBuf};
 pub struct WalOptions {
     /// Start a new segment once the active one holds at least this many bytes.
     pub segment_bytes_max: u64,
+    /// Seeded bugs switched on in the log ([`crate::bugs`]).
+    pub bugs: BugSet,
 }
 
 impl Default for WalOptions {
     fn default() -> Self {
         WalOptions {
             segment_bytes_max: 16 * 1024 * 1024,
+            bugs: BugSet::NONE,
         }
     }
 }
@@ -311,7 +315,7 @@ impl<D: Disk> Wal<D> {
         self.io("write checkpoint", |d| d.append(&path, &bytes))?;
         self.io("sync checkpoint", |d| d.sync(&path))?;
         let dir = self.dir.clone();
-        self.io("sync directory", |d| d.sync_dir(&dir))?;
+        self.sync_directory(&dir)?;
         self.next_seq += 1;
         self.stats.segments_created += 1;
         self.stats.records_written += 1;
@@ -354,9 +358,18 @@ impl<D: Disk> Wal<D> {
             }
         }
         if removed {
-            self.io("sync directory", |d| d.sync_dir(&dir))?;
+            self.sync_directory(&dir)?;
         }
         Ok(())
+    }
+
+    /// Makes the directory's names durable (skipped under the seeded bug
+    /// [`Bug::WalSkipDirSync`]).
+    fn sync_directory(&mut self, dir: &Path) -> Result<(), StorageError> {
+        if self.options.bugs.on(Bug::WalSkipDirSync) {
+            return Ok(());
+        }
+        self.io("sync directory", |d| d.sync_dir(dir))
     }
 
     fn write_snapshot_file(&mut self, snapshot: &Snapshot) -> Result<(), StorageError> {
@@ -378,7 +391,7 @@ impl<D: Disk> Wal<D> {
         self.io("write snapshot", |d| d.append(&tmp_path, &bytes))?;
         self.io("sync snapshot", |d| d.sync(&tmp_path))?;
         self.io("rename snapshot", |d| d.rename(&tmp_path, &final_path))?;
-        self.io("sync directory", |d| d.sync_dir(&dir))?;
+        self.sync_directory(&dir)?;
         self.stats.snapshots_written += 1;
         self.stats.bytes_written += bytes.len() as u64;
         Ok(())
@@ -492,7 +505,7 @@ impl<D: Disk> LogStorage for Wal<D> {
         }
         if self.dir_dirty {
             let dir = self.dir.clone();
-            self.io("sync directory", |d| d.sync_dir(&dir))?;
+            self.sync_directory(&dir)?;
             self.dir_dirty = false;
         }
         self.stats.syncs += 1;

@@ -15,6 +15,7 @@ const DIR: &str = "/node/wal";
 fn small_segments() -> WalOptions {
     WalOptions {
         segment_bytes_max: 700,
+        ..WalOptions::default()
     }
 }
 
@@ -447,4 +448,39 @@ fn wal_behaves_like_mem_storage_under_random_writes_and_restarts() {
             );
         }
     }
+}
+
+/// Entries 1..=n, appended and synced across several segments, then a
+/// power loss: how many survive.
+#[cfg(feature = "bug-catalogue")]
+fn entries_after_power_loss(bugs: crate::bugs::BugSet, n: u64) -> usize {
+    let options = WalOptions {
+        bugs,
+        ..small_segments()
+    };
+    let mut wal = Wal::open_with(MemDisk::new(), DIR, options).unwrap();
+    for index in 1..=n {
+        wal.append(&[test_entry(index, 1)]).unwrap();
+        wal.sync().unwrap();
+    }
+    assert!(
+        wal.stats().segments_created > 1,
+        "the entries span segments"
+    );
+    let mut disk = wal.into_disk();
+    disk.crash(CrashMode::LoseUnsynced);
+    let mut wal = Wal::open_with(disk, DIR, options).unwrap();
+    wal.recover().unwrap().entries.len()
+}
+
+#[cfg(feature = "bug-catalogue")]
+#[test]
+fn wal_skip_dir_sync_loses_synced_entries_of_a_new_segment() {
+    use crate::bugs::{Bug, BugSet};
+    assert_eq!(entries_after_power_loss(BugSet::NONE, 40), 40);
+    let lost = entries_after_power_loss(BugSet::of([Bug::WalSkipDirSync]), 40);
+    assert!(
+        lost < 40,
+        "with the bug synced entries vanish ({lost} of 40 left)"
+    );
 }
