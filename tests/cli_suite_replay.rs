@@ -145,3 +145,43 @@ fn replay_refuses_missing_or_corrupt_run_files_naming_them() {
     assert!(stderr.contains("seven"), "{stderr}");
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn hunt_runs_the_control_and_each_bug_on_the_same_seeds_and_writes_the_table() {
+    let root = scratch("cli_suite_replay", "hunt");
+    let json = root.join("out/hunt.json");
+    let mut args = vec![
+        "hunt",
+        "--bugs",
+        "vote-not-durable,session-no-dedup",
+        "--seeds",
+        "2",
+        "--seed-start",
+        "11",
+        "--jobs",
+        "2",
+        "--store",
+        root.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&SHORT);
+    let out = faultline(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("| bug | invalid |"), "{stdout}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["bug"].as_str().unwrap()).collect();
+    assert_eq!(names, ["none", "vote-not-durable", "session-no-dedup"]);
+    for r in rows {
+        assert_eq!(r["seeds"], 2, "{r}");
+    }
+    assert_eq!(rows[0]["invalid"], 0, "the correct Raft is never invalid");
+    // Every bug's runs are stored with the bug in their config.
+    let stored = std::fs::read_dir(root.join("kv")).unwrap().count();
+    assert!(stored >= 6, "{stored} run directories");
+    let bad = faultline(&["hunt", "--bugs", "figure-9", "--store", root.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(254), "{}", explain(&bad));
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -9,6 +9,7 @@ pub mod bugs;
 pub mod check;
 pub mod check_output;
 pub mod exit;
+pub mod hunt;
 pub mod replay;
 pub mod report;
 pub mod run;
@@ -45,6 +46,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Measure how many simulated seconds per wall second the default run achieves.
     Bench(bench::BenchArgs),
+    /// Measure detection: the correct Raft and every seeded bug over the same seeds.
+    Hunt(hunt::HuntArgs),
     /// List the seeded-bug catalogue (`run --inject-bug NAME` switches one on).
     Bugs(bugs::BugsArgs),
 }
@@ -67,6 +70,7 @@ where
         Command::Report(args) => report::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Bugs(args) => bugs::run(args),
+        Command::Hunt(args) => hunt::run(args),
     }
 }
 

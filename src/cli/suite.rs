@@ -112,7 +112,7 @@ pub struct SeedOutcome {
 }
 
 impl SeedOutcome {
-    fn exit(&self) -> Exit {
+    pub(crate) fn exit(&self) -> Exit {
         match (self.valid, self.exit_code) {
             (Some(verdict), _) => Exit::from(verdict),
             (None, Some(254)) => Exit::BadInput,
@@ -121,7 +121,7 @@ impl SeedOutcome {
     }
 
     /// `valid`, `invalid`, `unknown`, `bad-input` or `error`.
-    fn status(&self) -> &'static str {
+    pub(crate) fn status(&self) -> &'static str {
         status_name(self.exit())
     }
 }
@@ -258,7 +258,12 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
     );
 
     let started = Instant::now();
-    let outcomes = run_all(&seeds, jobs, &base, &store, &exe, args.fail_fast)?;
+    let options = RunAllOptions {
+        jobs,
+        fail_fast: args.fail_fast,
+        progress: true,
+    };
+    let outcomes = run_all(&seeds, &base, &store, &exe, options)?;
     let wall_s = started.elapsed().as_secs_f64();
     let skipped = (seeds.len() - outcomes.len()) as u64;
     let summary = summarize(base, outcomes, skipped, wall_s);
@@ -279,18 +284,35 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
     Ok(exit)
 }
 
-/// Runs every seed, `jobs` at a time, printing a line as each finishes;
-/// returns the outcomes in seed order. With `fail_fast`, no seed starts
-/// after the first that is not valid.
-fn run_all(
+/// How [`run_all`] runs its seeds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunAllOptions {
+    /// Seeds run at once.
+    pub jobs: usize,
+    /// No seed starts after the first that is not valid.
+    pub fail_fast: bool,
+    /// Print a line as each seed finishes.
+    pub progress: bool,
+}
+
+/// Runs every seed, `jobs` at a time, each as a child process of `exe`;
+/// returns the outcomes in seed order.
+pub(crate) fn run_all(
     seeds: &[u64],
-    jobs: usize,
     base: &RunConfig,
     store: &Path,
     exe: &Path,
-    fail_fast: bool,
+    options: RunAllOptions,
 ) -> Result<Vec<SeedOutcome>, CliError> {
-    let records = std::env::temp_dir().join(format!("faultline-suite-{}", std::process::id()));
+    let RunAllOptions {
+        jobs,
+        fail_fast,
+        progress,
+    } = options;
+    static BATCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let batch = BATCH.fetch_add(1, Ordering::SeqCst);
+    let records =
+        std::env::temp_dir().join(format!("faultline-suite-{}-{batch}", std::process::id()));
     std::fs::create_dir_all(&records).map_err(|e| {
         CliError::Internal(anyhow::anyhow!("cannot create {}: {e}", records.display()))
     })?;
@@ -321,7 +343,9 @@ fn run_all(
     drop(tx);
     let mut outcomes = Vec::new();
     for outcome in rx {
-        print_outcome(&outcome, outcomes.len() + 1, seeds.len());
+        if progress {
+            print_outcome(&outcome, outcomes.len() + 1, seeds.len());
+        }
         if fail_fast && outcome.exit() != Exit::Valid {
             stop.store(true, Ordering::SeqCst);
         }
