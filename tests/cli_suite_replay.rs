@@ -181,7 +181,13 @@ fn hunt_runs_the_control_and_each_bug_on_the_same_seeds_and_writes_the_table() {
     // Every bug's runs are stored with the bug in their config.
     let stored = std::fs::read_dir(root.join("kv")).unwrap().count();
     assert!(stored >= 6, "{stored} run directories");
-    let bad = faultline(&["hunt", "--bugs", "figure-9", "--store", root.to_str().unwrap()]);
+    let bad = faultline(&[
+        "hunt",
+        "--bugs",
+        "figure-9",
+        "--store",
+        root.to_str().unwrap(),
+    ]);
     assert_eq!(bad.status.code(), Some(254), "{}", explain(&bad));
     std::fs::remove_dir_all(&root).unwrap();
 }

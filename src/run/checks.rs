@@ -119,8 +119,9 @@ fn raft_invariants(out: &SimOutput) -> CheckerResult {
             Verdict::Invalid
         },
         summary: if out.violations.is_empty() {
-            "election safety, log matching, leader completeness, state machine safety and \
-             commit monotonicity held after every step"
+            "election safety, log matching, leader completeness, state machine safety, term \
+             and commit monotonicity and the durability of votes and acknowledgements held \
+             after every step"
                 .into()
         } else {
             format!("{} violation(s)", out.violations.len())

@@ -17,6 +17,7 @@ pub mod durability;
 pub mod election;
 pub mod leader_completeness;
 pub mod log_matching;
+pub mod promises;
 pub mod reads;
 pub mod state_machine;
 
@@ -44,6 +45,8 @@ pub mod names {
     pub const STATE_MACHINE_SAFETY: &str = "state-machine-safety";
     /// A message's promises are durable before it leaves.
     pub const PERSISTENCE_CONTRACT: &str = "persistence-contract";
+    /// A granted vote and acknowledged entries survive every restart.
+    pub const PROMISE_DURABILITY: &str = "promise-durability";
     /// Reads observe every write acknowledged before them.
     pub const READ_LINEARIZABILITY: &str = "read-linearizability";
 }

@@ -7,6 +7,7 @@
 //! are appended to a bounded queue the observer drains.
 
 use crate::core::{Role, Status};
+use crate::invariants::promises::{DurableLog, Promises};
 use crate::types::{Entry, HardState, LogIndex, NodeId, Snapshot, Term};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -66,6 +67,9 @@ pub struct NodeObservation {
     /// The core's full status (counters of messages by kind, elections,
     /// rejections, peer progress), refreshed on every tick.
     pub status: Option<Status>,
+    /// Promises sent since the observer last took them: the newest granted
+    /// vote and the newest acknowledged entry (kept across restarts).
+    pub promised: Promises,
 }
 
 /// The bound of [`NodeObservation::applied`].
@@ -94,6 +98,7 @@ impl NodeObservation {
             fatal_error: None,
             steps: 0,
             status: None,
+            promised: Promises::default(),
         }
     }
 
@@ -112,6 +117,8 @@ impl NodeObservation {
     }
 
     /// Mirrors a durable append (which may replace a suffix).
+    ///
+    /// (The observation is a [`DurableLog`] for the promise check.)
     pub fn record_append(&mut self, entries: &[Entry]) {
         let Some(first) = entries.first() else {
             return;
@@ -233,5 +240,17 @@ mod tests {
         o.record_snapshot(&other);
         assert_eq!((o.snapshot_index, o.last_index), (3, 3));
         assert!(o.log_terms.is_empty());
+    }
+}
+
+impl DurableLog for NodeObservation {
+    fn snapshot_index(&self) -> LogIndex {
+        self.snapshot_index
+    }
+    fn last_index(&self) -> LogIndex {
+        self.last_index
+    }
+    fn term_at(&self, index: LogIndex) -> Option<Term> {
+        NodeObservation::term_at(self, index)
     }
 }

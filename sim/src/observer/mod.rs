@@ -6,7 +6,8 @@
 //! (its durable state, sampled: [`Vantage::Sampled`]).
 //!
 //! Checks that need only what changed since the last step (election safety,
-//! state machine safety, term and commit monotonicity) run on every step;
+//! state machine safety, term and commit monotonicity, durability of the
+//! votes and acknowledgements each node sent) run on every step;
 //! checks that read whole logs (log matching, leader completeness) run every
 //! `full_check_every_steps` steps and once more at the end.
 
@@ -19,6 +20,7 @@ use faultline_raft::invariants::committed::CommittedLog;
 use faultline_raft::invariants::election::ElectionSafety;
 use faultline_raft::invariants::leader_completeness;
 use faultline_raft::invariants::log_matching::LogMatching;
+use faultline_raft::invariants::promises::PromiseTracker;
 use faultline_raft::invariants::state_machine::{self, Applied};
 use faultline_raft::invariants::{self, Vantage};
 use faultline_raft::node::NodeHandles;
@@ -86,6 +88,7 @@ pub struct Observer {
     commits: CommitTracker,
     committed: CommittedLog,
     logs: LogMatching,
+    promises: PromiseTracker,
     /// Each node's `starts` when last seen: a change is a restart.
     starts_of: BTreeMap<NodeId, u64>,
     /// Per (leader, term), the committed indices already verified in its log.
@@ -109,6 +112,7 @@ impl Observer {
             commits: CommitTracker::default(),
             committed: CommittedLog::default(),
             logs: LogMatching::new(Vantage::Sampled),
+            promises: PromiseTracker::default(),
             starts_of: BTreeMap::new(),
             verified: BTreeMap::new(),
             violations: Vec::new(),
@@ -137,22 +141,20 @@ impl Observer {
             .unwrap_or(0);
         let mut found: Vec<invariants::Violation> = Vec::new();
         for h in nodes.values() {
-            let (id, role, term, commit, starts, applied) = {
+            let (id, role, term, commit, applied, kept) = {
                 let mut o = h.observation.lock();
                 let applied: Vec<_> = o.applied.drain(..).collect();
-                (
-                    o.id,
-                    o.role,
-                    o.hard_state.term,
-                    o.commit_index,
-                    o.starts,
-                    applied,
-                )
+                let id = o.id;
+                let restarted = self.starts_of.insert(id, o.starts) != Some(o.starts);
+                if restarted {
+                    self.commits.forget(id);
+                    self.logs.forget(id);
+                }
+                self.promises.promised(id, std::mem::take(&mut o.promised));
+                let kept = self.promises.check(id, restarted, &o.hard_state, &*o);
+                (id, o.role, o.hard_state.term, o.commit_index, applied, kept)
             };
-            if self.starts_of.insert(id, starts) != Some(starts) {
-                self.commits.forget(id);
-                self.logs.forget(id);
-            }
+            found.extend(kept.err());
             found.extend(self.election.observe(id, term, role == Role::Leader).err());
             for e in applied {
                 let e = Applied {

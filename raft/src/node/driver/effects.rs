@@ -6,11 +6,12 @@ use super::Driver;
 use crate::bugs::Bug;
 use crate::core::api::{ProposalOutcome, ProposalResult, ReadOutcome, ReadResult};
 use crate::core::output::{ToApply, ToPersist};
+use crate::invariants::promises::Promises;
 use crate::node::protocol::ResponseBody;
 use crate::node::stats::NodeStats;
 use crate::node::NodeError;
 use crate::storage::LogStorage;
-use crate::types::{Entry, Message};
+use crate::types::{Entry, Message, MessageBody};
 
 impl<S: LogStorage> Driver<S> {
     /// Carries out the core's output until it has nothing more to say.
@@ -77,6 +78,7 @@ impl<S: LogStorage> Driver<S> {
         let Some(links) = &self.links else {
             return;
         };
+        self.note_promises(&messages);
         for msg in messages {
             NodeStats::bump(&self.stats.raft_messages_sent);
             let fate = self.outbound.decide();
@@ -89,6 +91,35 @@ impl<S: LogStorage> Driver<S> {
                 }
                 Some(hold) => links.send_later(msg, hold),
             }
+        }
+    }
+
+    /// Records the votes granted and entries acknowledged in `messages`, for
+    /// the observer's promise-durability check.
+    fn note_promises(&self, messages: &[Message]) {
+        let mut newest = Promises::default();
+        for m in messages {
+            match m.body {
+                MessageBody::RequestVoteResponse {
+                    pre_vote: false,
+                    granted: true,
+                } => newest.vote = Some((m.term, m.to)),
+                MessageBody::AppendEntriesResponse {
+                    success: true,
+                    match_index,
+                    ..
+                } if match_index > 0 => {
+                    if let Some(term) = self.raft.term_at(match_index) {
+                        newest.acked = Some((match_index, term));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if newest != Promises::default() {
+            let mut obs = self.observation.lock();
+            obs.promised.vote = newest.vote.or(obs.promised.vote);
+            obs.promised.acked = newest.acked.or(obs.promised.acked);
         }
     }
 
