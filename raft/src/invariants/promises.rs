@@ -69,6 +69,12 @@ impl PromiseTracker {
         }
     }
 
+    /// Forgets node `id`'s promises: the environment destroyed its durable
+    /// state (an injected disk corruption), which Raft assumes away.
+    pub fn forgive(&mut self, id: NodeId) {
+        self.standing.remove(&id);
+    }
+
     /// Checks node `id`'s durable `hard_state` and `log` against its
     /// standing promises; `restarted` says whether it restarted since the
     /// last check (the state is then what it recovered).

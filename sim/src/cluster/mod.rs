@@ -235,7 +235,9 @@ impl<'a> SimCluster<'a> {
             .step()
             .map_err(|e| ClusterError::Sim(e.to_string()))?;
         let now = self.sim.elapsed();
-        self.observer.observe(now, &self.handles);
+        let disks = &self.disks;
+        let corrupted = |id| disks.get(&id).is_some_and(|d| d.injected().1 > 0);
+        self.observer.observe(now, &self.handles, &corrupted);
         Ok(done)
     }
 
@@ -250,7 +252,9 @@ impl<'a> SimCluster<'a> {
     /// Runs the whole-log checks one last time and returns every violation.
     pub fn finish(&mut self) -> &[Violation] {
         let now = self.sim.elapsed();
-        self.observer.finish(now, &self.handles);
+        let disks = &self.disks;
+        let corrupted = |id| disks.get(&id).is_some_and(|d| d.injected().1 > 0);
+        self.observer.finish(now, &self.handles, &corrupted);
         self.observer.violations()
     }
 

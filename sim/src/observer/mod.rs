@@ -120,20 +120,39 @@ impl Observer {
     }
 
     /// Checks the cluster after one simulation step at simulated time `now`.
-    pub fn observe(&mut self, now: Duration, nodes: &BTreeMap<NodeId, NodeHandles>) {
+    /// `corrupted(id)` says whether the disk nemesis corrupted node `id`'s
+    /// disk: a restart of such a node that recovered less than it synced is
+    /// the environment's doing, not a broken promise.
+    pub fn observe(
+        &mut self,
+        now: Duration,
+        nodes: &BTreeMap<NodeId, NodeHandles>,
+        corrupted: &dyn Fn(NodeId) -> bool,
+    ) {
         self.steps += 1;
         let full = self
             .steps
             .is_multiple_of(self.config.full_check_every_steps.max(1));
-        self.check(now, nodes, full);
+        self.check(now, nodes, corrupted, full);
     }
 
     /// Runs every check, whole-log ones included (call once at the end).
-    pub fn finish(&mut self, now: Duration, nodes: &BTreeMap<NodeId, NodeHandles>) {
-        self.check(now, nodes, true);
+    pub fn finish(
+        &mut self,
+        now: Duration,
+        nodes: &BTreeMap<NodeId, NodeHandles>,
+        corrupted: &dyn Fn(NodeId) -> bool,
+    ) {
+        self.check(now, nodes, corrupted, true);
     }
 
-    fn check(&mut self, now: Duration, nodes: &BTreeMap<NodeId, NodeHandles>, full: bool) {
+    fn check(
+        &mut self,
+        now: Duration,
+        nodes: &BTreeMap<NodeId, NodeHandles>,
+        corrupted: &dyn Fn(NodeId) -> bool,
+        full: bool,
+    ) {
         let term_max = nodes
             .values()
             .map(|h| h.observation.lock().hard_state.term)
@@ -149,6 +168,10 @@ impl Observer {
                 if restarted {
                     self.commits.forget(id);
                     self.logs.forget(id);
+                    let cut_short = o.recovery_note.is_some() || o.fatal_error.is_some();
+                    if cut_short && corrupted(id) {
+                        self.promises.forgive(id);
+                    }
                 }
                 self.promises.promised(id, std::mem::take(&mut o.promised));
                 let kept = self.promises.check(id, restarted, &o.hard_state, &*o);
