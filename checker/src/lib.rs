@@ -15,6 +15,7 @@ pub mod linearizability;
 pub mod model;
 pub mod results;
 pub mod set;
+pub mod synthetic;
 pub mod verdict;
 
 pub use linearizability::{
