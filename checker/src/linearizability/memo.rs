@@ -77,15 +77,20 @@ pub(crate) enum Insert {
     Full,
 }
 
+/// Below this capacity (in elements) vectors double.
+const SMALL_CAPACITY: usize = 1 << 16;
+
 /// The capacity a vector of `len` elements and capacity `cap` grows to when
-/// `extra` more are pushed: half as much again at a time (geometric, so
-/// pushes stay amortized O(1)); the byte cap is checked against the grown
-/// capacity before growing.
+/// `extra` more are pushed: double while small, then half as much again
+/// at a time (geometric, so pushes stay amortized O(1), and a search near
+/// its byte cap wastes at most a third of it); the byte cap is checked
+/// against the grown capacity before growing.
 fn grown(len: usize, cap: usize, extra: usize) -> usize {
     if len + extra <= cap {
         cap
     } else {
-        (len + extra).max(cap + cap / 2).max(1024)
+        let step = if cap < SMALL_CAPACITY { cap } else { cap / 2 };
+        (len + extra).max(cap + step).max(1024)
     }
 }
 

@@ -159,12 +159,19 @@ fn run_round<'p, M: Model>(
         while let Some(&i) = pending.get(cursor.fetch_add(1, Ordering::Relaxed)) {
             let part = &prepared[i];
             let mut slot = lock(&slots[i]);
+            if slot.search.is_none()
+                && Search::bytes_at_start(&part.search_ops) > budgets[i].memory_bytes_max
+            {
+                // Not started until its event list and stacks fit its share.
+                slot.paused = true;
+                continue;
+            }
             let search = slot
                 .search
                 .get_or_insert_with(|| Search::new(&part.search_ops, part.initial.clone()));
             match solve(part, search, model, budgets[i]) {
                 Slice::Decided(result) => {
-                    slot.result = Some(result);
+                    slot.result = Some(*result);
                     slot.search = None; // free the memo
                 }
                 Slice::Steps => slot.paused = false,

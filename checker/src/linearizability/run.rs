@@ -80,7 +80,7 @@ fn prepare<'a, M: Model>(
 /// How one slice of a partition's search ended.
 pub(crate) enum Slice {
     /// The partition is decided (or ran out of time): its result.
-    Decided(PartitionResult),
+    Decided(Box<PartitionResult>),
     /// The slice's step bound ran out; the search can go on.
     Steps,
     /// The slice's memory caps were reached; the search can go on with
@@ -151,7 +151,7 @@ pub(crate) fn solve<M: Model>(
             ));
         }
     }
-    Slice::Decided(result)
+    Slice::Decided(Box::new(result))
 }
 
 /// Checks `ops` against any [`Model`]: partitions by

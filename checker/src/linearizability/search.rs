@@ -256,15 +256,19 @@ impl<'a, S: LinearizableSpec> Search<'a, S> {
         let cur = entries.next[entries.head() as usize];
         let returned: Vec<bool> = ops.iter().map(|op| op.ret.is_some()).collect();
         let linearized = LinearizedSet::with_forms(&entries.by_call(), &returned, forms);
+        let fixed_bytes = linearized.bytes()
+            + entries.bytes()
+            + ops.len() * (std::mem::size_of::<Frame<S>>() + 4);
+        debug_assert!(fixed_bytes <= Self::bytes_at_start(ops));
         Self {
+            fixed_bytes,
             ops,
-            fixed_bytes: linearized.bytes() + entries.bytes(),
             linearized,
             memo: Memo::new(),
             remaining: ops.iter().filter(|op| op.ret.is_some()).count(),
-            stack: Vec::new(),
+            stack: Vec::with_capacity(ops.len()),
             longest: Longest {
-                best: Vec::new(),
+                best: Vec::with_capacity(ops.len()),
                 state: None,
                 stuck: None,
                 low_water: 0,
@@ -293,8 +297,16 @@ impl<'a, S: LinearizableSpec> Search<'a, S> {
 
     fn bytes_besides_memo(&self) -> usize {
         self.fixed_bytes
-            + self.stack.capacity() * std::mem::size_of::<Frame<S>>()
-            + self.longest.best.capacity() * 4
+    }
+
+    /// What [`Search::new`] allocates for `ops`, at most: the event list,
+    /// the linearized set and both stacks (each at most one entry per
+    /// operation, allocated at once), so that only the memo grows after.
+    pub(crate) fn bytes_at_start(ops: &[SearchOp<S>]) -> usize {
+        let n = ops.len();
+        let events = 3 * (2 * n + 1) * 4;
+        let set = (n.div_ceil(64) + 2) * 8 + n * 4 + n * 8;
+        events + set + n * (std::mem::size_of::<Frame<S>>() + 4)
     }
 
     /// Continues the search until it decides or exhausts `budget`
@@ -333,12 +345,7 @@ impl<'a, S: LinearizableSpec> Search<'a, S> {
                     self.steps -= 1;
                     return Outcome::GaveUp(Exhausted::Memory);
                 }
-                let besides = || {
-                    let fixed = self.fixed_bytes;
-                    let stacks = self.stack.capacity() * std::mem::size_of::<Frame<S>>()
-                        + self.longest.best.capacity() * 4;
-                    budget.memory_bytes_max.saturating_sub(fixed + stacks)
-                };
+                let besides = || budget.memory_bytes_max.saturating_sub(self.fixed_bytes);
                 self.linearized.insert(i);
                 let state = next_state.as_ref().unwrap_or(&self.state);
                 match self.memo.insert(&self.linearized, state, besides) {
