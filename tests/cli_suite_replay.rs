@@ -24,7 +24,8 @@ const SHORT: [&str; 8] = [
 #[test]
 fn a_suite_runs_every_seed_and_tallies_them() {
     let root = scratch("cli_suite_replay", "suite");
-    let summary = root.join("summary.json");
+    // The summary's parent directories do not exist yet: they are created.
+    let summary = root.join("nightly/summary.json");
     let mut args = vec![
         "suite",
         "--seeds",

@@ -7,10 +7,11 @@
 //! Only checking is timed; importing happens once, outside the measurement.
 
 use criterion::{criterion_main, Criterion};
-use faultline_checker::history::{Operation, Outcome};
+use faultline_checker::history::Operation;
 use faultline_checker::import::{self, Format};
+use faultline_checker::synthetic::KvHistorySpec;
 use faultline_checker::{check_operations, CheckOptions, ModelKind, Verdict};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -32,105 +33,15 @@ fn check(ops: &[Operation], model: &ModelKind) -> Verdict {
         .verdict
 }
 
-/// SplitMix64, so the generated history is the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % n
-    }
-}
-
-/// An operation's output and whether it took effect.
-type Applied = (Value, bool);
-
-/// A linearizable history of `ops` read / write / cas operations on 10 keys
-/// from 10 processes: each operation takes effect at a random moment between
-/// its invoke and its completion, so operations overlap as in a real run.
-fn generated_kv_history(ops: usize) -> Vec<Operation> {
-    const PROCESSES: usize = 10;
-    const KEYS: u64 = 10;
-    let mut rng = Rng(0x0FA1_711E);
-    let mut truth: Vec<Option<u64>> = vec![None; KEYS as usize];
-    // Per process: the pending op and, once it took effect, its output.
-    let mut pending: Vec<Option<(usize, Option<Applied>)>> = vec![None; PROCESSES];
-    let mut out: Vec<Operation> = Vec::with_capacity(ops);
-    let mut time: u64 = 0;
-    while out.len() < ops || pending.iter().any(Option::is_some) {
-        time += 1;
-        let p = rng.below(PROCESSES as u64) as usize;
-        match pending[p].take() {
-            None if out.len() < ops => {
-                let key = rng.below(KEYS);
-                let (f, input) = match rng.below(3) {
-                    0 => ("read", Value::Null),
-                    1 => ("write", json!(rng.below(5))),
-                    _ => ("cas", json!([rng.below(5), rng.below(5)])),
-                };
-                out.push(Operation {
-                    id: out.len(),
-                    process: p as u64,
-                    f: f.to_string(),
-                    key: Some(key.to_string()),
-                    input,
-                    output: Value::Null,
-                    output_unknown: false,
-                    outcome: Outcome::Info,
-                    call_ns: time,
-                    return_ns: None,
-                    invoke_index: time,
-                    complete_index: None,
-                });
-                pending[p] = Some((out.len() - 1, None));
-            }
-            None => {}
-            Some((i, None)) => {
-                let op = &out[i];
-                let key: usize = op.key.as_deref().and_then(|k| k.parse().ok()).unwrap_or(0);
-                let slot = &mut truth[key];
-                let applied = match op.f.as_str() {
-                    "read" => (json!(*slot), true),
-                    "write" => {
-                        *slot = op.input.as_u64();
-                        (Value::Null, true)
-                    }
-                    _ => {
-                        let matched = *slot == op.input[0].as_u64();
-                        if matched {
-                            *slot = op.input[1].as_u64();
-                        }
-                        (Value::Null, matched)
-                    }
-                };
-                pending[p] = Some((i, Some(applied)));
-            }
-            Some((i, Some((output, took_effect)))) => {
-                let op = &mut out[i];
-                op.outcome = if took_effect {
-                    Outcome::Ok
-                } else {
-                    Outcome::Fail
-                };
-                op.output = output;
-                op.return_ns = Some(time);
-                op.complete_index = Some(time);
-            }
-        }
-    }
-    out
-}
-
 fn porcupine(c: &mut Criterion) {
     let mut group = c.benchmark_group("porcupine");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(5));
 
-    let big = generated_kv_history(100_000);
+    // The checker's seeded generator on its defaults: 100,000 operations,
+    // 10 keys, 10 processes (see `faultline bench check` for larger ones).
+    let big = KvHistorySpec::default().generate().operations;
     assert_eq!(check(&big, &ModelKind::Kv), Verdict::Valid);
     group.bench_function("generated_100k_ops_10_keys_10_processes", |b| {
         b.iter(|| check(&big, &ModelKind::Kv))

@@ -1,13 +1,15 @@
 //! `faultline bench`: how fast the default run goes. Runs the default
 //! configuration (or the given size) for several seeds, simulation and
 //! checks included, nothing stored, and reports simulated seconds per wall
-//! second. A benchmark, not a test: it reads the wall clock and asserts
-//! nothing.
+//! second. `faultline bench check` measures the checker alone on a large
+//! generated history instead (see [`super::bench_check`]). A benchmark, not
+//! a test: it reads the wall clock and asserts nothing.
 
 use std::time::Instant;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
+use super::bench_check::{self, BenchCheckArgs};
 use super::exit::{CliError, Exit};
 use crate::run::checks::check_run;
 use crate::run::config::RunConfig;
@@ -15,7 +17,11 @@ use crate::run::sim::simulate;
 
 /// The raw arguments of `faultline bench`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    /// Measure something other than the default run.
+    #[command(subcommand)]
+    pub mode: Option<BenchMode>,
     /// How many seeds to run (1, 2, ...).
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub seeds: u64,
@@ -27,8 +33,18 @@ pub struct BenchArgs {
     pub time_limit: u64,
 }
 
+/// What `faultline bench` can measure besides the default run.
+#[derive(Debug, Subcommand)]
+pub enum BenchMode {
+    /// Time and memory of the linearizability checker on a generated history.
+    Check(BenchCheckArgs),
+}
+
 /// Runs `faultline bench`.
 pub fn run(args: BenchArgs) -> Result<Exit, CliError> {
+    if let Some(BenchMode::Check(check)) = args.mode {
+        return bench_check::run(check);
+    }
     if args.seeds == 0 || args.seeds > 10_000 {
         return Err(CliError::bad_input("--seeds: must be between 1 and 10000"));
     }

@@ -5,6 +5,7 @@
 //! exit 0.
 
 pub mod bench;
+pub mod bench_check;
 pub mod bugs;
 pub mod check;
 pub mod check_output;

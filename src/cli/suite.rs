@@ -269,11 +269,7 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
     let summary = summarize(base, outcomes, skipped, wall_s);
     print_summary(&summary);
     if let Some(path) = &args.summary {
-        let text = serde_json::to_string_pretty(&summary)
-            .map_err(|e| CliError::Internal(anyhow::anyhow!("encoding the summary: {e}")))?;
-        std::fs::write(path, text + "\n").map_err(|e| {
-            CliError::bad_input(format!("--summary: cannot write {}: {e}", path.display()))
-        })?;
+        write_summary(path, &summary)?;
         println!("summary: {}", path.display());
     }
     let exit = summary
@@ -282,6 +278,20 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
         .fold(Exit::Valid, |worst, o| worst.worst(o.exit()));
     println!("verdict: {}", status_name(exit));
     Ok(exit)
+}
+
+/// Writes the summary as JSON to `path`, creating missing parent
+/// directories (as `check --html` does).
+fn write_summary(path: &Path, summary: &SuiteSummary) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(summary)
+        .map_err(|e| CliError::Internal(anyhow::anyhow!("encoding the summary: {e}")))?;
+    let cannot = |e: std::io::Error| {
+        CliError::bad_input(format!("--summary: cannot write {}: {e}", path.display()))
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(cannot)?;
+    }
+    std::fs::write(path, text + "\n").map_err(cannot)
 }
 
 /// How [`run_all`] runs its seeds.
@@ -444,6 +454,21 @@ mod tests {
         assert_eq!(parse_seeds("1..4").unwrap(), vec![1, 2, 3]);
         assert_eq!(parse_seeds("1..=4").unwrap(), vec![1, 2, 3, 4]);
         assert_eq!(parse_seeds("9, 1..=2,100").unwrap(), vec![9, 1, 2, 100]);
+    }
+
+    #[test]
+    fn the_summary_file_gets_its_missing_parent_directories() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("nightly/2024/summary.json");
+        let summary = summarize(RunConfig::with_seed(1), Vec::new(), 0, 1.0);
+        write_summary(&path, &summary).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"tally\""), "{text}");
+        // A parent that is a file is still an error naming the flag.
+        let blocked = tmp.path().join("nightly/2024/summary.json/x.json");
+        let err = write_summary(&blocked, &summary).unwrap_err();
+        assert_eq!(err.exit(), Exit::BadInput);
+        assert!(err.error().to_string().contains("--summary"), "{err:?}");
     }
 
     /// A stand-in for the faultline binary: writes `record` (if any) to the

@@ -1,15 +1,24 @@
 //! The linearizability checker: split a history into independent partitions
 //! (P-compositionality: one per key), search each for a linearization in
-//! parallel, and report a verdict with an explanation for every partition
-//! that has none.
+//! parallel within one memory budget, and report a verdict with an
+//! explanation for every partition that has none.
+//!
+//! The search memoizes (linearized set, state) pairs; a linearized set is
+//! stored relative to its frontier (every operation before the first one
+//! not linearized is in the set), so a memo entry costs a few dozen bytes
+//! however long the history is, and memory grows with the states explored,
+//! not with their product with the history's length.
 //!
 //! Entry points: [`check_history`] and [`check_operations`] for a built-in
 //! [`ModelKind`], and
 //! [`check_with_model`] for any [`Model`].
 
 mod bitset;
+#[cfg(test)]
+mod forms_tests;
 mod memo;
 mod report;
+mod rounds;
 mod run;
 mod search;
 
@@ -37,10 +46,18 @@ pub struct CheckOptions {
     /// (a deterministic budget: the same history gives the same verdict on
     /// every machine). `None` means no limit.
     pub max_search_steps: Option<u64>,
-    /// The most (linearized set, state) pairs one partition's search may
-    /// memoize before it gives up with `unknown` (a partition's memo is also
-    /// held under 1 GiB whatever this says).
+    /// The most (linearized set, state) pairs the searches may hold
+    /// memoized at once, over all partitions together; a search that would
+    /// need more is `unknown`.
     pub max_cache_entries: usize,
+    /// The most bytes the searches may hold at once, over all partitions
+    /// together (memo, linearized sets, event lists and stacks; not the
+    /// operations given to the check). Undecided partitions share what is
+    /// free evenly and a decided one frees its share; when every undecided
+    /// search needs more, the one holding the most ends `unknown`, with the
+    /// size it reached in its note. A deterministic budget: capacities are
+    /// counted, not measured. Reported as [`CheckReport::memory_bytes_peak`].
+    pub memory_bytes_max: usize,
     /// Worker threads for partitions; 0 means one per available core.
     pub threads: usize,
     /// What orders operations in real time.
@@ -61,13 +78,14 @@ pub enum RealTimeOrder {
 }
 
 impl Default for CheckOptions {
-    /// No time or step limit, 4 million memo entries per partition, one
-    /// thread per core.
+    /// No time or step limit, 1 GiB and 50 million memo entries over all
+    /// partitions, one thread per core.
     fn default() -> Self {
         Self {
             time_limit: None,
             max_search_steps: None,
-            max_cache_entries: 4_000_000,
+            max_cache_entries: 50_000_000,
+            memory_bytes_max: 1 << 30,
             threads: 0,
             order: RealTimeOrder::Timestamps,
         }

@@ -23,6 +23,9 @@ pub struct CheckReport {
     pub model: String,
     /// Operations given to the checker (all outcomes).
     pub operations: usize,
+    /// The most bytes the searches held at once (see
+    /// [`crate::CheckOptions::memory_bytes_max`]).
+    pub memory_bytes_peak: usize,
     /// One result per partition (key), ordered by key; operations without a
     /// key come first.
     pub partitions: Vec<PartitionResult>,
@@ -45,6 +48,8 @@ pub struct PartitionResult {
     pub steps: u64,
     /// (linearized set, state) pairs memoized.
     pub memo_entries: usize,
+    /// The bytes this partition's search held when it ended.
+    pub memory_bytes: usize,
     /// Why the verdict is unknown, when it is.
     pub note: Option<String>,
     /// Why the verdict is invalid, when it is.

@@ -12,17 +12,12 @@
 //! list: they may take effect any time after their call, or never, so the
 //! search succeeds as soon as every operation that did return is linearized.
 
-use super::bitset::LinearizedSet;
-use super::memo::Memo;
+use super::bitset::{Forms, LinearizedSet};
+use super::memo::{Insert, Memo};
 use crate::model::{LinearizableSpec, Step};
 use std::time::Instant;
 
 const NIL: u32 = u32::MAX;
-
-/// The most memory one partition's memo may use, whatever the entry cap:
-/// long partitions have large bitsets, so the entry cap alone does not bound
-/// memory.
-const MEMO_BYTES_MAX: usize = 1 << 30;
 
 /// How often (in search steps) the clock is read for the time limit.
 const STEPS_PER_CLOCK_READ: u64 = 4096;
@@ -48,6 +43,9 @@ pub(crate) struct Budget {
     pub deadline: Option<Instant>,
     /// Give up once the memo holds this many pairs.
     pub max_memo_entries: usize,
+    /// Give up rather than let the search's memory ([`Search::bytes`])
+    /// grow past this many bytes.
+    pub memory_bytes_max: usize,
     /// Give up after this many loop iterations (a deterministic bound).
     pub max_steps: u64,
 }
@@ -57,7 +55,9 @@ pub(crate) struct Budget {
 pub(crate) enum Exhausted {
     /// The deadline passed.
     Time,
-    /// The memo reached its cap.
+    /// The memo reached its entry cap or the memory its byte cap. The
+    /// search is left as it was before the step, so it may be resumed
+    /// with larger caps.
     Memory,
     /// The step bound was reached.
     Steps,
@@ -90,6 +90,8 @@ pub(crate) struct Stats {
     pub steps: u64,
     /// (linearized set, state) pairs memoized.
     pub memo_entries: usize,
+    /// The search's memory in bytes ([`Search::bytes`]).
+    pub memory_bytes: usize,
 }
 
 /// The time-ordered doubly linked list of calls and returns. Node `i` is the
@@ -139,6 +141,24 @@ impl Entries {
 
     fn head(&self) -> u32 {
         2 * self.n
+    }
+
+    /// The operations in invocation order (read off the unlifted list).
+    fn by_call(&self) -> Vec<u32> {
+        let mut order = Vec::with_capacity(self.n as usize);
+        let mut at = self.next[self.head() as usize];
+        while at != NIL {
+            if at < self.n {
+                order.push(at);
+            }
+            at = self.next[at as usize];
+        }
+        order
+    }
+
+    /// Bytes held.
+    fn bytes(&self) -> usize {
+        (self.next.capacity() + self.prev.capacity() + self.position.capacity()) * 4
     }
 
     fn unlink(&mut self, node: u32) {
@@ -219,21 +239,36 @@ pub(crate) struct Search<'a, S: LinearizableSpec> {
     state: S,
     steps: u64,
     cur: u32,
+    /// The bytes of the event list and the linearized set (fixed at start).
+    fixed_bytes: usize,
 }
 
 impl<'a, S: LinearizableSpec> Search<'a, S> {
     /// A search of `ops` from `initial`, not yet started.
     pub(crate) fn new(ops: &'a [SearchOp<S>], initial: S) -> Self {
+        Self::with_forms(ops, initial, Forms::Auto)
+    }
+
+    /// [`Search::new`], with the memo's forms of linearized sets chosen by
+    /// `forms`.
+    pub(crate) fn with_forms(ops: &'a [SearchOp<S>], initial: S, forms: Forms) -> Self {
         let entries = Entries::new(ops);
         let cur = entries.next[entries.head() as usize];
+        let returned: Vec<bool> = ops.iter().map(|op| op.ret.is_some()).collect();
+        let linearized = LinearizedSet::with_forms(&entries.by_call(), &returned, forms);
+        let fixed_bytes = linearized.bytes()
+            + entries.bytes()
+            + ops.len() * (std::mem::size_of::<Frame<S>>() + 4);
+        debug_assert!(fixed_bytes <= Self::bytes_at_start(ops));
         Self {
+            fixed_bytes,
             ops,
-            linearized: LinearizedSet::new(ops.len()),
-            memo: Memo::new(ops.len()),
+            linearized,
+            memo: Memo::new(),
             remaining: ops.iter().filter(|op| op.ret.is_some()).count(),
-            stack: Vec::new(),
+            stack: Vec::with_capacity(ops.len()),
             longest: Longest {
-                best: Vec::new(),
+                best: Vec::with_capacity(ops.len()),
                 state: None,
                 stuck: None,
                 low_water: 0,
@@ -250,7 +285,28 @@ impl<'a, S: LinearizableSpec> Search<'a, S> {
         Stats {
             steps: self.steps,
             memo_entries: self.memo.len(),
+            memory_bytes: self.bytes(),
         }
+    }
+
+    /// The bytes the search holds: its memo, the linearized set, the event
+    /// list and the stacks (not the operations, which it borrows).
+    pub(crate) fn bytes(&self) -> usize {
+        self.memo.bytes() + self.bytes_besides_memo()
+    }
+
+    fn bytes_besides_memo(&self) -> usize {
+        self.fixed_bytes
+    }
+
+    /// What [`Search::new`] allocates for `ops`, at most: the event list,
+    /// the linearized set and both stacks (each at most one entry per
+    /// operation, allocated at once), so that only the memo grows after.
+    pub(crate) fn bytes_at_start(ops: &[SearchOp<S>]) -> usize {
+        let n = ops.len();
+        let events = 3 * (2 * n + 1) * 4;
+        let set = (n.div_ceil(64) + 2) * 8 + n * 4 + n * 8;
+        events + set + n * (std::mem::size_of::<Frame<S>>() + 4)
     }
 
     /// Continues the search until it decides or exhausts `budget`
@@ -285,19 +341,25 @@ impl<'a, S: LinearizableSpec> Search<'a, S> {
                     Step::Same => None,
                     Step::Next(s) => Some(s),
                 };
-                if self.memo.len() >= max_memo_entries || self.memo.approx_bytes() >= MEMO_BYTES_MAX
-                {
+                if self.memo.len() >= max_memo_entries {
                     self.steps -= 1;
                     return Outcome::GaveUp(Exhausted::Memory);
                 }
+                let besides = || budget.memory_bytes_max.saturating_sub(self.fixed_bytes);
                 self.linearized.insert(i);
-                if !self
-                    .memo
-                    .insert(&self.linearized, next_state.as_ref().unwrap_or(&self.state))
-                {
-                    self.linearized.remove(i);
-                    self.cur = self.entries.next[i];
-                    continue;
+                let state = next_state.as_ref().unwrap_or(&self.state);
+                match self.memo.insert(&self.linearized, state, besides) {
+                    Insert::New => {}
+                    Insert::Seen => {
+                        self.linearized.remove(i);
+                        self.cur = self.entries.next[i];
+                        continue;
+                    }
+                    Insert::Full => {
+                        self.linearized.remove(i);
+                        self.steps -= 1;
+                        return Outcome::GaveUp(Exhausted::Memory);
+                    }
                 }
                 let saved = next_state.map(|s| std::mem::replace(&mut self.state, s));
                 self.stack.push(Frame { op: cur, saved });
@@ -406,6 +468,7 @@ mod tests {
         let budget = Budget {
             deadline: None,
             max_memo_entries: 1 << 20,
+            memory_bytes_max: usize::MAX,
             max_steps: u64::MAX,
         };
         search(ops, RegisterSpec { value: Atom(0) }, budget).0
@@ -476,6 +539,7 @@ mod tests {
         let budget = Budget {
             deadline: None,
             max_memo_entries: 1,
+            memory_bytes_max: usize::MAX,
             max_steps: u64::MAX,
         };
         let (outcome, _) = search(&ops, RegisterSpec { value: Atom(0) }, budget);

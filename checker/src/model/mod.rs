@@ -34,10 +34,12 @@ pub use register::{RegisterFlavor, RegisterModel, RegisterOp, RegisterRet, Regis
 pub use rope::Rope;
 pub use set::{SetModel, SetOp, SetRet, SetSpec};
 pub use spec::{LinearizableSpec, Step};
+/// The sequential-specification trait models build on, re-exported so a
+/// user-defined model needs no `stateright` dependency of its own.
+pub use stateright::semantics::SequentialSpec;
 pub use values::{Atom, ValueTable};
 
 use crate::history::{Operation, Outcome};
-use stateright::semantics::SequentialSpec;
 use thiserror::Error;
 
 /// How one recorded operation enters the search.
