@@ -195,6 +195,18 @@ impl ObservationHandle {
     }
 }
 
+impl DurableLog for NodeObservation {
+    fn snapshot_index(&self) -> LogIndex {
+        self.snapshot_index
+    }
+    fn last_index(&self) -> LogIndex {
+        self.last_index
+    }
+    fn term_at(&self, index: LogIndex) -> Option<Term> {
+        NodeObservation::term_at(self, index)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,17 +252,5 @@ mod tests {
         o.record_snapshot(&other);
         assert_eq!((o.snapshot_index, o.last_index), (3, 3));
         assert!(o.log_terms.is_empty());
-    }
-}
-
-impl DurableLog for NodeObservation {
-    fn snapshot_index(&self) -> LogIndex {
-        self.snapshot_index
-    }
-    fn last_index(&self) -> LogIndex {
-        self.last_index
-    }
-    fn term_at(&self, index: LogIndex) -> Option<Term> {
-        NodeObservation::term_at(self, index)
     }
 }
