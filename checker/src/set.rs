@@ -336,6 +336,26 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
     }
     result.final_read_count = final_sets.len();
     result.stale = stale_reads(&reads, &index, &visible, &final_sets);
+    judge_adds(&mut result, &index, &final_sets);
+    let anomalous = !result.lost.is_empty()
+        || !result.stale.is_empty()
+        || !result.unexpected.is_empty()
+        || !result.duplicated.is_empty()
+        || !result.resurrected.is_empty();
+    let has_adds = !adds.by_elem.is_empty();
+    result.verdict = if anomalous {
+        Verdict::Invalid
+    } else if (has_adds && final_sets.is_empty()) || malformed_read {
+        Verdict::Unknown
+    } else {
+        Verdict::Valid
+    };
+    result
+}
+
+/// Each add against the final reads: an acknowledged add missing from one
+/// is lost; an add of unknown outcome is recovered if one holds it.
+fn judge_adds(result: &mut SetKeyResult, index: &AddIndex<'_>, final_sets: &[(usize, Vec<bool>)]) {
     for (id, (elem, add)) in index.adds.iter().enumerate() {
         match add.outcome {
             Outcome::Ok => {
@@ -357,20 +377,6 @@ fn check_key(key: Option<String>, ops: &[&Operation]) -> SetKeyResult {
             Outcome::Fail => {}
         }
     }
-    let anomalous = !result.lost.is_empty()
-        || !result.stale.is_empty()
-        || !result.unexpected.is_empty()
-        || !result.duplicated.is_empty()
-        || !result.resurrected.is_empty();
-    let has_adds = !adds.by_elem.is_empty();
-    result.verdict = if anomalous {
-        Verdict::Invalid
-    } else if (has_adds && final_sets.is_empty()) || malformed_read {
-        Verdict::Unknown
-    } else {
-        Verdict::Valid
-    };
-    result
 }
 
 /// For each element, the first read that began after the element was
