@@ -120,8 +120,8 @@ fn raft_invariants(out: &SimOutput) -> CheckerResult {
         },
         summary: if out.violations.is_empty() {
             "election safety, log matching, leader completeness, state machine safety, term \
-             and commit monotonicity and the durability of votes and acknowledgements held \
-             after every step"
+             and commit monotonicity, the durability of votes and acknowledgements, and \
+             acknowledged-means-committed held after every step"
                 .into()
         } else {
             format!("{} violation(s)", out.violations.len())

@@ -97,6 +97,11 @@ impl CommittedLog {
         self.records.range(range)
     }
 
+    /// The record at `index`, if it was seen committed.
+    pub fn get(&self, index: LogIndex) -> Option<&CommitRecord> {
+        self.records.get(&index)
+    }
+
     /// The highest index seen committed (0: none).
     pub fn max_index(&self) -> LogIndex {
         self.records.keys().next_back().copied().unwrap_or(0)

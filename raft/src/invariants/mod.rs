@@ -10,6 +10,7 @@
 //! for one kind of observation, [`Vantage`] says which, and the check is
 //! skipped for the other instead of crying wolf.
 
+pub mod acks;
 pub mod commit;
 pub mod committed;
 pub mod digest;
@@ -47,6 +48,9 @@ pub mod names {
     pub const PERSISTENCE_CONTRACT: &str = "persistence-contract";
     /// A granted vote and acknowledged entries survive every restart.
     pub const PROMISE_DURABILITY: &str = "promise-durability";
+    /// A write acknowledged to a client is committed: durable on a majority,
+    /// and the committed entry at its index is the client's.
+    pub const ACKNOWLEDGED_COMMITTED: &str = "acknowledged-committed";
     /// Reads observe every write acknowledged before them.
     pub const READ_LINEARIZABILITY: &str = "read-linearizability";
 }

@@ -395,6 +395,7 @@ impl<S: LogStorage> Driver<S> {
                 obs.record_snapshot(snapshot);
             }
             obs.record_append(&recovered.entries);
+            obs.record_sync();
             obs.applied_index = kv.applied_index();
             tracing::info!(
                 start = obs.starts,

@@ -63,7 +63,7 @@ pub use client::{ClientConfig, ClientError, KvClient, OpResult};
 pub use clock::{Clock, PauseGate, TokioClock};
 pub use driver::{run_node, run_node_on, NodeConfig, NodeError, NodeHandles, NODE_SPAN};
 pub use network::{Network, TokioNetwork};
-pub use observe::{AppliedEntry, NodeObservation, ObservationHandle};
+pub use observe::{AppliedEntry, NodeObservation, ObservationHandle, SyncedLog};
 pub use outbound::{Fate, OutboundFaults, SendAsIs};
 pub use protocol::{ClientRequest, ClientResponse, ResponseBody};
 pub use shared_storage::SharedStorage;

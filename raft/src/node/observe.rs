@@ -53,11 +53,19 @@ pub struct NodeObservation {
     pub snapshot_term: Term,
     /// Terms of the durable entries `snapshot_index + 1 ..= last_index`.
     pub log_terms: Vec<Term>,
+    /// The last index the storage was seen syncing: entries above it were
+    /// written but may be in the page cache only (the core was told they
+    /// are durable, but no sync covered them yet).
+    pub synced_index: LogIndex,
     /// Entries applied since the observer last drained this queue (bounded;
     /// overflow drops the oldest and counts it in `applied_overflow`).
     pub applied: VecDeque<AppliedEntry>,
     /// Applied entries dropped from `applied` because nobody drained it.
     pub applied_overflow: u64,
+    /// Client writes answered with their result since the observer last
+    /// drained this queue: the `(index, term)` each proposal was appended
+    /// at (bounded like `applied`).
+    pub acked_writes: VecDeque<(LogIndex, Term)>,
     /// Why recovery stopped early at the last start, if it did.
     pub recovery_note: Option<String>,
     /// The fatal error that stopped the driver, if any.
@@ -92,8 +100,10 @@ impl NodeObservation {
             snapshot_index: 0,
             snapshot_term: 0,
             log_terms: Vec::new(),
+            synced_index: 0,
             applied: VecDeque::new(),
             applied_overflow: 0,
+            acked_writes: VecDeque::new(),
             recovery_note: None,
             fatal_error: None,
             steps: 0,
@@ -123,6 +133,7 @@ impl NodeObservation {
         let Some(first) = entries.first() else {
             return;
         };
+        self.synced_index = self.synced_index.min(first.index - 1);
         let keep = first.index.saturating_sub(self.snapshot_index + 1) as usize;
         self.log_terms.truncate(keep);
         self.log_terms.extend(entries.iter().map(|e| e.term));
@@ -144,6 +155,26 @@ impl NodeObservation {
         self.snapshot_index = meta.last_index;
         self.snapshot_term = meta.last_term;
         self.last_index = self.snapshot_index + self.log_terms.len() as u64;
+    }
+
+    /// Notes that the storage synced everything written so far.
+    pub fn record_sync(&mut self) {
+        self.synced_index = self.last_index;
+    }
+
+    /// The log as far as the storage synced it: what a crash now would
+    /// keep.
+    pub fn synced(&self) -> SyncedLog<'_> {
+        SyncedLog(self)
+    }
+
+    /// Records that a client's write, appended at `index` in `term`, was
+    /// answered with its result.
+    pub fn record_acked_write(&mut self, index: LogIndex, term: Term) {
+        if self.acked_writes.len() >= APPLIED_QUEUE_MAX {
+            self.acked_writes.pop_front();
+        }
+        self.acked_writes.push_back((index, term));
     }
 
     /// Records an applied entry.
@@ -204,6 +235,26 @@ impl DurableLog for NodeObservation {
     }
     fn term_at(&self, index: LogIndex) -> Option<Term> {
         NodeObservation::term_at(self, index)
+    }
+}
+
+/// A node's log as far as its storage synced it ([`NodeObservation::synced`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SyncedLog<'a>(&'a NodeObservation);
+
+impl DurableLog for SyncedLog<'_> {
+    fn snapshot_index(&self) -> LogIndex {
+        self.0.snapshot_index
+    }
+    fn last_index(&self) -> LogIndex {
+        self.0
+            .last_index
+            .min(self.0.synced_index.max(self.0.snapshot_index))
+    }
+    fn term_at(&self, index: LogIndex) -> Option<Term> {
+        (index <= self.last_index())
+            .then(|| self.0.term_at(index))
+            .flatten()
     }
 }
 

@@ -7,7 +7,8 @@
 //!
 //! Checks that need only what changed since the last step (election safety,
 //! state machine safety, term and commit monotonicity, durability of the
-//! votes and acknowledgements each node sent) run on every step;
+//! votes and acknowledgements each node sent, and that every write a node
+//! acknowledged to a client was committed) run on every step;
 //! checks that read whole logs (log matching, leader completeness) run every
 //! `full_check_every_steps` steps and once more at the end.
 
@@ -15,12 +16,13 @@ mod view;
 
 pub use view::NodeView;
 
+use faultline_raft::invariants::acks::{self, AckedWrite};
 use faultline_raft::invariants::commit::CommitTracker;
 use faultline_raft::invariants::committed::CommittedLog;
 use faultline_raft::invariants::election::ElectionSafety;
 use faultline_raft::invariants::leader_completeness;
 use faultline_raft::invariants::log_matching::LogMatching;
-use faultline_raft::invariants::promises::PromiseTracker;
+use faultline_raft::invariants::promises::{DurableLog, PromiseTracker};
 use faultline_raft::invariants::state_machine::{self, Applied};
 use faultline_raft::invariants::{self, Vantage};
 use faultline_raft::node::NodeHandles;
@@ -159,11 +161,17 @@ impl Observer {
             .max()
             .unwrap_or(0);
         let mut found: Vec<invariants::Violation> = Vec::new();
+        let mut acked = Vec::new();
         for h in nodes.values() {
             let (id, role, term, commit, applied, kept) = {
                 let mut o = h.observation.lock();
                 let applied: Vec<_> = o.applied.drain(..).collect();
                 let id = o.id;
+                acked.extend(o.acked_writes.drain(..).map(|(index, term)| AckedWrite {
+                    node: id,
+                    index,
+                    term,
+                }));
                 let restarted = self.starts_of.insert(id, o.starts) != Some(o.starts);
                 if restarted {
                     self.commits.forget(id);
@@ -191,6 +199,7 @@ impl Observer {
             }
             found.extend(self.commits.observe(id, term, commit).err());
         }
+        self.check_acks(nodes, &acked, &mut found);
         let mut views = None;
         if full || !found.is_empty() {
             let v: Vec<NodeView> = nodes
@@ -203,6 +212,28 @@ impl Observer {
             views = Some(v);
         }
         self.record(now, found, views.as_deref());
+    }
+
+    /// Every write acknowledged this step is committed: synced by a
+    /// majority, and the committed entry at its index ([`acks`]).
+    fn check_acks(
+        &self,
+        nodes: &BTreeMap<NodeId, NodeHandles>,
+        acked: &[AckedWrite],
+        found: &mut Vec<invariants::Violation>,
+    ) {
+        if acked.is_empty() {
+            return;
+        }
+        let observations: Vec<_> = nodes.values().map(|h| h.observation.lock()).collect();
+        let synced: Vec<_> = observations.iter().map(|o| o.synced()).collect();
+        for &ack in acked {
+            let logs = synced.iter().map(|l| l as &dyn DurableLog);
+            if let Err(v) = acks::check(ack, logs, &self.committed) {
+                found.push(v);
+                return;
+            }
+        }
     }
 
     /// The whole-log checks: log matching on every log, leader completeness

@@ -56,7 +56,8 @@ impl<S: LogStorage> Driver<S> {
         if persist.needs_sync() {
             // Seeded bug: the writes stay in the page cache while the core
             // is told they are durable and its messages promise them.
-            if !self.raft.config().bugs.on(Bug::AckBeforeDurable) {
+            let synced = !self.raft.config().bugs.on(Bug::AckBeforeDurable);
+            if synced {
                 self.storage.sync()?;
             }
             let mut obs = self.observation.lock();
@@ -64,6 +65,9 @@ impl<S: LogStorage> Driver<S> {
                 obs.record_snapshot(snapshot);
             }
             obs.record_append(persist.entries());
+            if synced {
+                obs.record_sync();
+            }
         }
         if let Some(notice) = persist.persisted_notice() {
             if self.raft.step(notice).is_err() {
@@ -178,6 +182,8 @@ impl<S: LogStorage> Driver<S> {
             for (term, waiter) in self.appended.remove(&entry.index).unwrap_or_default() {
                 let body = match &reply {
                     Some(reply) if term == entry.term || wrong_result => {
+                        let mut obs = self.observation.lock();
+                        obs.record_acked_write(entry.index, term);
                         ResponseBody::Reply(reply.clone())
                     }
                     _ => ResponseBody::Dropped,
