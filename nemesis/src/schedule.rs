@@ -48,6 +48,9 @@ pub struct ScheduleConfig {
     pub overlap: usize,
     /// How big faults get.
     pub magnitudes: Magnitudes,
+    /// Draw each gap from `[interval_ms / 2, 3 * interval_ms / 2]` instead
+    /// of keeping it fixed (default off: the fixed grid).
+    pub interval_jitter: bool,
 }
 
 impl Default for ScheduleConfig {
@@ -59,6 +62,7 @@ impl Default for ScheduleConfig {
             targets: Target::ALL.to_vec(),
             overlap: 1,
             magnitudes: Magnitudes::default(),
+            interval_jitter: false,
         }
     }
 }
@@ -218,7 +222,12 @@ impl Schedule {
                     next_id += 1;
                 }
             }
-            at_ms += config.interval_ms;
+            at_ms += if config.interval_jitter {
+                let half = (config.interval_ms / 2).max(1);
+                rng.gen_range(half..=config.interval_ms + half)
+            } else {
+                config.interval_ms
+            };
         }
         if !kinds.is_empty() {
             steps.push(Step {

@@ -59,10 +59,17 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
+    let (mut cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => return Ok(clap_exit(&err)),
     };
+    if let (Some((_, sub)), Some(run)) = (matches.subcommand(), cli.command.run_args_mut()) {
+        run.explicit = explicit_flags(sub);
+    }
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args),
@@ -73,6 +80,30 @@ where
         Command::Bugs(args) => bugs::run(args),
         Command::Hunt(args) => hunt::run(args),
     }
+}
+
+impl Command {
+    /// The run settings of the subcommands that take them.
+    fn run_args_mut(&mut self) -> Option<&mut run::RunArgs> {
+        match self {
+            Command::Run(c) => Some(&mut c.run),
+            Command::Suite(c) => Some(&mut c.run),
+            Command::Hunt(c) => Some(&mut c.run),
+            _ => None,
+        }
+    }
+}
+
+/// The profile-drawn flags given on the command line (not defaulted).
+fn explicit_flags(matches: &clap::ArgMatches) -> std::collections::BTreeSet<String> {
+    crate::run::profile::DRAWN_FLAGS
+        .iter()
+        .filter(|flag| {
+            matches.value_source(&flag.replace('-', "_"))
+                == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .map(|flag| flag.to_string())
+        .collect()
 }
 
 /// Prints a clap error (or the help / version text it carries) and picks
@@ -100,6 +131,28 @@ mod tests {
             Exit::BadInput
         );
         assert_eq!(run(["faultline"]).unwrap(), Exit::BadInput);
+    }
+
+    #[test]
+    fn flags_given_on_the_command_line_pin_a_profiles_settings() {
+        use clap::CommandFactory;
+        let m = Cli::command()
+            .try_get_matches_from([
+                "faultline",
+                "suite",
+                "--profile",
+                "nightly",
+                "--keys",
+                "2",
+                "--nodes",
+                "3",
+                "--nemesis-targets",
+                "one",
+            ])
+            .unwrap();
+        let (_, sub) = m.subcommand().unwrap();
+        let pinned: Vec<String> = explicit_flags(sub).into_iter().collect();
+        assert_eq!(pinned, ["keys", "nemesis-targets"]);
     }
 
     #[test]

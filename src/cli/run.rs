@@ -6,6 +6,7 @@
 //! first; every bad value is reported with the flag's name (exit 254).
 
 use faultline_raft::bugs::{Bug, BugSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -17,6 +18,7 @@ use faultline_workloads::WorkloadKind;
 
 use super::exit::{CliError, Exit};
 use crate::run::config::{CheckSettings, RunConfig, SimSettings};
+use crate::run::profile::{self, Profile, ProfileDraw};
 use crate::run::{execute, RunError};
 
 /// `faultline run`: the run's arguments and where to report its outcome.
@@ -91,6 +93,33 @@ pub struct RunArgs {
     /// lists them).
     #[arg(long = "inject-bug", value_name = "NAME")]
     pub inject_bug: Vec<String>,
+    /// How clients pick a node: bound (each client process starts every
+    /// operation at its own node, as in Jepsen) or leader (each keeps
+    /// sending to the last node that answered).
+    #[arg(long, value_name = "MODE", default_value_t = defaults().clients.as_str().to_string())]
+    pub clients: String,
+    /// Keys in use at any one time (kv and append; 1 makes one hot key).
+    #[arg(long, value_name = "N", default_value_t = defaults().keys)]
+    pub keys: usize,
+    /// The base election timeout T in seconds (timeouts are drawn from
+    /// [T, 2T); heartbeats every T/10).
+    #[arg(long, value_name = "SECS", default_value_t = defaults().election_timeout_ms as f64 / 1000.0)]
+    pub election_timeout: f64,
+    /// The clock-drift allowance of lease reads in seconds (a lease lasts
+    /// the base election timeout minus this).
+    #[arg(long, value_name = "SECS", default_value_t = defaults().lease_drift_ms as f64 / 1000.0)]
+    pub lease_drift: f64,
+    /// Draw each gap between nemesis actions from [interval/2, 3*interval/2].
+    #[arg(long, value_name = "BOOL", default_value_t = false, action = clap::ArgAction::Set)]
+    pub nemesis_jitter: bool,
+    /// Draw the settings from a swarm profile, per seed (nightly); flags
+    /// given explicitly pin their settings.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The flags given explicitly on the command line (filled in by the
+    /// parser's caller; they pin a profile's settings).
+    #[arg(skip)]
+    pub explicit: BTreeSet<String>,
 }
 
 /// The defaults of every flag: [`RunConfig::with_seed`]'s.
@@ -115,6 +144,8 @@ pub(crate) fn flag_of(field: &str) -> &str {
         "snapshot_every_entries" => "snapshot-every",
         "test_name" => "test-name",
         "bugs" => "inject-bug",
+        "election_timeout_ms" => "election-timeout",
+        "lease_drift_ms" => "lease-drift",
         other => other,
     }
 }
@@ -140,7 +171,17 @@ impl RunArgs {
             .workload
             .parse::<WorkloadKind>()
             .map_err(|e| bad("workload", e))?;
-        let c = RunConfig {
+        let profile = self
+            .profile
+            .as_deref()
+            .map(str::parse::<Profile>)
+            .transpose()
+            .map_err(|e| bad("profile", e))?;
+        let default_name = match profile {
+            Some(p) => p.as_str().to_string(),
+            None => workload.to_string(),
+        };
+        let mut c = RunConfig {
             seed,
             nodes: self.nodes,
             workload,
@@ -169,11 +210,26 @@ impl RunArgs {
             },
             op_timeout_ms: seconds_to_ms("op-timeout", self.op_timeout)?,
             snapshot_every_entries: self.snapshot_every,
-            test_name: self.test_name.unwrap_or_else(|| workload.to_string()),
+            test_name: self.test_name.unwrap_or(default_name),
             sim: SimSettings::default(),
             check: CheckSettings::default(),
             bugs: parse_bugs(&self.inject_bug)?,
+            clients: self.clients.parse().map_err(|e| bad("clients", e))?,
+            keys: self.keys,
+            election_timeout_ms: seconds_to_ms("election-timeout", self.election_timeout)?,
+            lease_drift_ms: seconds_to_ms("lease-drift", self.lease_drift)?,
+            nemesis_interval_jitter: self.nemesis_jitter,
+            profile: profile.map(|profile| ProfileDraw {
+                profile,
+                pinned: self
+                    .explicit
+                    .iter()
+                    .filter(|f| profile::DRAWN_FLAGS.contains(&f.as_str()))
+                    .cloned()
+                    .collect(),
+            }),
         };
+        profile::apply(&mut c);
         c.validate().map_err(|e| bad(flag_of(e.field), e.reason))?;
         Ok((c, self.store))
     }
@@ -224,6 +280,13 @@ pub fn run(command: RunCommand) -> Result<Exit, CliError> {
     let (config, store) = command.run.into_config()?;
     if !given_seed {
         println!("seed {} (random)", config.seed);
+    }
+    if let Some(draw) = &config.profile {
+        println!(
+            "profile {}: {}",
+            draw.profile.as_str(),
+            profile::describe(&config)
+        );
     }
     let outcome =
         execute(&config, &store, &mut |line| println!("{line}")).map_err(|e| match e {

@@ -340,10 +340,7 @@ pub(crate) fn run_all(
             }
             let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
             let Some(seed) = next else { return };
-            let config = RunConfig {
-                seed,
-                ..base.clone()
-            };
+            let config = base.for_seed(seed);
             let record = records.join(format!("seed-{seed}.json"));
             if tx.send(run_seed(&exe, &config, &store, &record)).is_err() {
                 return;

@@ -61,6 +61,65 @@ pub struct RunConfig {
     /// correct Raft).
     #[serde(default, skip_serializing_if = "BugSet::is_empty")]
     pub bugs: BugSet,
+    /// How clients choose the node they send to (absent: `leader`, as runs
+    /// were made before the field existed).
+    #[serde(default)]
+    pub clients: ClientRouting,
+    /// Keys in use at any one time (`kv` and `append`; 1 is one hot key).
+    #[serde(default = "keys_default")]
+    pub keys: usize,
+    /// The base election timeout `T` in milliseconds: each timeout is drawn
+    /// from `[T, 2T)`; heartbeats go every `T / 10`.
+    #[serde(default = "election_timeout_ms_default")]
+    pub election_timeout_ms: u64,
+    /// The clock-drift allowance of lease reads, in milliseconds: a lease
+    /// lasts the base election timeout minus this.
+    #[serde(default = "lease_drift_ms_default")]
+    pub lease_drift_ms: u64,
+    /// Draw each gap between nemesis actions from `[interval / 2, 3 *
+    /// interval / 2]` instead of keeping it fixed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub nemesis_interval_jitter: bool,
+    /// The swarm profile that drew this run's settings, and which settings
+    /// were pinned by flags instead (absent: no profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<super::profile::ProfileDraw>,
+}
+
+/// How a client chooses the node it sends an operation to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientRouting {
+    /// Each client keeps sending to the last node that answered (the
+    /// leader, once found).
+    #[default]
+    Leader,
+    /// Each client process is bound to one node, as in Jepsen: every
+    /// operation starts there (followers, deposed leaders and minority
+    /// sides answer or refuse it), and a redirect is followed only within
+    /// the operation.
+    Bound,
+}
+
+impl ClientRouting {
+    /// The `--clients` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientRouting::Leader => "leader",
+            ClientRouting::Bound => "bound",
+        }
+    }
+}
+
+impl std::str::FromStr for ClientRouting {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "leader" => Ok(ClientRouting::Leader),
+            "bound" => Ok(ClientRouting::Bound),
+            other => Err(format!("{other:?} is not leader or bound")),
+        }
+    }
 }
 
 /// The budgets of the linearizability search in a run.
@@ -189,6 +248,12 @@ impl RunConfig {
             sim: SimSettings::default(),
             check: CheckSettings::default(),
             bugs: BugSet::NONE,
+            clients: ClientRouting::Bound,
+            keys: keys_default(),
+            election_timeout_ms: election_timeout_ms_default(),
+            lease_drift_ms: lease_drift_ms_default(),
+            nemesis_interval_jitter: false,
+            profile: None,
         }
     }
 
@@ -248,6 +313,19 @@ impl RunConfig {
             1,
             86_400,
         )?;
+        within("keys", self.keys as u64, 1, 1000)?;
+        within(
+            "election_timeout_ms",
+            self.election_timeout_ms,
+            2 * self.sim.tick_ms,
+            600_000,
+        )?;
+        within(
+            "lease_drift_ms",
+            self.lease_drift_ms,
+            0,
+            self.election_timeout_ms.saturating_sub(self.sim.tick_ms),
+        )?;
         if !self.bugs.is_empty() && !faultline_raft::bugs::CATALOGUE_COMPILED {
             return Err(ConfigError {
                 field: "bugs",
@@ -255,6 +333,17 @@ impl RunConfig {
             });
         }
         self.sim.validate()
+    }
+
+    /// This configuration with another seed (and, under a profile, the
+    /// settings that seed draws).
+    pub fn for_seed(&self, seed: u64) -> RunConfig {
+        let mut c = RunConfig {
+            seed,
+            ..self.clone()
+        };
+        super::profile::apply(&mut c);
+        c
     }
 
     /// The command line that reproduces this run exactly.
@@ -298,31 +387,17 @@ impl RunConfig {
     /// The `faultline run` arguments (without `--store`) that reproduce this
     /// run exactly; `--seed N` comes first. (The simulation constants of
     /// [`SimSettings`] are not flags: a run with other values replays from
-    /// its `config.json`.)
+    /// its `config.json`.) A run drawn from a profile is reproduced by the
+    /// profile, its seed and its pinned flags: the draw is a function of
+    /// the seed.
     pub fn run_args(&self) -> Vec<String> {
-        let flags: [(&str, String); 15] = [
-            ("seed", self.seed.to_string()),
-            ("nodes", self.nodes.to_string()),
-            ("workload", self.workload.to_string()),
-            ("nemesis", self.nemesis_arg()),
-            ("nemesis-targets", self.nemesis_targets_arg()),
-            (
-                "nemesis-interval",
-                (self.nemesis_interval_ms as f64 / 1000.0).to_string(),
-            ),
-            ("nemesis-overlap", self.nemesis_overlap.to_string()),
-            ("concurrency", self.concurrency.to_string()),
-            ("rate", self.rate_per_s.to_string()),
-            ("time-limit", self.time_limit_s.to_string()),
-            ("quiet", self.quiet_s.to_string()),
-            ("read-mode", self.read_mode_arg()),
-            (
-                "op-timeout",
-                (self.op_timeout_ms as f64 / 1000.0).to_string(),
-            ),
-            ("snapshot-every", self.snapshot_every_entries.to_string()),
-            ("test-name", self.test_name.clone()),
-        ];
+        let mut flags = self.flags();
+        if let Some(draw) = &self.profile {
+            flags.retain(|(flag, _)| {
+                !super::profile::DRAWN_FLAGS.contains(flag) || draw.pinned.contains(*flag)
+            });
+            flags.insert(1, ("profile", draw.profile.as_str().to_string()));
+        }
         let bugs = self
             .bugs
             .iter()
@@ -332,6 +407,33 @@ impl RunConfig {
             .chain(bugs)
             .flat_map(|(flag, value)| [format!("--{flag}"), value])
             .collect()
+    }
+
+    /// Every flag of `faultline run` with this run's value, `seed` first.
+    fn flags(&self) -> Vec<(&'static str, String)> {
+        let secs = |ms: u64| (ms as f64 / 1000.0).to_string();
+        vec![
+            ("seed", self.seed.to_string()),
+            ("nodes", self.nodes.to_string()),
+            ("workload", self.workload.to_string()),
+            ("nemesis", self.nemesis_arg()),
+            ("nemesis-targets", self.nemesis_targets_arg()),
+            ("nemesis-interval", secs(self.nemesis_interval_ms)),
+            ("nemesis-jitter", self.nemesis_interval_jitter.to_string()),
+            ("nemesis-overlap", self.nemesis_overlap.to_string()),
+            ("concurrency", self.concurrency.to_string()),
+            ("rate", self.rate_per_s.to_string()),
+            ("clients", self.clients.as_str().to_string()),
+            ("keys", self.keys.to_string()),
+            ("time-limit", self.time_limit_s.to_string()),
+            ("quiet", self.quiet_s.to_string()),
+            ("read-mode", self.read_mode_arg()),
+            ("election-timeout", secs(self.election_timeout_ms)),
+            ("lease-drift", secs(self.lease_drift_ms)),
+            ("op-timeout", secs(self.op_timeout_ms)),
+            ("snapshot-every", self.snapshot_every_entries.to_string()),
+            ("test-name", self.test_name.clone()),
+        ]
     }
 }
 
@@ -372,6 +474,22 @@ impl SimSettings {
 /// The default of fields that older `config.json` files lack.
 fn one() -> usize {
     1
+}
+
+fn keys_default() -> usize {
+    faultline_workloads::WorkloadConfig::default().active_keys
+}
+
+fn election_timeout_ms_default() -> u64 {
+    1_000
+}
+
+fn lease_drift_ms_default() -> u64 {
+    200
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod clients;
 pub mod config;
+pub mod profile;
 pub mod sim;
 pub mod stats;
 

@@ -4,7 +4,7 @@
 //! the seed: no wall clock, no unseeded randomness, ordered collections only.
 
 use super::clients::{lock, run_workers, ClientSetup, Shared};
-use super::config::RunConfig;
+use super::config::{ClientRouting, RunConfig};
 use faultline_checker::history::History;
 use faultline_nemesis::executor::Executor;
 use faultline_nemesis::executor::NemesisEvent;
@@ -74,7 +74,7 @@ pub fn simulate(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<Si
 }
 
 /// An independent random stream for part `n` of the run, from its seed.
-fn sub_seed(seed: u64, n: u64) -> u64 {
+pub(crate) fn sub_seed(seed: u64, n: u64) -> u64 {
     seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(n)
 }
 
@@ -107,6 +107,7 @@ impl<'c> Run<'c> {
                 overlap: config.nemesis_overlap,
                 time_limit_ms: config.time_limit_s * 1000,
                 targets: config.nemesis_targets.clone(),
+                interval_jitter: config.nemesis_interval_jitter,
                 ..ScheduleConfig::default()
             },
             &cluster.ids(),
@@ -133,6 +134,7 @@ impl<'c> Run<'c> {
         let mut client_config = ClientConfig::new(self.cluster.peers().clone());
         client_config.op_timeout = Duration::from_millis(config.op_timeout_ms);
         client_config.bugs = config.bugs;
+        client_config.bound = config.clients == ClientRouting::Bound;
         client_config.attempt_timeout = client_config
             .op_timeout
             .min(Duration::from_millis(config.sim.attempt_timeout_ms_max));
@@ -309,7 +311,11 @@ impl<'c> Run<'c> {
 }
 
 fn build_generator(config: &RunConfig) -> Result<Generator, SimError> {
-    let workload = build_workload(config.workload, &WorkloadConfig::default())
+    let settings = WorkloadConfig {
+        active_keys: config.keys,
+        ..WorkloadConfig::default()
+    };
+    let workload = build_workload(config.workload, &settings)
         .map_err(|e| SimError::Config(format!("workload: {e}")))?;
     Generator::new(
         GeneratorConfig {
@@ -331,6 +337,10 @@ fn build_cluster(config: &RunConfig) -> Result<SimCluster<'static>, SimError> {
     let mut cluster_config = ClusterConfig::new(config.nodes, sub_seed(config.seed, 2));
     cluster_config.raft.read_mode = config.read_mode;
     cluster_config.raft.bugs = config.bugs;
+    let election_ticks = (config.election_timeout_ms / settings.tick_ms).max(2);
+    cluster_config.raft.election_ticks = election_ticks;
+    cluster_config.raft.heartbeat_ticks = (election_ticks / 10).clamp(1, election_ticks - 1);
+    cluster_config.raft.lease_drift_ticks = config.lease_drift_ms / settings.tick_ms;
     cluster_config.snapshot_every_entries = config.snapshot_every_entries;
     cluster_config.step = Duration::from_millis(settings.step_ms);
     cluster_config.tick_interval = Duration::from_millis(settings.tick_ms);

@@ -57,6 +57,11 @@ pub struct ClientConfig {
     pub max_frame_bytes: usize,
     /// Seeded bugs switched on in the client ([`crate::bugs`]).
     pub bugs: BugSet,
+    /// Bound to its home node (the one at position `client_id % nodes`), as
+    /// Jepsen's clients are: every operation starts there, and a redirect
+    /// is followed only within the operation. Unbound, a client keeps
+    /// sending to the last node that answered.
+    pub bound: bool,
 }
 
 impl ClientConfig {
@@ -71,6 +76,7 @@ impl ClientConfig {
             idle_reconnect: Duration::from_secs(30),
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             bugs: BugSet::NONE,
+            bound: false,
         }
     }
 }
@@ -137,6 +143,15 @@ impl<N: Network> std::fmt::Debug for KvClient<N> {
     }
 }
 
+/// The position of client `client_id`'s home node among `nodes` nodes.
+fn home_of(client_id: u64, nodes: usize) -> usize {
+    if nodes == 0 {
+        0
+    } else {
+        (client_id % nodes as u64) as usize
+    }
+}
+
 /// Why one attempt did not settle the operation.
 enum Attempt {
     /// The operation is settled.
@@ -152,11 +167,7 @@ impl<N: Network> KvClient<N> {
     /// with the node at position `client_id % nodes` to spread the load.
     pub fn new(net: N, config: ClientConfig, client_id: u64) -> Self {
         let order: Vec<NodeId> = config.nodes.keys().copied().collect();
-        let target = if order.is_empty() {
-            0
-        } else {
-            (client_id % order.len() as u64) as usize
-        };
+        let target = home_of(client_id, order.len());
         KvClient {
             net,
             config,
@@ -168,6 +179,11 @@ impl<N: Network> KvClient<N> {
             conn: None,
             stats: ClientStats::default(),
         }
+    }
+
+    /// The position of this client's home node in the node order.
+    fn home(&self) -> usize {
+        home_of(self.client_id, self.order.len())
     }
 
     /// This client's session id.
@@ -218,6 +234,9 @@ impl<N: Network> KvClient<N> {
     pub async fn execute(&mut self, op: KvOp) -> OpResult {
         if self.order.is_empty() {
             return Err(ClientError::NotApplied("the client knows no nodes".into()));
+        }
+        if self.config.bound {
+            self.target = self.home();
         }
         let is_read = matches!(op, KvOp::Read { .. });
         let mut seq = if is_read {
