@@ -37,6 +37,10 @@ pub struct HuntArgs {
     /// Also write the table as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Stop a seed that runs longer than this many wall-clock seconds (it
+    /// counts as unknown).
+    #[arg(long, value_name = "SECS", default_value_t = super::suite::SEED_WALL_S_MAX)]
+    pub seed_timeout: u64,
     /// The settings every seed runs with (not `--seed` or `--inject-bug`).
     #[command(flatten)]
     pub run: RunArgs,
@@ -158,6 +162,7 @@ pub fn run(args: HuntArgs) -> Result<Exit, CliError> {
         jobs,
         fail_fast: false,
         progress: false,
+        seed_wall_s_max: args.seed_timeout.max(1),
     };
     println!(
         "hunt: {} bugs × {} seeds (control: {control_seeds}), {jobs} at a time; every seed: {}",

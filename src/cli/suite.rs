@@ -7,11 +7,12 @@
 //! (an invalid seed exits 1 even if another one was unknown).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use serde::Serialize;
@@ -21,6 +22,10 @@ use super::run::{fresh_seed, RunArgs};
 use crate::run::config::RunConfig;
 use crate::run::RunRecord;
 use faultline_checker::Verdict;
+
+/// The default wall-clock bound of one seed, in seconds (a default run
+/// takes one to three).
+pub(crate) const SEED_WALL_S_MAX: u64 = 300;
 
 /// The most seeds one suite may run.
 const SEEDS_MAX: u64 = 1_000_000;
@@ -45,6 +50,10 @@ pub struct SuiteArgs {
     /// Also write the suite's outcome as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
+    /// Stop a seed that runs longer than this many wall-clock seconds; it
+    /// counts as unknown, with the cause.
+    #[arg(long, value_name = "SECS", default_value_t = SEED_WALL_S_MAX)]
+    pub seed_timeout: u64,
     /// Everything `faultline run` takes, for every seed (not `--seed`).
     #[command(flatten)]
     pub run: RunArgs,
@@ -162,32 +171,60 @@ fn tail(text: &str, n: usize) -> String {
 
 /// Runs one seed as a child process; its verdict and run directory come
 /// from the record it writes to `record_path` (`--result-file`).
-fn run_seed(exe: &Path, config: &RunConfig, store: &Path, record_path: &Path) -> SeedOutcome {
+fn run_seed(
+    exe: &Path,
+    config: &RunConfig,
+    store: &Path,
+    record_path: &Path,
+    wall_s_max: u64,
+) -> SeedOutcome {
     let started = Instant::now();
     let _ = std::fs::remove_file(record_path);
     let mut args = vec!["run".to_string()];
     args.extend(config.run_args());
-    let output = Command::new(exe)
-        .args(&args)
-        .arg("--store")
-        .arg(store)
-        .arg("--result-file")
-        .arg(record_path)
-        .output();
     let mut outcome = SeedOutcome {
         seed: config.seed,
         valid: None,
         exit_code: None,
         run_dir: None,
         replay: config.replay_command(),
-        wall_s: started.elapsed().as_secs_f64(),
+        wall_s: 0.0,
         error: None,
         reason: None,
     };
-    let out = match output {
-        Ok(out) => out,
+    let child = Command::new(exe)
+        .args(&args)
+        .arg("--store")
+        .arg(store)
+        .arg("--result-file")
+        .arg(record_path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn();
+    let waited = match child {
+        Ok(child) => wait_bounded(child, Duration::from_secs(wall_s_max)),
         Err(e) => {
             outcome.error = Some(format!("cannot start {}: {e}", exe.display()));
+            return outcome;
+        }
+    };
+    outcome.wall_s = started.elapsed().as_secs_f64();
+    let out = match waited {
+        Ok(Some(out)) => out,
+        Ok(None) => {
+            // The bound of last resort: the run's own deterministic work
+            // bound did not stop it, so the verdict is unknown, with why.
+            outcome.valid = Some(Verdict::Unknown);
+            outcome.reason = Some(format!(
+                "stopped after {wall_s_max} s of wall-clock time (--seed-timeout): the run did \
+                 not finish; replay it alone to see where it spends its time"
+            ));
+            let _ = std::fs::remove_file(record_path);
+            return outcome;
+        }
+        Err(e) => {
+            outcome.error = Some(format!("waiting for {}: {e}", exe.display()));
             return outcome;
         }
     };
@@ -212,6 +249,37 @@ fn run_seed(exe: &Path, config: &RunConfig, store: &Path, record_path: &Path) ->
         }
     }
     outcome
+}
+
+/// Waits for `child` at most `limit`, collecting its stderr; kills it
+/// past the limit (`Ok(None)`).
+fn wait_bounded(mut child: Child, limit: Duration) -> std::io::Result<Option<Output>> {
+    let stderr = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        if let Some(mut pipe) = stderr {
+            let _ = pipe.read_to_end(&mut text);
+        }
+        text
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if started.elapsed() >= limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stderr = reader.join().unwrap_or_default();
+    Ok(status.map(|status| Output {
+        status,
+        stdout: Vec::new(),
+        stderr,
+    }))
 }
 
 /// Runs `faultline suite`.
@@ -262,6 +330,7 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
         jobs,
         fail_fast: args.fail_fast,
         progress: true,
+        seed_wall_s_max: args.seed_timeout.max(1),
     };
     let outcomes = run_all(&seeds, &base, &store, &exe, options)?;
     let wall_s = started.elapsed().as_secs_f64();
@@ -303,6 +372,8 @@ pub(crate) struct RunAllOptions {
     pub fail_fast: bool,
     /// Print a line as each seed finishes.
     pub progress: bool,
+    /// Wall-clock seconds one seed may take before it is stopped.
+    pub seed_wall_s_max: u64,
 }
 
 /// Runs every seed, `jobs` at a time, each as a child process of `exe`;
@@ -318,6 +389,7 @@ pub(crate) fn run_all(
         jobs,
         fail_fast,
         progress,
+        seed_wall_s_max,
     } = options;
     static BATCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let batch = BATCH.fetch_add(1, Ordering::SeqCst);
@@ -342,7 +414,8 @@ pub(crate) fn run_all(
             let Some(seed) = next else { return };
             let config = base.for_seed(seed);
             let record = records.join(format!("seed-{seed}.json"));
-            if tx.send(run_seed(&exe, &config, &store, &record)).is_err() {
+            let outcome = run_seed(&exe, &config, &store, &record, seed_wall_s_max);
+            if tx.send(outcome).is_err() {
                 return;
             }
         }));
@@ -497,7 +570,7 @@ mod tests {
         let record = r#"{"seed": 42, "valid": false, "run_dir": "/x/kv/r-s42-2",
             "first_failure": "raft invariants: election-safety violated at 37.180 s"}"#;
         let exe = fake_exe("invalid", Some(record), "", 1);
-        let o = run_seed(&exe, &config, store, &record_path);
+        let o = run_seed(&exe, &config, store, &record_path, 60);
         assert_eq!((o.status(), o.exit()), ("invalid", Exit::Invalid));
         assert_eq!(o.run_dir, Some(PathBuf::from("/x/kv/r-s42-2")));
         assert_eq!(
@@ -507,23 +580,23 @@ mod tests {
         assert!(o.replay.starts_with("faultline run --seed 42 "));
         assert_eq!(o.error, None);
         let exe = fake_exe("crash", None, "line 1\\nboom: it broke\\n", 255);
-        let o = run_seed(&exe, &config, store, &record_path);
+        let o = run_seed(&exe, &config, store, &record_path, 60);
         assert_eq!((o.status(), o.exit()), ("error", Exit::Internal));
         assert!(o.error.as_deref().unwrap().contains("boom: it broke"));
         let exe = fake_exe("bad", None, "", 254);
         assert_eq!(
-            run_seed(&exe, &config, store, &record_path).exit(),
+            run_seed(&exe, &config, store, &record_path, 60).exit(),
             Exit::BadInput
         );
         // A record of another seed (a stale file) is not believed.
         let other = r#"{"seed": 7, "valid": true, "run_dir": "/x", "first_failure": null}"#;
         let exe = fake_exe("stale", Some(other), "", 0);
-        let o = run_seed(&exe, &config, store, &record_path);
+        let o = run_seed(&exe, &config, store, &record_path, 60);
         assert_eq!(o.exit(), Exit::Internal);
         let unknown = r#"{"seed": 42, "valid": "unknown", "run_dir": "/x", "first_failure": null}"#;
         let exe = fake_exe("unknown", Some(unknown), "", 2);
         assert_eq!(
-            run_seed(&exe, &config, store, &record_path).exit(),
+            run_seed(&exe, &config, store, &record_path, 60).exit(),
             Exit::Unknown
         );
         let o = run_seed(
@@ -531,9 +604,26 @@ mod tests {
             &config,
             store,
             &record_path,
+            60,
         );
         assert_eq!(o.exit(), Exit::Internal);
         assert!(o.error.unwrap().contains("cannot start"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_seed_past_its_wall_clock_bound_is_stopped_and_unknown() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let exe = tmp.path().join("hang");
+        std::fs::write(&exe, "#!/bin/sh\nexec sleep 30\n").unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let config = RunConfig::with_seed(5);
+        let record_path = tmp.path().join("r.json");
+        let o = run_seed(&exe, &config, Path::new("/x"), &record_path, 1);
+        assert_eq!((o.status(), o.exit()), ("unknown", Exit::Unknown));
+        assert!(o.reason.unwrap().contains("--seed-timeout"));
+        assert!(o.wall_s < 20.0, "{}", o.wall_s);
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub fn check_run(config: &RunConfig, out: &SimOutput, started_at: &str) -> RunRe
     }
     results.checkers.push(raft_invariants(out));
     results.checkers.push(liveness(out));
+    results.checkers.push(bounds(out, config));
     results.combine();
     results.stats = super::stats::stats(history, out);
     results
@@ -135,9 +136,41 @@ fn raft_invariants(out: &SimOutput) -> CheckerResult {
     result
 }
 
+/// The run's deterministic work bound: a run stopped by a message storm
+/// has no verdict of its own (`unknown`, the storm named), though what the
+/// other checkers found before the stop still counts.
+fn bounds(out: &SimOutput, config: &RunConfig) -> CheckerResult {
+    match &out.bound_hit {
+        None => CheckerResult {
+            name: "bounds".into(),
+            verdict: Verdict::Valid,
+            summary: format!(
+                "at most {} Raft messages and client requests in every simulated second",
+                config.sim.messages_per_s_max
+            ),
+            findings: Vec::new(),
+        },
+        Some(storm) => CheckerResult {
+            name: "bounds".into(),
+            verdict: Verdict::Unknown,
+            summary: "the run was stopped by its work bound (a message storm)".into(),
+            findings: vec![storm.clone()],
+        },
+    }
+}
+
 /// Recovery after the final heal; divergent logs after a loss of synced
 /// data may never converge, so such a failure is excused.
 fn liveness(out: &SimOutput) -> CheckerResult {
+    if out.bound_hit.is_some() {
+        return CheckerResult {
+            name: "liveness".into(),
+            verdict: Verdict::Unknown,
+            summary: "not judged: the run was stopped by its work bound before the final heal"
+                .into(),
+            findings: Vec::new(),
+        };
+    }
     let mut result = CheckerResult {
         name: "liveness".into(),
         verdict: if out.liveness.is_empty() {
@@ -246,6 +279,7 @@ mod tests {
             heal_ns: None,
             steps: 10,
             counters: BTreeMap::new(),
+            bound_hit: None,
         }
     }
 
@@ -296,6 +330,13 @@ mod tests {
         assert_eq!(verdicts(&stuck).2, Unknown);
         stuck.data_losses.clear();
         assert_eq!(verdicts(&stuck).2, Invalid);
+        // A storm stops the run: unknown, unless something was already
+        // invalid.
+        let mut storm = output(history(5000, "1"), &[], None);
+        storm.bound_hit = Some("message storm: 900000 in the second ending at 3 s".into());
+        assert_eq!(verdicts(&storm).2, Unknown);
+        storm.violations = output(history(5000, "1"), &[2000], None).violations;
+        assert_eq!(verdicts(&storm).2, Invalid);
         // Nothing wrong: a loss alone changes nothing.
         assert_eq!(
             verdicts(&output(history(5000, "1"), &[], Some(4000))),

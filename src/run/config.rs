@@ -168,6 +168,11 @@ pub struct SimSettings {
     /// Simulated time beyond the main phase, quiet period and one operation
     /// timeout after which turmoil stops the run, in seconds.
     pub sim_slack_s: u64,
+    /// The run's deterministic bound on work: Raft messages sent plus client
+    /// requests received, over all nodes, in any one simulated second. A
+    /// run over it (a message storm) stops there with the verdict
+    /// `unknown` and the storm named, instead of simulating for hours.
+    pub messages_per_s_max: u64,
 }
 
 impl Default for SimSettings {
@@ -181,6 +186,7 @@ impl Default for SimSettings {
             final_read_attempts: 5,
             converge_s_max: 20,
             sim_slack_s: 300,
+            messages_per_s_max: 100_000,
         }
     }
 }
@@ -462,6 +468,12 @@ impl SimSettings {
             100,
         )?;
         within("sim.converge_s_max", self.converge_s_max, 1, 86_400)?;
+        within(
+            "sim.messages_per_s_max",
+            self.messages_per_s_max,
+            100,
+            u64::MAX,
+        )?;
         within(
             "sim.sim_slack_s",
             self.sim_slack_s,

@@ -48,6 +48,9 @@ pub struct SimOutput {
     pub steps: u64,
     /// Cluster counters (elections, messages, snapshots, restarts, ...).
     pub counters: BTreeMap<String, u64>,
+    /// Why the run was stopped early by its deterministic work bound, if
+    /// it was ([`super::config::SimSettings::messages_per_s_max`]).
+    pub bound_hit: Option<String>,
 }
 
 /// Why a simulation could not finish.
@@ -91,6 +94,49 @@ struct Run<'c> {
     phases: Vec<(String, u64)>,
     heal_ns: Option<u64>,
     liveness: Vec<String>,
+    work: WorkMeter,
+}
+
+/// The deterministic work bound: messages counted once per simulated
+/// second.
+#[derive(Debug, Default)]
+struct WorkMeter {
+    /// The simulated second the count was last taken at.
+    second: u64,
+    /// Messages sent and client requests received, over all nodes, then.
+    messages: u64,
+    /// The storm that stopped the run, if one did.
+    hit: Option<String>,
+}
+
+impl WorkMeter {
+    /// Takes the count at each new simulated second; a second over
+    /// `per_s_max` is a storm. Returns whether the run must stop.
+    fn over(&mut self, cluster: &SimCluster<'_>, per_s_max: u64) -> bool {
+        let second = cluster.now().as_secs();
+        if second == self.second || self.hit.is_some() {
+            return self.hit.is_some();
+        }
+        let messages: u64 = cluster
+            .handles()
+            .values()
+            .map(|h| {
+                let s = h.stats.snapshot();
+                s.raft_messages_sent + s.client_requests
+            })
+            .sum();
+        let in_second = messages.saturating_sub(self.messages);
+        if in_second > per_s_max * (second - self.second) {
+            self.hit = Some(format!(
+                "message storm: {in_second} Raft messages and client requests in the simulated \
+                 second ending at {second} s, over the run's bound of {per_s_max} per simulated \
+                 second (sim.messages_per_s_max); the run was stopped there"
+            ));
+        }
+        self.second = second;
+        self.messages = messages;
+        self.hit.is_some()
+    }
 }
 
 impl<'c> Run<'c> {
@@ -124,6 +170,7 @@ impl<'c> Run<'c> {
             phases: vec![(Phase::Main.name().to_string(), 0)],
             heal_ns: None,
             liveness: Vec::new(),
+            work: WorkMeter::default(),
         };
         run.start_clients();
         Ok(run)
@@ -203,7 +250,8 @@ impl<'c> Run<'c> {
                     now.as_secs_f64()
                 ));
             }
-            if self.phase == Phase::Done {
+            if self.phase == Phase::Done || self.work.over(&self.cluster, c.sim.messages_per_s_max)
+            {
                 return Ok(());
             }
             if now >= hard_end {
@@ -272,9 +320,11 @@ impl<'c> Run<'c> {
                 "no recovery: {abandoned} final read(s) did not succeed after the final heal and the quiet period"
             ));
         }
-        let converge_s_max = self.config.sim.converge_s_max;
-        let stuck = converge(&mut self, converge_s_max)?;
-        self.liveness.extend(stuck);
+        if self.work.hit.is_none() {
+            let converge_s_max = self.config.sim.converge_s_max;
+            let stuck = converge(&mut self, converge_s_max)?;
+            self.liveness.extend(stuck);
+        }
         let violations = self.cluster.finish().to_vec();
         let sim_end_ns = self.cluster.now().as_nanos() as u64;
         progress(&format!(
@@ -291,6 +341,7 @@ impl<'c> Run<'c> {
             phases,
             heal_ns,
             liveness,
+            work,
             ..
         } = self;
         drop(cluster);
@@ -306,6 +357,7 @@ impl<'c> Run<'c> {
             heal_ns,
             steps,
             counters,
+            bound_hit: work.hit,
         })
     }
 }
