@@ -56,6 +56,7 @@ pub fn check_run(config: &RunConfig, out: &SimOutput, started_at: &str) -> RunRe
     }
     results.checkers.push(raft_invariants(out));
     results.checkers.push(liveness(out));
+    results.checkers.push(stability(out));
     results.checkers.push(bounds(out, config));
     results.combine();
     results.stats = super::stats::stats(history, out);
@@ -133,6 +134,30 @@ fn raft_invariants(out: &SimOutput) -> CheckerResult {
     if out.violations.iter().all(|v| v.time_ns >= first_loss_ns) {
         excuse(&mut result, &out.data_losses);
     }
+    result
+}
+
+/// Stability: no elections in a converged fault-free cluster, and deposed
+/// leaders step down ([`super::stability`]); excused after a loss of synced
+/// data, like every other property.
+fn stability(out: &SimOutput) -> CheckerResult {
+    let mut result = CheckerResult {
+        name: "stability".into(),
+        verdict: if out.stability.is_empty() {
+            Verdict::Valid
+        } else {
+            Verdict::Invalid
+        },
+        summary: if out.stability.is_empty() {
+            "no election once the fault-free cluster converged, and every deposed leader \
+             stepped down in time"
+                .into()
+        } else {
+            format!("{} stability finding(s)", out.stability.len())
+        },
+        findings: out.stability.clone(),
+    };
+    excuse(&mut result, &out.data_losses);
     result
 }
 
@@ -280,6 +305,7 @@ mod tests {
             steps: 10,
             counters: BTreeMap::new(),
             bound_hit: None,
+            stability: Vec::new(),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod clients;
 pub mod config;
 pub mod profile;
 pub mod sim;
+pub mod stability;
 pub mod stats;
 
 use crate::store;

@@ -5,6 +5,7 @@
 
 use super::clients::{lock, run_workers, ClientSetup, Shared};
 use super::config::{ClientRouting, RunConfig};
+use super::stability::Stability;
 use faultline_checker::history::History;
 use faultline_nemesis::executor::Executor;
 use faultline_nemesis::executor::NemesisEvent;
@@ -48,6 +49,8 @@ pub struct SimOutput {
     pub steps: u64,
     /// Cluster counters (elections, messages, snapshots, restarts, ...).
     pub counters: BTreeMap<String, u64>,
+    /// Stability findings ([`super::stability`]).
+    pub stability: Vec<String>,
     /// Why the run was stopped early by its deterministic work bound, if
     /// it was ([`super::config::SimSettings::messages_per_s_max`]).
     pub bound_hit: Option<String>,
@@ -95,6 +98,7 @@ struct Run<'c> {
     heal_ns: Option<u64>,
     liveness: Vec<String>,
     work: WorkMeter,
+    stability: Stability,
 }
 
 /// The deterministic work bound: messages counted once per simulated
@@ -171,6 +175,7 @@ impl<'c> Run<'c> {
             heal_ns: None,
             liveness: Vec::new(),
             work: WorkMeter::default(),
+            stability: Stability::new(config.election_timeout_ms),
         };
         run.start_clients();
         Ok(run)
@@ -303,6 +308,12 @@ impl<'c> Run<'c> {
         self.logs
             .observe(self.cluster.now(), self.cluster.handles());
         self.losses.observe(self.cluster.now(), &self.cluster);
+        let fault_free = self.executor.healed() || self.config.nemesis.is_empty();
+        self.stability.observe(
+            self.cluster.now().as_nanos() as u64,
+            self.cluster.handles(),
+            fault_free,
+        );
         Ok(())
     }
 
@@ -331,7 +342,10 @@ impl<'c> Run<'c> {
             "simulation done at {:.1} s",
             self.cluster.now().as_secs_f64()
         ));
-        let counters = counters(&self.cluster);
+        let mut counters = counters(&self.cluster);
+        let (fault_free_ms, rises) = self.stability.fault_free();
+        counters.insert("fault_free_ms".into(), fault_free_ms);
+        counters.insert("fault_free_term_rises".into(), rises);
         let steps = self.cluster.observer().steps();
         let Run {
             cluster,
@@ -342,6 +356,7 @@ impl<'c> Run<'c> {
             heal_ns,
             liveness,
             work,
+            stability,
             ..
         } = self;
         drop(cluster);
@@ -358,6 +373,7 @@ impl<'c> Run<'c> {
             steps,
             counters,
             bound_hit: work.hit,
+            stability: stability.findings().to_vec(),
         })
     }
 }
