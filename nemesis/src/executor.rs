@@ -13,10 +13,14 @@
 //! | packet delay | raise the links' latency (base + jitter) | restore it |
 //! | packet duplicate / reorder | the node's [`crate::message_faults::MessageFaults`] | switch off |
 //! | disk corruption / I/O error | the node's [`crate::disk_faults::DiskFaults`] | clear, then restart nodes the faults killed |
+//!
+//! A protocol-aware start ([`crate::trigger`]) is armed when due and carried
+//! out at the first poll whose node states show its event.
 
 use crate::fault::{Fault, FaultError};
-use crate::schedule::{Effect, FaultLedger, Schedule, Step};
+use crate::schedule::{Action, Effect, FaultLedger, Schedule, Step};
 use crate::target::FaultTarget;
+use crate::trigger::{NodeState, Trigger};
 use faultline_raft::NodeId;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -41,16 +45,27 @@ pub struct Executor {
     next: usize,
     ledger: FaultLedger,
     healed: bool,
+    /// Protocol-aware starts that are due but whose event has not come.
+    armed: Vec<Step>,
+    /// Whether the schedule has protocol-aware kinds (then the nodes'
+    /// state is read every poll, so each trigger compares two steps).
+    watch: bool,
+    /// The nodes' state at the previous poll.
+    last_view: Vec<NodeState>,
 }
 
 impl Executor {
     /// An executor for `schedule`, starting at its first step.
     pub fn new(schedule: Schedule) -> Self {
+        let watch = schedule.steps.iter().any(|s| armed_kind(s).is_some());
         Executor {
             schedule,
             next: 0,
             ledger: FaultLedger::new(),
             healed: false,
+            armed: Vec::new(),
+            watch,
+            last_view: Vec::new(),
         }
     }
 
@@ -77,13 +92,54 @@ impl Executor {
             if self.healed || Duration::from_millis(step.at_ms) > now {
                 break;
             }
-            if matches!(step.action, crate::schedule::Action::HealAll) {
+            if matches!(step.action, Action::HealAll) {
                 break;
             }
             let step = step.clone();
             self.next += 1;
-            events.extend(self.run_step(cluster, &step, now)?);
+            if armed_kind(&step).is_some() {
+                self.armed.push(step);
+                continue;
+            }
+            if let Action::Stop { id, .. } = &step.action {
+                if let Some(pos) = self.armed.iter().position(|a| start_id(a) == Some(*id)) {
+                    // Its event never came: nothing to undo, nothing to record.
+                    self.armed.remove(pos);
+                    continue;
+                }
+            }
+            let leader = cluster.leader();
+            events.extend(self.run_step(cluster, &step, now, leader)?);
         }
+        events.extend(self.fire_armed(cluster, now)?);
+        Ok(events)
+    }
+
+    /// Fires every armed protocol-aware fault whose event happened since
+    /// the previous poll, against the node the event names.
+    fn fire_armed(
+        &mut self,
+        cluster: &mut dyn FaultTarget,
+        now: Duration,
+    ) -> Result<Vec<NemesisEvent>, FaultError> {
+        if !self.watch {
+            return Ok(Vec::new());
+        }
+        let view = cluster.protocol_view();
+        let mut events = Vec::new();
+        let mut i = 0;
+        while i < self.armed.len() {
+            let fired = armed_kind(&self.armed[i])
+                .and_then(|trigger| trigger.fired(&self.last_view, &view));
+            match fired {
+                Some(node) => {
+                    let step = self.armed.remove(i);
+                    events.extend(self.run_step(cluster, &step, now, Some(node))?);
+                }
+                None => i += 1,
+            }
+        }
+        self.last_view = view;
         Ok(events)
     }
 
@@ -95,21 +151,24 @@ impl Executor {
         }
         self.healed = true;
         self.next = self.schedule.steps.len();
+        self.armed.clear();
         let step = Step {
             at_ms: now.as_millis() as u64,
-            action: crate::schedule::Action::HealAll,
+            action: Action::HealAll,
         };
         // HealAll never needs the leader, so resolving it cannot fail.
-        self.run_step(cluster, &step, now).unwrap_or_default()
+        self.run_step(cluster, &step, now, None).unwrap_or_default()
     }
 
+    /// Carries out `step`, resolving leader-based kinds with `leader` (for
+    /// a protocol-aware kind: the node its trigger named).
     fn run_step(
         &mut self,
         cluster: &mut dyn FaultTarget,
         step: &Step,
         now: Duration,
+        leader: Option<NodeId>,
     ) -> Result<Vec<NemesisEvent>, FaultError> {
-        let leader = cluster.leader();
         let effects = self.ledger.effects(&self.schedule, step, leader)?;
         let mut touched = Vec::new();
         for effect in &effects {
@@ -135,6 +194,22 @@ impl Executor {
             f: step.f(),
             value,
         }])
+    }
+}
+
+/// The trigger of a protocol-aware start.
+fn armed_kind(step: &Step) -> Option<Trigger> {
+    match &step.action {
+        Action::Start { plan, .. } => plan.kind.trigger(),
+        _ => None,
+    }
+}
+
+/// The fault id a start step starts.
+fn start_id(step: &Step) -> Option<u64> {
+    match &step.action {
+        Action::Start { id, .. } => Some(*id),
+        _ => None,
     }
 }
 

@@ -106,10 +106,18 @@ fault_kinds! {
     PartitionIsolateLeader => "partition-isolate-leader", Partition, 2, "Isolate the leader.";
     PartitionLeaderInMinority => "partition-leader-in-minority", Partition, 2,
         "Put the leader on the minority side.";
+    PartitionNewLeader => "partition-new-leader", Partition, 3,
+        "Protocol-aware: isolate a newly elected leader before an entry of its term commits.";
+    PartitionLeaderUncommitted => "partition-leader-uncommitted", Partition, 3,
+        "Protocol-aware: isolate the leader while it holds uncommitted entries.";
     Kill => "kill", Kill, 1, "Crash targeted nodes (unsynced writes lost); restart on stop.";
     KillLeader => "kill-leader", Kill, 1, "Crash the leader; restart on stop.";
     KillMajority => "kill-majority", Kill, 1, "Crash a majority; restart on stop.";
     KillAll => "kill-all", Kill, 1, "Crash every node; restart on stop.";
+    KillAfterVote => "kill-after-vote", Kill, 3,
+        "Protocol-aware: crash a node right after it grants a vote; restart on stop.";
+    KillNewLeader => "kill-new-leader", Kill, 3,
+        "Protocol-aware: crash a newly elected leader before an entry of its term commits.";
     Pause => "pause", Pause, 1, "Pause targeted nodes; resume on stop.";
     ClockBump => "clock-bump", Clock, 1, "Jump clocks by milliseconds to minutes, either way.";
     ClockStrobe => "clock-strobe", Clock, 1, "Make clocks flip back and forth rapidly.";
@@ -123,14 +131,29 @@ fault_kinds! {
 }
 
 impl FaultKind {
-    /// Whether resolving this kind needs the current leader.
+    /// Whether resolving this kind needs the current leader (for a
+    /// protocol-aware kind: the node its trigger names).
     pub fn needs_leader(self) -> bool {
         matches!(
             self,
             FaultKind::PartitionIsolateLeader
                 | FaultKind::PartitionLeaderInMinority
                 | FaultKind::KillLeader
-        )
+        ) || self.trigger().is_some()
+    }
+
+    /// The cluster event a protocol-aware kind waits for before it strikes
+    /// (clock-driven kinds have none).
+    pub fn trigger(self) -> Option<crate::trigger::Trigger> {
+        use crate::trigger::Trigger;
+        match self {
+            FaultKind::KillAfterVote => Some(Trigger::VoteGranted),
+            FaultKind::KillNewLeader | FaultKind::PartitionNewLeader => {
+                Some(Trigger::NewLeaderUncommitted)
+            }
+            FaultKind::PartitionLeaderUncommitted => Some(Trigger::LeaderUncommitted),
+            _ => None,
+        }
     }
 
     /// The fixed target of this kind, if it has one (`kill-leader`,
@@ -138,7 +161,9 @@ impl FaultKind {
     /// the configured set, and partitions have none.
     pub fn fixed_target(self) -> Option<Target> {
         match self {
-            FaultKind::KillLeader => Some(Target::Leader),
+            FaultKind::KillLeader | FaultKind::KillAfterVote | FaultKind::KillNewLeader => {
+                Some(Target::Leader)
+            }
             FaultKind::KillMajority => Some(Target::Majority),
             FaultKind::KillAll => Some(Target::All),
             _ => None,
@@ -188,6 +213,11 @@ fn expand(name: &str) -> Result<Vec<FaultKind>, ParseFaultError> {
         "clock" => family(FaultFamily::Clock).collect(),
         "packet" => family(FaultFamily::Packet).collect(),
         "disk" => family(FaultFamily::Disk).collect(),
+        "protocol" => FaultKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| k.trigger().is_some())
+            .collect(),
         _ => {
             let long = format!("partition-{name}");
             let found = FaultKind::ALL.iter().copied().find(|k| {
@@ -225,7 +255,7 @@ pub enum ParseFaultError {
     /// A name that is no kind, family, shape, `all` or `none`.
     #[error(
         "unknown nemesis {0:?}; expected a comma list of: all, none, partition, process, clock, \
-         packet, disk, or a kind such as partition-majority, kill-leader, clock-bump"
+         packet, disk, protocol, or a kind such as partition-majority, kill-leader, clock-bump"
     )]
     Unknown(String),
     /// `none` combined with other names.

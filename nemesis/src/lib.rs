@@ -24,3 +24,4 @@ pub mod message_faults;
 pub mod plan;
 pub mod schedule;
 pub mod target;
+pub mod trigger;

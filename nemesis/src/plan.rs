@@ -396,10 +396,15 @@ impl FaultPlan {
             FaultKind::PartitionLeaderInMinority => {
                 partition(grudge::leader_in_minority(nodes, leader, rng))
             }
+            FaultKind::PartitionNewLeader | FaultKind::PartitionLeaderUncommitted => {
+                partition(grudge::isolate(nodes, leader, rng))
+            }
             FaultKind::Kill
             | FaultKind::KillLeader
             | FaultKind::KillMajority
-            | FaultKind::KillAll => Fault::Kill {
+            | FaultKind::KillAll
+            | FaultKind::KillAfterVote
+            | FaultKind::KillNewLeader => Fault::Kill {
                 nodes: targets(rng),
             },
             FaultKind::Pause => Fault::Pause {

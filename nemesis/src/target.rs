@@ -8,6 +8,7 @@
 use crate::clock::SimClock;
 use crate::disk_faults::DiskFaults;
 use crate::message_faults::MessageFaults;
+use crate::trigger::NodeState;
 use faultline_raft::NodeId;
 use std::time::Duration;
 
@@ -45,4 +46,10 @@ pub trait FaultTarget {
     fn set_link_latency_max(&mut self, from: NodeId, to: NodeId, max: Duration);
     /// The largest one-way latency of a link without faults.
     fn link_latency_max_nominal(&self) -> Duration;
+    /// Every node's state, for protocol-aware faults (by id, ascending); a
+    /// target that cannot see its nodes returns none, and such faults then
+    /// never fire.
+    fn protocol_view(&self) -> Vec<NodeState> {
+        Vec::new()
+    }
 }

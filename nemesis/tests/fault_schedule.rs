@@ -218,7 +218,12 @@ fn nemesis_lists_parse_and_bad_values_are_named() {
     assert!(some.contains(&FaultKind::ClockBump) && some.contains(&FaultKind::ClockSkew));
     assert_eq!(some.len(), 5);
     let partitions = FaultKind::parse_list("partition").unwrap();
-    assert_eq!(partitions.len(), 8);
+    assert_eq!(partitions.len(), 10);
+    let protocol = FaultKind::parse_list("protocol").unwrap();
+    assert_eq!(protocol.len(), 4);
+    assert!(protocol
+        .iter()
+        .all(|k| k.trigger().is_some() && k.needs_leader()));
     for kind in FaultKind::ALL {
         assert_eq!(kind.as_str().parse::<FaultKind>().unwrap(), *kind);
     }

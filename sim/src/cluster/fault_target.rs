@@ -6,7 +6,8 @@ use faultline_nemesis::clock::SimClock;
 use faultline_nemesis::disk_faults::DiskFaults;
 use faultline_nemesis::message_faults::MessageFaults;
 use faultline_nemesis::target::FaultTarget;
-use faultline_raft::NodeId;
+use faultline_nemesis::trigger::NodeState;
+use faultline_raft::{NodeId, Role};
 use std::time::Duration;
 
 impl FaultTarget for SimCluster<'_> {
@@ -74,5 +75,24 @@ impl FaultTarget for SimCluster<'_> {
 
     fn link_latency_max_nominal(&self) -> Duration {
         self.config().latency.1
+    }
+
+    fn protocol_view(&self) -> Vec<NodeState> {
+        self.handles()
+            .iter()
+            .map(|(&id, h)| {
+                let o = h.observation.lock();
+                NodeState {
+                    id,
+                    running: o.running,
+                    leads: o.running && o.role == Role::Leader,
+                    term: o.hard_state.term,
+                    voted_for: o.hard_state.voted_for,
+                    commit_index: o.commit_index,
+                    last_index: o.last_index,
+                    committed_own_term: o.term_at(o.commit_index) == Some(o.hard_state.term),
+                }
+            })
+            .collect()
     }
 }
