@@ -17,6 +17,7 @@ use faultline_checker::history::History;
 use faultline_checker::{
     check_history, CheckOptions, CheckerResult, ModelKind, RunResults, Verdict,
 };
+use faultline_nemesis::fault::FaultFamily;
 use faultline_sim::data_loss::DataLoss;
 use faultline_workloads::CheckerModel;
 use serde_json::Value;
@@ -123,7 +124,7 @@ fn raft_invariants(out: &SimOutput) -> CheckerResult {
         summary: if out.violations.is_empty() {
             "election safety, log matching, leader completeness, state machine safety, term \
              and commit monotonicity, the durability of votes and acknowledgements, and \
-             acknowledged-means-committed held after every step"
+             acknowledged-means-committed and lease safety held after every step"
                 .into()
         } else {
             format!("{} violation(s)", out.violations.len())
@@ -134,7 +135,41 @@ fn raft_invariants(out: &SimOutput) -> CheckerResult {
     if out.violations.iter().all(|v| v.time_ns >= first_loss_ns) {
         excuse(&mut result, &out.data_losses);
     }
+    excuse_lease_under_clock_faults(&mut result, out);
     result
+}
+
+/// A lease is only as good as the clocks: the clock nemesis skews, bumps
+/// and strobes clocks far beyond any lease's drift allowance, so when the
+/// only violations are of lease safety and a clock fault came first, the
+/// verdict is `unknown` with that named (the environment broke the lease's
+/// assumption), never `invalid`.
+fn excuse_lease_under_clock_faults(result: &mut CheckerResult, out: &SimOutput) {
+    let lease = faultline_raft::invariants::names::LEASE_SAFETY;
+    let first_clock_ns = out
+        .history
+        .events
+        .iter()
+        .find(|e| e.f == FaultFamily::Clock.start_f())
+        .map(|e| e.time_ns);
+    let Some(first_clock_ns) = first_clock_ns else {
+        return;
+    };
+    let excusable = !out.violations.is_empty()
+        && out
+            .violations
+            .iter()
+            .all(|v| v.property == lease && v.time_ns >= first_clock_ns);
+    if result.verdict != Verdict::Invalid || !excusable {
+        return;
+    }
+    result.verdict = Verdict::Unknown;
+    result.summary = format!(
+        "{}; not attributable to Raft: lease reads after a clock fault at {:.3} s (leases assume \
+         clock drift within --lease-drift)",
+        result.summary,
+        first_clock_ns as f64 / 1e9
+    );
 }
 
 /// Stability: no elections in a converged fault-free cluster, and deposed
@@ -319,6 +354,34 @@ mod tests {
                 .unwrap()
         };
         (of("linearizability"), of("raft invariants"), r.verdict)
+    }
+
+    #[test]
+    fn lease_violations_after_a_clock_fault_are_unknown_and_without_one_invalid() {
+        let mut out = output(history(5000, "1"), &[6000], None);
+        out.violations[0].property = faultline_raft::invariants::names::LEASE_SAFETY;
+        assert_eq!(verdicts(&out).1, Verdict::Invalid);
+        let mut clock = out.history.events[0].clone();
+        clock.process = faultline_checker::history::Process::Nemesis;
+        clock.kind = faultline_checker::history::EventType::Info;
+        clock.f = FaultFamily::Clock.start_f();
+        clock.key = None;
+        out.history.events.insert(0, clock);
+        for (i, e) in out.history.events.iter_mut().enumerate() {
+            e.index = i as u64;
+        }
+        let r = check_run(&RunConfig::with_seed(1), &out, "now");
+        let raft = r
+            .checkers
+            .iter()
+            .find(|c| c.name == "raft invariants")
+            .unwrap();
+        assert_eq!(raft.verdict, Verdict::Unknown, "{}", raft.summary);
+        assert!(raft.summary.contains("clock fault"), "{}", raft.summary);
+        // Another property broken too: invalid, whatever the clocks did.
+        out.violations
+            .push(output(history(5000, "1"), &[7000], None).violations[0].clone());
+        assert_eq!(verdicts(&out).1, Verdict::Invalid);
     }
 
     #[test]

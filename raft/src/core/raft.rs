@@ -228,6 +228,12 @@ impl Raft {
         !self.output.is_empty()
     }
 
+    /// How many reads this node has served under its lease (a cheap read of
+    /// one [`Status::counters`] field, for observers).
+    pub fn lease_reads(&self) -> u64 {
+        self.counters.reads_lease
+    }
+
     /// A snapshot of this node's state and counters.
     pub fn status(&self) -> Status {
         let leader = self.role.leader();

@@ -17,6 +17,7 @@ pub mod digest;
 pub mod durability;
 pub mod election;
 pub mod leader_completeness;
+pub mod leases;
 pub mod log_matching;
 pub mod promises;
 pub mod reads;
@@ -51,6 +52,9 @@ pub mod names {
     /// A write acknowledged to a client is committed: durable on a majority,
     /// and the committed entry at its index is the client's.
     pub const ACKNOWLEDGED_COMMITTED: &str = "acknowledged-committed";
+    /// No node serves a lease read once another node leads a higher term
+    /// and has committed in it.
+    pub const LEASE_SAFETY: &str = "lease-safety";
     /// Reads observe every write acknowledged before them.
     pub const READ_LINEARIZABILITY: &str = "read-linearizability";
 }

@@ -385,6 +385,7 @@ impl<S: LogStorage> Driver<S> {
             let mut obs = handles.observation.lock();
             obs.running = true;
             obs.starts += 1;
+            obs.lease_reads = 0;
             obs.steps = 0;
             obs.recovery_note = recovered.truncated_at.clone();
             obs.log_terms.clear();
@@ -575,6 +576,7 @@ impl<S: LogStorage> Driver<S> {
         obs.leader = leader;
         obs.commit_index = self.raft.commit_index();
         obs.applied_index = self.kv.applied_index();
+        obs.lease_reads = self.raft.lease_reads();
         debug_assert_eq!(obs.id, self.id);
     }
 }

@@ -45,6 +45,10 @@ pub struct NodeObservation {
     pub commit_index: LogIndex,
     /// The state machine's applied index.
     pub applied_index: LogIndex,
+    /// Reads the core served under its lease since the last start (updated
+    /// whenever the driver has processed the core's output, so a lease read
+    /// shows in the same step).
+    pub lease_reads: u64,
     /// The durable log's last index.
     pub last_index: LogIndex,
     /// The durable snapshot's last index (0: none).
@@ -96,6 +100,7 @@ impl NodeObservation {
             leader: None,
             commit_index: 0,
             applied_index: 0,
+            lease_reads: 0,
             last_index: 0,
             snapshot_index: 0,
             snapshot_term: 0,

@@ -7,8 +7,9 @@
 //!
 //! Checks that need only what changed since the last step (election safety,
 //! state machine safety, term and commit monotonicity, durability of the
-//! votes and acknowledgements each node sent, and that every write a node
-//! acknowledged to a client was committed) run on every step;
+//! votes and acknowledgements each node sent, that every write a node
+//! acknowledged to a client was committed, and lease safety) run on every
+//! step;
 //! checks that read whole logs (log matching, leader completeness) run every
 //! `full_check_every_steps` steps and once more at the end.
 
@@ -21,6 +22,7 @@ use faultline_raft::invariants::commit::CommitTracker;
 use faultline_raft::invariants::committed::CommittedLog;
 use faultline_raft::invariants::election::ElectionSafety;
 use faultline_raft::invariants::leader_completeness;
+use faultline_raft::invariants::leases::{LeaseSafety, LeaseView};
 use faultline_raft::invariants::log_matching::LogMatching;
 use faultline_raft::invariants::promises::{DurableLog, PromiseTracker};
 use faultline_raft::invariants::state_machine::{self, Applied};
@@ -91,6 +93,7 @@ pub struct Observer {
     committed: CommittedLog,
     logs: LogMatching,
     promises: PromiseTracker,
+    leases: LeaseSafety,
     /// Each node's `starts` when last seen: a change is a restart.
     starts_of: BTreeMap<NodeId, u64>,
     /// Per (leader, term), the committed indices already verified in its log.
@@ -115,6 +118,7 @@ impl Observer {
             committed: CommittedLog::default(),
             logs: LogMatching::new(Vantage::Sampled),
             promises: PromiseTracker::default(),
+            leases: LeaseSafety::default(),
             starts_of: BTreeMap::new(),
             verified: BTreeMap::new(),
             violations: Vec::new(),
@@ -162,9 +166,19 @@ impl Observer {
             .unwrap_or(0);
         let mut found: Vec<invariants::Violation> = Vec::new();
         let mut acked = Vec::new();
+        let mut lease_views = Vec::with_capacity(nodes.len());
         for h in nodes.values() {
             let (id, role, term, commit, applied, kept) = {
                 let mut o = h.observation.lock();
+                lease_views.push(LeaseView {
+                    node: o.id,
+                    term: o.hard_state.term,
+                    leads_committed: o.running
+                        && o.role == Role::Leader
+                        && o.term_at(o.commit_index) == Some(o.hard_state.term),
+                    lease_reads: o.lease_reads,
+                    starts: o.starts,
+                });
                 let applied: Vec<_> = o.applied.drain(..).collect();
                 let id = o.id;
                 acked.extend(o.acked_writes.drain(..).map(|(index, term)| AckedWrite {
@@ -200,6 +214,7 @@ impl Observer {
             found.extend(self.commits.observe(id, term, commit).err());
         }
         self.check_acks(nodes, &acked, &mut found);
+        found.extend(self.leases.observe(&lease_views));
         let mut views = None;
         if full || !found.is_empty() {
             let v: Vec<NodeView> = nodes
