@@ -58,6 +58,7 @@ pub fn check_run(config: &RunConfig, out: &SimOutput, started_at: &str) -> RunRe
     results.checkers.push(liveness(out));
     results.combine();
     results.stats = super::stats::stats(history, out);
+    results.situations = out.situations.clone();
     results
 }
 
@@ -246,6 +247,7 @@ mod tests {
             heal_ns: None,
             steps: 10,
             counters: BTreeMap::new(),
+            situations: BTreeMap::new(),
         }
     }
 

@@ -6,6 +6,7 @@
 use super::clients::{lock, run_workers, ClientSetup, Shared};
 use super::config::RunConfig;
 use faultline_checker::history::History;
+use faultline_checker::SituationCount;
 use faultline_nemesis::executor::Executor;
 use faultline_nemesis::executor::NemesisEvent;
 use faultline_nemesis::schedule::{Schedule, ScheduleConfig};
@@ -15,6 +16,7 @@ use faultline_sim::cluster::{ClusterConfig, SimCluster};
 use faultline_sim::data_loss::{DataLoss, DataLossTracker};
 use faultline_sim::node_log::NodeLog;
 use faultline_sim::observer::Violation;
+use faultline_sim::situations::SituationTracker;
 use faultline_workloads::{build_workload, Generator, GeneratorConfig, Phase, WorkloadConfig};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -48,6 +50,9 @@ pub struct SimOutput {
     pub steps: u64,
     /// Cluster counters (elections, messages, snapshots, restarts, ...).
     pub counters: BTreeMap<String, u64>,
+    /// The situations the run reached
+    /// ([`faultline_sim::situations::names`], every one listed).
+    pub situations: BTreeMap<String, SituationCount>,
 }
 
 /// Why a simulation could not finish.
@@ -87,6 +92,7 @@ struct Run<'c> {
     shared: Arc<Mutex<Shared>>,
     logs: NodeLog,
     losses: DataLossTracker,
+    situations: SituationTracker,
     phase: Phase,
     phases: Vec<(String, u64)>,
     heal_ns: Option<u64>,
@@ -119,6 +125,7 @@ impl<'c> Run<'c> {
             logs: NodeLog::for_cluster(&cluster),
             cluster,
             losses: DataLossTracker::default(),
+            situations: SituationTracker::default(),
             phase: Phase::Main,
             phases: vec![(Phase::Main.name().to_string(), 0)],
             heal_ns: None,
@@ -253,6 +260,8 @@ impl<'c> Run<'c> {
         self.logs
             .observe(self.cluster.now(), self.cluster.handles());
         self.losses.observe(self.cluster.now(), &self.cluster);
+        self.situations
+            .observe(self.cluster.now(), self.cluster.handles());
         Ok(())
     }
 
@@ -286,6 +295,7 @@ impl<'c> Run<'c> {
             shared,
             logs,
             losses,
+            situations,
             phases,
             heal_ns,
             liveness,
@@ -293,6 +303,7 @@ impl<'c> Run<'c> {
         } = self;
         drop(cluster);
         let history = lock(&shared).recorder.history().clone();
+        let situations = situations.finish(&history);
         Ok(SimOutput {
             history,
             violations,
@@ -304,6 +315,7 @@ impl<'c> Run<'c> {
             heal_ns,
             steps,
             counters,
+            situations,
         })
     }
 }
