@@ -52,6 +52,24 @@ fn a_suite_runs_every_seed_and_tallies_them() {
         .collect();
     assert_eq!(seeds, vec![3, 10, 11], "in seed order");
     assert_eq!(s["tally"]["valid"], 3);
+    assert!(
+        stdout.contains("situations (seeds that reached each, of 3"),
+        "{stdout}"
+    );
+    // The situation tally adds up the seeds' own counts.
+    let tally = s["situations"].as_object().unwrap();
+    assert_eq!(tally.len(), faultline_sim::situations::names::ALL.len());
+    for (name, t) in tally {
+        let counts: Vec<u64> = s["seeds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["situations"][name]["count"].as_u64().unwrap())
+            .collect();
+        let reached = counts.iter().filter(|&&n| n > 0).count() as u64;
+        assert_eq!(t["seeds_reached"], reached, "{name}: {t}");
+        assert_eq!(t["count_total"], counts.iter().sum::<u64>(), "{name}: {t}");
+    }
     for o in s["seeds"].as_array().unwrap() {
         let dir = PathBuf::from(o["run_dir"].as_str().unwrap());
         assert!(dir.join("results.json").is_file(), "{}", dir.display());
@@ -61,6 +79,10 @@ fn a_suite_runs_every_seed_and_tallies_them() {
             "{replay}"
         );
         assert!(replay.contains("--time-limit 13"), "{replay}");
+        let results: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap())
+                .unwrap();
+        assert_eq!(o["situations"], results["situations"], "{}", dir.display());
     }
     assert!(root.join("kv/latest/results.json").is_file());
     assert!(root.join("index.html").is_file());

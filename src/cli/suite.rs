@@ -18,9 +18,10 @@ use serde::Serialize;
 
 use super::exit::{CliError, Exit};
 use super::run::{fresh_seed, RunArgs};
+use super::situations::{self, SituationTally};
 use crate::run::config::RunConfig;
 use crate::run::RunRecord;
-use faultline_checker::Verdict;
+use faultline_checker::{SituationCount, Verdict};
 
 /// The most seeds one suite may run.
 const SEEDS_MAX: u64 = 1_000_000;
@@ -109,6 +110,8 @@ pub struct SeedOutcome {
     /// For a run that is not valid: the first checker that says so and its
     /// first finding.
     pub reason: Option<String>,
+    /// The situations the run reached (empty when it did not finish).
+    pub situations: BTreeMap<String, SituationCount>,
 }
 
 impl SeedOutcome {
@@ -136,6 +139,8 @@ pub struct SuiteSummary {
     pub valid: Verdict,
     /// Seeds by status (`valid`, `invalid`, `unknown`, `bad-input`, `error`).
     pub tally: BTreeMap<String, u64>,
+    /// Every situation: how many seeds reached it, how often, how soon.
+    pub situations: BTreeMap<String, SituationTally>,
     /// Every seed that ran, in seed order.
     pub seeds: Vec<SeedOutcome>,
     /// Seeds not started because of `--fail-fast`.
@@ -183,6 +188,7 @@ fn run_seed(exe: &Path, config: &RunConfig, store: &Path, record_path: &Path) ->
         wall_s: started.elapsed().as_secs_f64(),
         error: None,
         reason: None,
+        situations: BTreeMap::new(),
     };
     let out = match output {
         Ok(out) => out,
@@ -201,6 +207,7 @@ fn run_seed(exe: &Path, config: &RunConfig, store: &Path, record_path: &Path) ->
             outcome.valid = Some(record.valid);
             outcome.run_dir = Some(record.run_dir);
             outcome.reason = record.first_failure;
+            outcome.situations = record.situations;
         }
         _ => {
             let stderr = tail(&String::from_utf8_lossy(&out.stderr), 5);
@@ -407,6 +414,7 @@ fn summarize(
         config,
         valid,
         tally,
+        situations: situations::tally(&seeds),
         seeds,
         skipped,
         wall_s,
@@ -431,6 +439,9 @@ fn print_summary(summary: &SuiteSummary) {
             String::new()
         }
     );
+    for line in situations::lines(&summary.situations, ran) {
+        println!("{line}");
+    }
     let failing: Vec<&SeedOutcome> = summary
         .seeds
         .iter()
