@@ -173,6 +173,7 @@ fn replay_refuses_missing_or_corrupt_run_files_naming_them() {
 fn hunt_runs_the_control_and_each_bug_on_the_same_seeds_and_writes_the_table() {
     let root = scratch("cli_suite_replay", "hunt");
     let json = root.join("out/hunt.json");
+    let png = root.join("charts/hunt.png");
     let mut args = vec![
         "hunt",
         "--bugs",
@@ -187,6 +188,8 @@ fn hunt_runs_the_control_and_each_bug_on_the_same_seeds_and_writes_the_table() {
         root.to_str().unwrap(),
         "--json",
         json.to_str().unwrap(),
+        "--png",
+        png.to_str().unwrap(),
     ];
     args.extend_from_slice(&SHORT);
     let out = faultline(&args);
@@ -199,7 +202,26 @@ fn hunt_runs_the_control_and_each_bug_on_the_same_seeds_and_writes_the_table() {
     assert_eq!(names, ["none", "vote-not-durable", "session-no-dedup"]);
     for r in rows {
         assert_eq!(r["seeds"], 2, "{r}");
+        for (name, t) in r["situations"].as_object().unwrap() {
+            let reached = t["seeds_reached"].as_u64().unwrap();
+            assert!(reached <= 2, "{name}: {t}");
+            assert_eq!(reached == 0, t["count_total"] == 0, "{name}: {t}");
+        }
     }
+    assert!(stdout.contains("situations never reached |"), "{stdout}");
+    // The chart: one bar per row, a PNG of the documented size.
+    let decoder = png::Decoder::new(std::fs::File::open(&png).expect("hunt.png written"));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(
+        (info.width, info.height),
+        faultline_reports::plot::detection::detection_size(3)
+    );
+    assert!(
+        stdout.contains(&format!("png: {}", png.display())),
+        "{stdout}"
+    );
     assert_eq!(rows[0]["invalid"], 0, "the correct Raft is never invalid");
     // Every bug's runs are stored with the bug in their config.
     let stored = std::fs::read_dir(root.join("kv")).unwrap().count();

@@ -12,6 +12,7 @@ use super::{CliError, Exit};
 use crate::run::config::RunConfig;
 use clap::Args;
 use faultline_raft::bugs::{Bug, BugSet};
+use faultline_reports::plot::detection::{render_detection, DetectionBar};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,9 @@ pub struct HuntArgs {
     /// Also write the table as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Also write a PNG bar chart of the detection rate per row to this file.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
     /// The settings every seed runs with (not `--seed` or `--inject-bug`).
     #[command(flatten)]
     pub run: RunArgs,
@@ -196,6 +200,16 @@ pub fn run(args: HuntArgs) -> Result<Exit, CliError> {
         write_output("--json", path, (text + "\n").as_bytes())?;
         println!("json: {}", path.display());
     }
+    if let Some(path) = &args.png {
+        let title = format!(
+            "faultline hunt: seeds invalid per bug ({} seeds each, control {control_seeds})",
+            args.seeds_per_bug
+        );
+        let png = render_detection(&title, &bars(&report.rows))
+            .map_err(|e| CliError::Internal(anyhow::anyhow!("drawing the hunt: {e}")))?;
+        write_output("--png", path, &png)?;
+        println!("png: {}", path.display());
+    }
     let false_alarms = report.rows.first().map_or(0, |r| r.invalid);
     if false_alarms > 0 {
         println!("FALSE ALARM: the correct Raft was invalid on {false_alarms} seed(s)");
@@ -214,6 +228,40 @@ fn write_output(flag: &str, path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     }
     std::fs::write(path, bytes)
         .map_err(|e| CliError::bad_input(format!("{flag}: cannot write {}: {e}", path.display())))
+}
+
+/// The chart's bars: one per row, noting how soon and by what it was caught.
+fn bars(rows: &[HuntRow]) -> Vec<DetectionBar> {
+    rows.iter()
+        .map(|r| {
+            let mut note = Vec::new();
+            if let Some(n) = r.seeds_to_first_invalid {
+                note.push(format!("first invalid after {n} seed(s)"));
+            }
+            let caught: Vec<String> = r
+                .caught_by
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect();
+            if !caught.is_empty() {
+                note.push(format!("by {}", caught.join(", ")));
+            }
+            if r.unknown > 0 {
+                note.push(format!("{} unknown", r.unknown));
+            }
+            DetectionBar {
+                label: if r.bug == "none" {
+                    "none (control)".to_string()
+                } else {
+                    r.bug.clone()
+                },
+                seeds: r.seeds,
+                invalid: r.invalid,
+                unknown: r.unknown,
+                note: note.join("; "),
+            }
+        })
+        .collect()
 }
 
 fn print_row(r: &HuntRow) {
@@ -322,6 +370,12 @@ mod tests {
         let two = r.situations[names::TWO_LEADERS];
         assert_eq!((two.seeds_reached, two.count_total), (1, 2));
         assert_eq!(r.situations.len(), names::ALL.len());
+        let b = &bars(std::slice::from_ref(&r))[0];
+        assert_eq!((b.seeds, b.invalid, b.unknown), (5, 2, 2));
+        assert_eq!(
+            b.note,
+            "first invalid after 3 seed(s); by linearizability (kv) 1, raft invariants 1; 2 unknown"
+        );
         let t = table(&[r]);
         assert!(t.contains("| figure-8-commit | 2/5 | 2 | 6 | 3 |"), "{t}");
         assert!(t.contains("| deposed-leader-serving, "), "{t}");
