@@ -1,7 +1,7 @@
 //! `faultline run` end to end, through the built binary: the default run is
 //! valid on the correct Raft for 20 seeds, every nemesis kind visibly acts,
-//! one seed reproduces the same history bytes, and bad flags exit 254
-//! naming the flag.
+//! one seed reproduces the same history bytes, a run records the situations
+//! it reached, and bad flags exit 254 naming the flag.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -316,5 +316,45 @@ fn an_injected_bug_is_recorded_in_the_config_the_replay_and_the_report() {
     let (_, _, plain) = short_run(&root, "none", 5);
     let config = std::fs::read_to_string(plain.join("config.json")).unwrap();
     assert!(!config.contains("\"bugs\""), "{config}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn a_short_default_run_records_the_situations_it_reached_and_they_round_trip() {
+    let root = scratch("cli_run", "situations");
+    let out = faultline(&[
+        "run",
+        "--seed",
+        "7",
+        "--time-limit",
+        "20",
+        "--store",
+        root.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let dir = run_dir(&out);
+    let text = std::fs::read_to_string(dir.join("results.json")).unwrap();
+    let r: Value = serde_json::from_str(&text).unwrap();
+    let situations = r["situations"].as_object().expect("situations recorded");
+    let names = faultline_sim::situations::names::ALL;
+    assert_eq!(situations.len(), names.len(), "{situations:?}");
+    let end_ms = (r["stats"]["simulated_s"].as_f64().unwrap() * 1e3).ceil() as u64;
+    let mut reached = Vec::new();
+    for name in names {
+        let c = &situations[*name];
+        let count = c["count"].as_u64().expect("a count");
+        assert_eq!(c["first_ms"].is_u64(), count > 0, "{name}: {c}");
+        if count > 0 {
+            assert!(c["first_ms"].as_u64().unwrap() <= end_ms, "{name}: {c}");
+            reached.push(*name);
+        }
+    }
+    assert!(reached.len() >= 3, "only {reached:?} reached");
+    // results.json loads into the results model and writes back the same.
+    let model: faultline_checker::RunResults = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_value(&model).unwrap(), r);
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(page.contains("Situations reached"), "the report shows them");
+    assert!(page.contains(reached[0]), "{}", reached[0]);
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -52,6 +52,24 @@ fn a_suite_runs_every_seed_and_tallies_them() {
         .collect();
     assert_eq!(seeds, vec![3, 10, 11], "in seed order");
     assert_eq!(s["tally"]["valid"], 3);
+    assert!(
+        stdout.contains("situations (seeds that reached each, of 3"),
+        "{stdout}"
+    );
+    // The situation tally adds up the seeds' own counts.
+    let tally = s["situations"].as_object().unwrap();
+    assert_eq!(tally.len(), faultline_sim::situations::names::ALL.len());
+    for (name, t) in tally {
+        let counts: Vec<u64> = s["seeds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["situations"][name]["count"].as_u64().unwrap())
+            .collect();
+        let reached = counts.iter().filter(|&&n| n > 0).count() as u64;
+        assert_eq!(t["seeds_reached"], reached, "{name}: {t}");
+        assert_eq!(t["count_total"], counts.iter().sum::<u64>(), "{name}: {t}");
+    }
     for o in s["seeds"].as_array().unwrap() {
         let dir = PathBuf::from(o["run_dir"].as_str().unwrap());
         assert!(dir.join("results.json").is_file(), "{}", dir.display());
@@ -61,6 +79,10 @@ fn a_suite_runs_every_seed_and_tallies_them() {
             "{replay}"
         );
         assert!(replay.contains("--time-limit 13"), "{replay}");
+        let results: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap())
+                .unwrap();
+        assert_eq!(o["situations"], results["situations"], "{}", dir.display());
     }
     assert!(root.join("kv/latest/results.json").is_file());
     assert!(root.join("index.html").is_file());
@@ -151,6 +173,7 @@ fn replay_refuses_missing_or_corrupt_run_files_naming_them() {
 fn hunt_runs_the_control_and_each_bug_on_the_same_seeds_and_writes_the_table() {
     let root = scratch("cli_suite_replay", "hunt");
     let json = root.join("out/hunt.json");
+    let png = root.join("charts/hunt.png");
     let mut args = vec![
         "hunt",
         "--bugs",
@@ -165,6 +188,8 @@ fn hunt_runs_the_control_and_each_bug_on_the_same_seeds_and_writes_the_table() {
         root.to_str().unwrap(),
         "--json",
         json.to_str().unwrap(),
+        "--png",
+        png.to_str().unwrap(),
     ];
     args.extend_from_slice(&SHORT);
     let out = faultline(&args);
@@ -177,7 +202,26 @@ fn hunt_runs_the_control_and_each_bug_on_the_same_seeds_and_writes_the_table() {
     assert_eq!(names, ["none", "vote-not-durable", "session-no-dedup"]);
     for r in rows {
         assert_eq!(r["seeds"], 2, "{r}");
+        for (name, t) in r["situations"].as_object().unwrap() {
+            let reached = t["seeds_reached"].as_u64().unwrap();
+            assert!(reached <= 2, "{name}: {t}");
+            assert_eq!(reached == 0, t["count_total"] == 0, "{name}: {t}");
+        }
     }
+    assert!(stdout.contains("situations never reached |"), "{stdout}");
+    // The chart: one bar per row, a PNG of the documented size.
+    let decoder = png::Decoder::new(std::fs::File::open(&png).expect("hunt.png written"));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(
+        (info.width, info.height),
+        faultline_reports::plot::detection::detection_size(3)
+    );
+    assert!(
+        stdout.contains(&format!("png: {}", png.display())),
+        "{stdout}"
+    );
     assert_eq!(rows[0]["invalid"], 0, "the correct Raft is never invalid");
     // Every bug's runs are stored with the bug in their config.
     let stored = std::fs::read_dir(root.join("kv")).unwrap().count();

@@ -183,5 +183,5 @@ pub use linearizability::{
     RealTimeOrder,
 };
 pub use model::{Model, ModelKind};
-pub use results::{CheckerResult, LinearizabilityFailure, RunResults};
+pub use results::{CheckerResult, LinearizabilityFailure, RunResults, SituationCount};
 pub use verdict::Verdict;

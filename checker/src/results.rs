@@ -22,9 +22,16 @@
 //!   "stats": {"ops_ok": 120, "availability_during_faults": 0.61},
 //!   "linearizability_failures": [{"key": "k3", "failing_op_id": 17,
 //!       "prefix": [3, 9], "state_after": "4", "concurrent_op_ids": [16, 18],
-//!       "text": "plain-text explanation"}]
+//!       "text": "plain-text explanation"}],
+//!   "situations": {"two-leaders": {"count": 2, "first_ms": 10234},
+//!                  "snapshot-installed": {"count": 0}}
 //! }
 //! ```
+//!
+//! `situations` says which interesting situations the run reached (their
+//! names and meanings are the harness's to define), each with how many
+//! times and the simulated time of the first, in ms; results without it
+//! (older builds, imported histories) load with it empty.
 //!
 //! Every field but `valid` may be missing (it takes its default) and unknown
 //! fields are ignored, so results written by older builds still load; so do
@@ -225,6 +232,28 @@ impl AppendResult {
     }
 }
 
+/// How often a run reached one situation, and when it first did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SituationCount {
+    /// Occurrences.
+    pub count: u64,
+    /// Simulated time of the first occurrence, ms since the run began
+    /// (`None` while `count` is 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_ms: Option<u64>,
+}
+
+impl SituationCount {
+    /// Notes `n` more occurrences at `at_ms` (the first time is kept).
+    pub fn add(&mut self, n: u64, at_ms: u64) {
+        if n == 0 {
+            return;
+        }
+        self.count += n;
+        self.first_ms = Some(self.first_ms.map_or(at_ms, |t| t.min(at_ms)));
+    }
+}
+
 /// One run's results: what `results.json` holds (see the module docs).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunResults {
@@ -262,6 +291,10 @@ pub struct RunResults {
         deserialize_with = "one_or_many"
     )]
     pub linearizability_failures: Vec<LinearizabilityFailure>,
+    /// Situations the run reached, by name (every name the harness knows,
+    /// reached or not; empty when none were recorded).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub situations: BTreeMap<String, SituationCount>,
 }
 
 impl RunResults {
@@ -341,6 +374,30 @@ mod tests {
             results.first_failing().unwrap().headline(40),
             "b: no history"
         );
+    }
+
+    #[test]
+    fn situations_round_trip_and_are_left_out_when_none_were_recorded() {
+        let mut results = RunResults::default();
+        let json = serde_json::to_value(&results).unwrap();
+        assert!(json.get("situations").is_none(), "{json}");
+        let mut two = SituationCount::default();
+        two.add(0, 5);
+        assert_eq!(two, SituationCount::default(), "nothing happened");
+        two.add(1, 900);
+        two.add(2, 400);
+        assert_eq!((two.count, two.first_ms), (3, Some(400)));
+        results.situations.insert("two-leaders".into(), two);
+        results
+            .situations
+            .insert("snapshot-installed".into(), SituationCount::default());
+        let json = serde_json::to_value(&results).unwrap();
+        assert_eq!(
+            json["situations"],
+            serde_json::json!({"two-leaders": {"count": 3, "first_ms": 400},
+                               "snapshot-installed": {"count": 0}})
+        );
+        assert_eq!(serde_json::from_value::<RunResults>(json).unwrap(), results);
     }
 
     #[test]

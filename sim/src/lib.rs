@@ -12,6 +12,8 @@
 //! * [`observer`]: checks Raft's invariants across nodes after every step.
 //! * [`data_loss`]: tells when injected disk faults destroyed acknowledged
 //!   state, so a verdict is not blamed on the Raft.
+//! * [`situations`]: which interesting situations a run reached (coverage:
+//!   a profile that never reaches one is blind to the bugs that need it).
 //! * [`node_log`]: writes each node's `tracing` events to its own log (the
 //!   binary installs the subscriber that feeds it).
 
@@ -21,3 +23,4 @@ pub mod disk;
 pub mod net;
 pub mod node_log;
 pub mod observer;
+pub mod situations;

@@ -6,14 +6,16 @@
 //! `invalid`.
 
 use super::run::RunArgs;
+use super::situations::{self, SituationTally};
 use super::suite::{run_all, RunAllOptions, SeedOutcome};
 use super::{CliError, Exit};
 use crate::run::config::RunConfig;
 use clap::Args;
 use faultline_raft::bugs::{Bug, BugSet};
+use faultline_reports::plot::detection::{render_detection, DetectionBar};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The raw arguments of `faultline hunt`.
@@ -41,6 +43,9 @@ pub struct HuntArgs {
     /// counts as unknown).
     #[arg(long, value_name = "SECS", default_value_t = super::suite::SEED_WALL_S_MAX)]
     pub seed_timeout: u64,
+    /// Also write a PNG bar chart of the detection rate per row to this file.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
     /// The settings every seed runs with (not `--seed` or `--inject-bug`).
     #[command(flatten)]
     pub run: RunArgs,
@@ -68,6 +73,8 @@ pub struct HuntRow {
     /// Wall-clock seconds of all its seeds' runs, summed (each seed is one
     /// single-threaded process, so this is close to CPU time).
     pub run_s_total: f64,
+    /// Every situation: how many of the row's seeds reached it, how often.
+    pub situations: BTreeMap<String, SituationTally>,
 }
 
 /// What `--json` writes.
@@ -130,6 +137,7 @@ fn row(bug: &str, outcomes: &[SeedOutcome]) -> HuntRow {
         detection_rate: invalid as f64 / seeds.max(1) as f64,
         caught_by,
         run_s_total: outcomes.iter().map(|o| o.wall_s).sum(),
+        situations: situations::tally(outcomes),
     }
 }
 
@@ -194,15 +202,18 @@ pub fn run(args: HuntArgs) -> Result<Exit, CliError> {
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| CliError::Internal(anyhow::anyhow!("encoding the hunt: {e}")))?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                CliError::bad_input(format!("--json: cannot create {}: {e}", dir.display()))
-            })?;
-        }
-        std::fs::write(path, text + "\n").map_err(|e| {
-            CliError::bad_input(format!("--json: cannot write {}: {e}", path.display()))
-        })?;
+        write_output("--json", path, (text + "\n").as_bytes())?;
         println!("json: {}", path.display());
+    }
+    if let Some(path) = &args.png {
+        let title = format!(
+            "faultline hunt: seeds invalid per bug ({} seeds each, control {control_seeds})",
+            args.seeds_per_bug
+        );
+        let png = render_detection(&title, &bars(&report.rows))
+            .map_err(|e| CliError::Internal(anyhow::anyhow!("drawing the hunt: {e}")))?;
+        write_output("--png", path, &png)?;
+        println!("png: {}", path.display());
     }
     let false_alarms = report.rows.first().map_or(0, |r| r.invalid);
     if false_alarms > 0 {
@@ -210,6 +221,52 @@ pub fn run(args: HuntArgs) -> Result<Exit, CliError> {
         return Ok(Exit::Invalid);
     }
     Ok(Exit::Valid)
+}
+
+/// Writes `bytes` to `path` (the file of `flag`), creating missing parent
+/// directories.
+fn write_output(flag: &str, path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            CliError::bad_input(format!("{flag}: cannot create {}: {e}", dir.display()))
+        })?;
+    }
+    std::fs::write(path, bytes)
+        .map_err(|e| CliError::bad_input(format!("{flag}: cannot write {}: {e}", path.display())))
+}
+
+/// The chart's bars: one per row, noting how soon and by what it was caught.
+fn bars(rows: &[HuntRow]) -> Vec<DetectionBar> {
+    rows.iter()
+        .map(|r| {
+            let mut note = Vec::new();
+            if let Some(n) = r.seeds_to_first_invalid {
+                note.push(format!("first invalid after {n} seed(s)"));
+            }
+            let caught: Vec<String> = r
+                .caught_by
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect();
+            if !caught.is_empty() {
+                note.push(format!("by {}", caught.join(", ")));
+            }
+            if r.unknown > 0 {
+                note.push(format!("{} unknown", r.unknown));
+            }
+            DetectionBar {
+                label: if r.bug == "none" {
+                    "none (control)".to_string()
+                } else {
+                    r.bug.clone()
+                },
+                seeds: r.seeds,
+                invalid: r.invalid,
+                unknown: r.unknown,
+                note: note.join("; "),
+            }
+        })
+        .collect()
 }
 
 fn print_row(r: &HuntRow) {
@@ -226,7 +283,7 @@ fn print_row(r: &HuntRow) {
 /// The table as Markdown (it pastes into a README).
 fn table(rows: &[HuntRow]) -> String {
     let mut out = String::from(
-        "| bug | invalid | unknown | first invalid seed | seeds to first | caught by | run s |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+        "| bug | invalid | unknown | first invalid seed | seeds to first | caught by | run s | situations never reached |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for r in rows {
         let caught: Vec<String> = r
@@ -234,8 +291,9 @@ fn table(rows: &[HuntRow]) -> String {
             .iter()
             .map(|(c, n)| format!("{c} {n}"))
             .collect();
+        let blind = situations::never_reached(&r.situations);
         out.push_str(&format!(
-            "| {} | {}/{} | {} | {} | {} | {} | {:.0} |\n",
+            "| {} | {}/{} | {} | {} | {} | {} | {:.0} | {} |\n",
             r.bug,
             r.invalid,
             r.seeds,
@@ -249,7 +307,12 @@ fn table(rows: &[HuntRow]) -> String {
             } else {
                 caught.join(", ")
             },
-            r.run_s_total
+            r.run_s_total,
+            if blind.is_empty() {
+                "–".to_string()
+            } else {
+                blind.join(", ")
+            }
         ));
     }
     out
@@ -259,6 +322,7 @@ fn table(rows: &[HuntRow]) -> String {
 mod tests {
     use super::*;
     use faultline_checker::Verdict;
+    use faultline_sim::situations::names;
 
     fn outcome(seed: u64, valid: Option<Verdict>, reason: Option<&str>) -> SeedOutcome {
         SeedOutcome {
@@ -270,6 +334,7 @@ mod tests {
             wall_s: 1.5,
             error: None,
             reason: reason.map(str::to_string),
+            situations: BTreeMap::new(),
         }
     }
 
@@ -283,11 +348,20 @@ mod tests {
                 Some(Verdict::Invalid),
                 Some("raft invariants: log-matching violated"),
             ),
-            outcome(
-                7,
-                Some(Verdict::Invalid),
-                Some("linearizability (kv): not linearizable"),
-            ),
+            SeedOutcome {
+                situations: BTreeMap::from([(
+                    names::TWO_LEADERS.to_string(),
+                    faultline_checker::SituationCount {
+                        count: 2,
+                        first_ms: Some(40),
+                    },
+                )]),
+                ..outcome(
+                    7,
+                    Some(Verdict::Invalid),
+                    Some("linearizability (kv): not linearizable"),
+                )
+            },
             outcome(8, None, None),
         ];
         let r = row("figure-8-commit", &outcomes);
@@ -298,8 +372,19 @@ mod tests {
         assert_eq!(r.caught_by["raft invariants"], 1);
         assert_eq!(r.caught_by["linearizability (kv)"], 1);
         assert!((r.run_s_total - 7.5).abs() < 1e-9);
+        let two = r.situations[names::TWO_LEADERS];
+        assert_eq!((two.seeds_reached, two.count_total), (1, 2));
+        assert_eq!(r.situations.len(), names::ALL.len());
+        let b = &bars(std::slice::from_ref(&r))[0];
+        assert_eq!((b.seeds, b.invalid, b.unknown), (5, 2, 2));
+        assert_eq!(
+            b.note,
+            "first invalid after 3 seed(s); by linearizability (kv) 1, raft invariants 1; 2 unknown"
+        );
         let t = table(&[r]);
         assert!(t.contains("| figure-8-commit | 2/5 | 2 | 6 | 3 |"), "{t}");
+        assert!(t.contains("| deposed-leader-serving, "), "{t}");
+        assert!(!t.contains("two-leaders"), "{t}");
     }
 
     #[test]

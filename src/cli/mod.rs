@@ -14,6 +14,7 @@ pub mod hunt;
 pub mod replay;
 pub mod report;
 pub mod run;
+pub mod situations;
 pub mod suite;
 
 use std::ffi::OsString;

@@ -19,9 +19,10 @@ use serde::Serialize;
 
 use super::exit::{CliError, Exit};
 use super::run::{fresh_seed, RunArgs};
+use super::situations::{self, SituationTally};
 use crate::run::config::RunConfig;
 use crate::run::RunRecord;
-use faultline_checker::Verdict;
+use faultline_checker::{SituationCount, Verdict};
 
 /// The default wall-clock bound of one seed, in seconds (a default run
 /// takes one to three).
@@ -118,6 +119,8 @@ pub struct SeedOutcome {
     /// For a run that is not valid: the first checker that says so and its
     /// first finding.
     pub reason: Option<String>,
+    /// The situations the run reached (empty when it did not finish).
+    pub situations: BTreeMap<String, SituationCount>,
 }
 
 impl SeedOutcome {
@@ -145,6 +148,8 @@ pub struct SuiteSummary {
     pub valid: Verdict,
     /// Seeds by status (`valid`, `invalid`, `unknown`, `bad-input`, `error`).
     pub tally: BTreeMap<String, u64>,
+    /// Every situation: how many seeds reached it, how often, how soon.
+    pub situations: BTreeMap<String, SituationTally>,
     /// Every seed that ran, in seed order.
     pub seeds: Vec<SeedOutcome>,
     /// Seeds not started because of `--fail-fast`.
@@ -191,6 +196,7 @@ fn run_seed(
         wall_s: 0.0,
         error: None,
         reason: None,
+        situations: BTreeMap::new(),
     };
     let child = Command::new(exe)
         .args(&args)
@@ -238,6 +244,7 @@ fn run_seed(
             outcome.valid = Some(record.valid);
             outcome.run_dir = Some(record.run_dir);
             outcome.reason = record.first_failure;
+            outcome.situations = record.situations;
         }
         _ => {
             let stderr = tail(&String::from_utf8_lossy(&out.stderr), 5);
@@ -477,6 +484,7 @@ fn summarize(
         config,
         valid,
         tally,
+        situations: situations::tally(&seeds),
         seeds,
         skipped,
         wall_s,
@@ -501,6 +509,9 @@ fn print_summary(summary: &SuiteSummary) {
             String::new()
         }
     );
+    for line in situations::lines(&summary.situations, ran) {
+        println!("{line}");
+    }
     let failing: Vec<&SeedOutcome> = summary
         .seeds
         .iter()

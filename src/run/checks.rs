@@ -61,6 +61,7 @@ pub fn check_run(config: &RunConfig, out: &SimOutput, started_at: &str) -> RunRe
     results.checkers.push(bounds(out, config));
     results.combine();
     results.stats = super::stats::stats(history, out);
+    results.situations = out.situations.clone();
     results
 }
 
@@ -341,6 +342,7 @@ mod tests {
             counters: BTreeMap::new(),
             bound_hit: None,
             stability: Vec::new(),
+            situations: BTreeMap::new(),
         }
     }
 

@@ -15,8 +15,9 @@ pub mod stats;
 use crate::store;
 use anyhow::{Context, Result};
 use config::RunConfig;
-use faultline_checker::{RunResults, Verdict};
+use faultline_checker::{RunResults, SituationCount, Verdict};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// What a finished run produced.
@@ -42,6 +43,9 @@ pub struct RunRecord {
     /// For a run that is not valid: the first checker that says so and the
     /// first line of its first finding.
     pub first_failure: Option<String>,
+    /// The situations the run reached (`results.json`'s `situations`).
+    #[serde(default)]
+    pub situations: BTreeMap<String, SituationCount>,
 }
 
 /// How many characters of a finding a [`RunRecord`] keeps.
@@ -58,6 +62,7 @@ impl RunOutcome {
                 .results
                 .first_failing()
                 .map(|c| c.headline(FAILURE_CHARS_MAX)),
+            situations: self.results.situations.clone(),
         }
     }
 }

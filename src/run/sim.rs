@@ -7,6 +7,7 @@ use super::clients::{lock, run_workers, ClientSetup, Shared};
 use super::config::{ClientRouting, RunConfig};
 use super::stability::Stability;
 use faultline_checker::history::History;
+use faultline_checker::SituationCount;
 use faultline_nemesis::executor::Executor;
 use faultline_nemesis::executor::NemesisEvent;
 use faultline_nemesis::schedule::{Schedule, ScheduleConfig};
@@ -16,6 +17,7 @@ use faultline_sim::cluster::{ClusterConfig, SimCluster};
 use faultline_sim::data_loss::{DataLoss, DataLossTracker};
 use faultline_sim::node_log::NodeLog;
 use faultline_sim::observer::Violation;
+use faultline_sim::situations::SituationTracker;
 use faultline_workloads::{build_workload, Generator, GeneratorConfig, Phase, WorkloadConfig};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -54,6 +56,9 @@ pub struct SimOutput {
     /// Why the run was stopped early by its deterministic work bound, if
     /// it was ([`super::config::SimSettings::messages_per_s_max`]).
     pub bound_hit: Option<String>,
+    /// The situations the run reached
+    /// ([`faultline_sim::situations::names`], every one listed).
+    pub situations: BTreeMap<String, SituationCount>,
 }
 
 /// Why a simulation could not finish.
@@ -93,6 +98,7 @@ struct Run<'c> {
     shared: Arc<Mutex<Shared>>,
     logs: NodeLog,
     losses: DataLossTracker,
+    situations: SituationTracker,
     phase: Phase,
     phases: Vec<(String, u64)>,
     heal_ns: Option<u64>,
@@ -170,6 +176,7 @@ impl<'c> Run<'c> {
             logs: NodeLog::for_cluster(&cluster),
             cluster,
             losses: DataLossTracker::default(),
+            situations: SituationTracker::default(),
             phase: Phase::Main,
             phases: vec![(Phase::Main.name().to_string(), 0)],
             heal_ns: None,
@@ -314,6 +321,8 @@ impl<'c> Run<'c> {
             self.cluster.handles(),
             fault_free,
         );
+        self.situations
+            .observe(self.cluster.now(), self.cluster.handles());
         Ok(())
     }
 
@@ -352,6 +361,7 @@ impl<'c> Run<'c> {
             shared,
             logs,
             losses,
+            situations,
             phases,
             heal_ns,
             liveness,
@@ -361,6 +371,7 @@ impl<'c> Run<'c> {
         } = self;
         drop(cluster);
         let history = lock(&shared).recorder.history().clone();
+        let situations = situations.finish(&history);
         Ok(SimOutput {
             history,
             violations,
@@ -374,6 +385,7 @@ impl<'c> Run<'c> {
             counters,
             bound_hit: work.hit,
             stability: stability.findings().to_vec(),
+            situations,
         })
     }
 }

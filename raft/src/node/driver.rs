@@ -513,6 +513,7 @@ impl<S: LogStorage> Driver<S> {
         }
         self.kv.restore(&snapshot.data)?;
         self.last_snapshot_index = snapshot.meta.last_index;
+        NodeStats::bump(&self.stats.snapshots_installed);
         tracing::info!(
             index = snapshot.meta.last_index,
             term = snapshot.meta.last_term,

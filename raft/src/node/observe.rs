@@ -72,6 +72,10 @@ pub struct NodeObservation {
     pub acked_writes: VecDeque<(LogIndex, Term)>,
     /// Why recovery stopped early at the last start, if it did.
     pub recovery_note: Option<String>,
+    /// Durable appends that replaced a held suffix of the log whose first
+    /// entry had another term (a follower truncating a conflict; kept
+    /// across restarts).
+    pub conflict_truncations: u64,
     /// The fatal error that stopped the driver, if any.
     pub fatal_error: Option<String>,
     /// Steps fed to the core since the last start.
@@ -110,6 +114,7 @@ impl NodeObservation {
             applied_overflow: 0,
             acked_writes: VecDeque::new(),
             recovery_note: None,
+            conflict_truncations: 0,
             fatal_error: None,
             steps: 0,
             status: None,
@@ -131,7 +136,9 @@ impl NodeObservation {
             .copied()
     }
 
-    /// Mirrors a durable append (which may replace a suffix).
+    /// Mirrors a durable append (which may replace a suffix); an append
+    /// that replaces a held entry of another term counts in
+    /// [`NodeObservation::conflict_truncations`].
     ///
     /// (The observation is a [`DurableLog`] for the promise check.)
     pub fn record_append(&mut self, entries: &[Entry]) {
@@ -139,6 +146,11 @@ impl NodeObservation {
             return;
         };
         self.synced_index = self.synced_index.min(first.index - 1);
+        let replaced = first.index > self.snapshot_index
+            && self.term_at(first.index).is_some_and(|t| t != first.term);
+        if replaced {
+            self.conflict_truncations += 1;
+        }
         let keep = first.index.saturating_sub(self.snapshot_index + 1) as usize;
         self.log_terms.truncate(keep);
         self.log_terms.extend(entries.iter().map(|e| e.term));
@@ -308,5 +320,32 @@ mod tests {
         o.record_snapshot(&other);
         assert_eq!((o.snapshot_index, o.last_index), (3, 3));
         assert!(o.log_terms.is_empty());
+    }
+
+    #[test]
+    fn only_an_append_replacing_an_entry_of_another_term_counts_as_a_conflict_truncation() {
+        let mut o = NodeObservation::new(1);
+        o.record_append(&[entry(1, 1), entry(2, 1), entry(3, 2)]);
+        o.record_append(&[entry(4, 2)]);
+        o.record_append(&[entry(4, 2)]);
+        o.record_append(&[]);
+        assert_eq!(o.conflict_truncations, 0, "appends and same-term rewrites");
+        o.record_append(&[entry(3, 3)]);
+        assert_eq!((o.conflict_truncations, o.last_index), (1, 3));
+        o.record_snapshot(&Snapshot {
+            meta: SnapshotMeta {
+                last_index: 3,
+                last_term: 3,
+                membership: Default::default(),
+            },
+            data: vec![],
+        });
+        o.record_append(&[entry(4, 5)]);
+        assert_eq!(
+            o.conflict_truncations, 1,
+            "nothing was held after the snapshot"
+        );
+        o.record_append(&[entry(4, 6), entry(5, 6)]);
+        assert_eq!(o.conflict_truncations, 2);
     }
 }

@@ -68,6 +68,10 @@ counters! {
     step_errors,
     /// Application snapshots taken by this node.
     snapshots_taken,
+    /// Snapshots received from a leader (InstallSnapshot) and restored into the state machine.
+    snapshots_installed,
+    /// Commands not applied again because their session had seen their sequence number.
+    retries_deduplicated,
     /// Log entries applied to the state machine.
     entries_applied,
 }

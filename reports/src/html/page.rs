@@ -83,6 +83,13 @@ pub fn render_page(
         "<section class=\"card\" id=\"stats\"><h2>Stats</h2>{}</section>",
         summary::stats(input)
     );
+    if !input.results.situations.is_empty() {
+        let _ = write!(
+            out,
+            "<section class=\"card\" id=\"situations\"><h2>Situations reached</h2>{}</section>",
+            summary::situations(input)
+        );
+    }
     let _ = write!(
         out,
         "<section class=\"card\" id=\"config\"><h2>Configuration</h2>{}</section>",

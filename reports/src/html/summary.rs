@@ -1,5 +1,6 @@
 //! The page's summary parts: header with the verdict, seed and replay
-//! command; each checker's verdict; stats; configuration.
+//! command; each checker's verdict; stats; situations reached;
+//! configuration.
 
 use std::fmt::Write;
 
@@ -135,6 +136,41 @@ pub fn stats(input: &ReportInput) -> String {
     out
 }
 
+/// The situations the run reached: occurrences and the first time, one
+/// row each; those never reached are listed on one muted line.
+pub fn situations(input: &ReportInput) -> String {
+    let all = &input.results.situations;
+    let mut out = String::from(
+        "<table class=\"stats situations\"><thead><tr><th>situation</th><th>count</th><th>first at</th></tr></thead><tbody>",
+    );
+    for (name, c) in all.iter().filter(|(_, c)| c.count > 0) {
+        let first = c
+            .first_ms
+            .map_or("–".to_string(), |ms| format!("{:.3} s", ms as f64 / 1e3));
+        let _ = write!(
+            out,
+            "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            html(name),
+            c.count,
+            first
+        );
+    }
+    out.push_str("</tbody></table>");
+    let never: Vec<&str> = all
+        .iter()
+        .filter(|(_, c)| c.count == 0)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if !never.is_empty() {
+        let _ = write!(
+            out,
+            "<p class=\"muted\">never reached: {}</p>",
+            html(&never.join(", "))
+        );
+    }
+    out
+}
+
 /// The configuration, pretty-printed.
 pub fn config(input: &ReportInput) -> String {
     if input.results.config.is_null() {
@@ -143,4 +179,34 @@ pub fn config(input: &ReportInput) -> String {
     let text = serde_json::to_string_pretty(&input.results.config)
         .unwrap_or_else(|_| input.results.config.to_string());
     format!("<pre class=\"config\">{}</pre>", html(&text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_checker::SituationCount;
+
+    #[test]
+    fn situations_list_the_reached_ones_with_their_first_time_and_name_the_rest() {
+        let mut input = ReportInput::default();
+        let reached = SituationCount {
+            count: 3,
+            first_ms: Some(1250),
+        };
+        input.results.situations = [
+            ("two-leaders".to_string(), reached),
+            ("snapshot-installed".to_string(), SituationCount::default()),
+            ("leader-crashed".to_string(), SituationCount::default()),
+        ]
+        .into();
+        let text = situations(&input);
+        assert!(
+            text.contains("<tr><th>two-leaders</th><td>3</td><td>1.250 s</td></tr>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("never reached: leader-crashed, snapshot-installed"),
+            "{text}"
+        );
+    }
 }

@@ -16,6 +16,17 @@ pub fn rgb(c: Rgb) -> RGBColor {
     RGBColor(c.0, c.1, c.2)
 }
 
+/// Makes sure the embedded font is registered: without it no text draws.
+pub fn font_ready() -> Result<(), ReportError> {
+    if crate::font::ensure_registered() {
+        return Ok(());
+    }
+    Err(ReportError::Plot {
+        name: "font".to_string(),
+        detail: "the embedded DejaVu Sans font was rejected".to_string(),
+    })
+}
+
 /// Maps any plotters error to a [`ReportError::Plot`] for plot `name`.
 pub fn plot_err<E: Display>(name: &'static str) -> impl Fn(E) -> ReportError {
     move |e| ReportError::Plot {

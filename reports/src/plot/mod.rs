@@ -1,7 +1,9 @@
 //! The three PNG plots of a run, drawn with plotters' bitmap backend and
-//! encoded in memory (so they can be written next to the page or embedded).
+//! encoded in memory (so they can be written next to the page or embedded),
+//! and the bar chart of a `faultline hunt` ([`detection`]).
 
 mod common;
+pub mod detection;
 pub mod frame;
 pub mod latency_raw;
 pub mod quantiles;
@@ -47,12 +49,7 @@ impl Plots {
 
 /// Renders all three plots of `input`.
 pub fn render_plots(input: &ReportInput, colours: &Colours) -> Result<Plots, ReportError> {
-    if !crate::font::ensure_registered() {
-        return Err(ReportError::Plot {
-            name: "font".to_string(),
-            detail: "the embedded DejaVu Sans font was rejected".to_string(),
-        });
-    }
+    common::font_ready()?;
     Ok(Plots {
         latency_raw: latency_raw::render(input, colours)?,
         latency_quantiles: quantiles::render(input, colours)?,

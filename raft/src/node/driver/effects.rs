@@ -174,8 +174,12 @@ impl<S: LogStorage> Driver<S> {
             if entry.index <= self.kv.applied_index() {
                 continue;
             }
+            let duplicates = self.kv.counters().duplicates;
             let reply = self.kv.apply_entry(entry)?;
             NodeStats::bump(&self.stats.entries_applied);
+            if self.kv.counters().duplicates > duplicates {
+                NodeStats::bump(&self.stats.retries_deduplicated);
+            }
             self.observation.lock().record_applied(entry);
             // The committed entry at this index is unique: a waiter whose
             // entry had another term certainly lost its place.
