@@ -939,6 +939,24 @@ fn s6_4_1_lease_read_is_served_without_a_round_trip_and_expires() {
     );
 }
 
+#[test]
+fn s6_4_1_a_leader_whose_ticks_skipped_time_gives_up_its_lease() {
+    let mut net = Net::new(3, |c| c.read_mode = ReadMode::Lease);
+    net.elect(1);
+    net.tick_all(2);
+    assert!(net.raft(1).status().lease_held);
+    net.node(1).raft.time_skipped();
+    assert!(!net.raft(1).status().lease_held);
+    net.step(1, Input::Read { id: 1 });
+    assert!(
+        read_outcomes(&net, 1).is_empty(),
+        "waits for a heartbeat round"
+    );
+    // Another acknowledged round does not bring the lease back this term.
+    net.tick_all(2);
+    assert!(!net.raft(1).status().lease_held);
+}
+
 // ------------------------------------------------------------- §7 compaction
 
 fn take_snapshot(net: &mut Net, id: u64, index: u64) {

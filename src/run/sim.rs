@@ -315,7 +315,12 @@ impl<'c> Run<'c> {
         self.logs
             .observe(self.cluster.now(), self.cluster.handles());
         self.losses.observe(self.cluster.now(), &self.cluster);
-        let fault_free = self.executor.healed() || self.config.nemesis.is_empty();
+        let now_ns = self.cluster.now().as_nanos() as u64;
+        let fault_free = self.config.nemesis.is_empty()
+            || (self.executor.healed()
+                && self
+                    .heal_ns
+                    .is_some_and(|heal| now_ns >= heal + settle_ns(self.config)));
         self.stability.observe(
             self.cluster.now().as_nanos() as u64,
             self.cluster.handles(),
@@ -388,6 +393,18 @@ impl<'c> Run<'c> {
             situations,
         })
     }
+}
+
+/// How long after the final heal the stability check waits before it
+/// counts time as fault-free: a clock reset at the heal can step a node's
+/// clock back, stalling its timers for up to `max_catchup_ticks` ticks (a
+/// stalled leader sends no heartbeats, and its followers rightly elect
+/// another), and a follower then needs up to twice the base election
+/// timeout to notice.
+fn settle_ns(config: &RunConfig) -> u64 {
+    let catchup_ticks =
+        faultline_raft::node::NodeConfig::new(1, BTreeMap::new(), String::new()).max_catchup_ticks;
+    (catchup_ticks * config.sim.tick_ms + 2 * config.election_timeout_ms) * 1_000_000
 }
 
 fn build_generator(config: &RunConfig) -> Result<Generator, SimError> {

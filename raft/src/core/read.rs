@@ -106,6 +106,18 @@ impl Raft {
     /// (which makes voters ignore campaigns while they hear from us), a
     /// commit in our term, no transfer under way, and a quorum-answered round
     /// sent less than `election_ticks - lease_drift_ticks` ticks ago.
+    /// Tells the core that some of the time that passed was not ticked (the
+    /// driver caps catch-up ticks after a pause or a forward clock step):
+    /// a lease measured in ticks would then outlast the real time it stands
+    /// for, so a leader gives up lease reads for the rest of its term and
+    /// confirms reads with heartbeat rounds instead (a process pause is the
+    /// classic way a lease-holding leader serves stale reads).
+    pub fn time_skipped(&mut self) {
+        if let Some(reads) = self.role.reads_mut() {
+            reads.revoke_lease();
+        }
+    }
+
     pub(super) fn lease_held(&self) -> bool {
         let Some(leader) = self.role.leader() else {
             return false;

@@ -49,9 +49,10 @@ impl LeaseSafety {
             let before = self.last.insert(n.node, (n.starts, n.lease_reads));
             let served = match before {
                 Some((starts, reads)) if starts == n.starts => n.lease_reads.saturating_sub(reads),
-                // A restart: the count began again from zero.
-                Some(_) => n.lease_reads,
-                None => 0,
+                // A restart (or a start that failed before it reset the
+                // count): a node that just started is no leader, so it
+                // served nothing under a lease.
+                Some(_) | None => 0,
             };
             let Some((term, leader)) = self.newest_before else {
                 continue;

@@ -319,6 +319,15 @@ async fn run_inner<N: Network, S: LogStorage>(
         if now >= next_tick {
             let due = ((now - next_tick).as_nanos() / interval.as_nanos()) as u64 + 1;
             let fire = due.min(config.max_catchup_ticks.max(1));
+            if fire < due {
+                // Ticks dropped: the core's sense of elapsed time (and so
+                // any lease) is behind the clock.
+                driver.raft.time_skipped();
+                tracing::info!(
+                    dropped_ticks = due - fire,
+                    "timers skipped time: lease reads off for this term"
+                );
+            }
             for _ in 0..fire {
                 driver.tick()?;
             }
