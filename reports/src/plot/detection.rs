@@ -105,13 +105,26 @@ pub fn render_detection(title: &str, bars: &[DetectionBar]) -> Result<Vec<u8>, R
                 .map_err(plot_err(NAME))?;
             let (_, y_px) = chart.backend_coord(&(0.0, SegmentValue::CenterOf(y)));
             let (x_px, _) = chart.backend_coord(&(1.0, SegmentValue::CenterOf(y)));
-            let note = format!("{}/{}  {}", b.invalid, b.seeds, b.note);
+            let note = clip(&format!("{}/{}  {}", b.invalid, b.seeds, b.note));
             root.draw(&Text::new(note, (x_px + 12, y_px - 8), note_style.clone()))
                 .map_err(plot_err(NAME))?;
         }
         root.present().map_err(plot_err(NAME))?;
     }
     encode_png(NAME, &buf, (w, h))
+}
+
+/// The most characters of a note that fit beside the bars (the JSON and
+/// the table keep the whole text).
+const NOTE_CHARS_MAX: usize = 62;
+
+/// `note`, cut to [`NOTE_CHARS_MAX`] characters with an ellipsis.
+fn clip(note: &str) -> String {
+    if note.chars().count() <= NOTE_CHARS_MAX {
+        return note.to_string();
+    }
+    let kept: String = note.chars().take(NOTE_CHARS_MAX - 1).collect();
+    format!("{kept}…")
 }
 
 #[cfg(test)]
@@ -135,6 +148,15 @@ mod tests {
             unknown,
             note: format!("caught by raft invariants {invalid}"),
         }
+    }
+
+    #[test]
+    fn long_notes_are_clipped_to_fit_beside_the_bars() {
+        assert_eq!(clip("4/20  short"), "4/20  short");
+        let long = "x".repeat(100);
+        let cut = clip(&long);
+        assert_eq!(cut.chars().count(), NOTE_CHARS_MAX);
+        assert!(cut.ends_with('…'));
     }
 
     #[test]
