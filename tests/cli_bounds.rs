@@ -1,7 +1,7 @@
 //! The bounds of a run, end to end through the built binary: a run over
 //! its deterministic work bound (a message storm) stops there and is
 //! `unknown` with the storm named, and the same run within the bound is
-//! judged as usual.
+//! judged as usual; a run drawn from a profile stores and replays its draw.
 
 mod support;
 
@@ -63,4 +63,60 @@ fn a_run_over_its_message_bound_stops_there_and_is_unknown_with_the_storm_named(
         .and_then(|t| t.parse().ok())
         .unwrap();
     assert!(last_ns < 8_000_000_000, "history ends at {last_ns} ns");
+}
+
+#[test]
+fn a_profile_run_prints_and_stores_its_draw_and_replays_identically() {
+    let root = scratch("cli_bounds", "profile");
+    let root_s = root.to_str().unwrap();
+    let out = faultline(&[
+        "run",
+        "--profile",
+        "nightly",
+        "--seed",
+        "11",
+        "--time-limit",
+        "8",
+        "--quiet",
+        "2",
+        "--keys",
+        "2",
+        "--store",
+        root_s,
+    ]);
+    assert!(
+        matches!(out.status.code(), Some(0..=2)),
+        "{}",
+        explain(&out)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("profile nightly: "), "{text}");
+    let replay = text
+        .lines()
+        .find_map(|l| l.strip_prefix("replay: "))
+        .unwrap();
+    assert!(replay.contains("--profile nightly"), "{replay}");
+    assert!(
+        replay.contains("--keys 2") && !replay.contains("--workload"),
+        "{replay}"
+    );
+    let dir = run_dir(&out);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["profile"]["profile"], "nightly");
+    assert_eq!(config["profile"]["pinned"], serde_json::json!(["keys"]));
+    assert_eq!(config["keys"], 2);
+    let out = faultline(&[
+        "replay",
+        dir.to_str().unwrap(),
+        "--store",
+        root_s,
+        "--require-identical",
+    ]);
+    assert!(
+        matches!(out.status.code(), Some(0..=2)),
+        "{}",
+        explain(&out)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("identical"));
 }
