@@ -18,6 +18,7 @@ use faultline_checker::{
     check_history, CheckOptions, CheckerResult, ModelKind, RunResults, Verdict,
 };
 use faultline_nemesis::fault::FaultFamily;
+use faultline_raft::ReadMode;
 use faultline_sim::data_loss::DataLoss;
 use faultline_workloads::CheckerModel;
 use serde_json::Value;
@@ -55,7 +56,7 @@ pub fn check_run(config: &RunConfig, out: &SimOutput, started_at: &str) -> RunRe
     if let (Some(kind), false) = (model.model_kind(), model == CheckerModel::Set) {
         linearizability(&mut results, &kind, out, &config.check);
     }
-    results.checkers.push(raft_invariants(out));
+    results.checkers.push(raft_invariants(out, config));
     results.checkers.push(liveness(out));
     results.checkers.push(stability(out));
     results.checkers.push(bounds(out, config));
@@ -114,7 +115,7 @@ fn linearizability(
 
 /// The observer's Raft invariants; violations that all follow a loss of
 /// synced data are excused.
-fn raft_invariants(out: &SimOutput) -> CheckerResult {
+fn raft_invariants(out: &SimOutput, config: &RunConfig) -> CheckerResult {
     let mut result = CheckerResult {
         name: "raft invariants".into(),
         verdict: if out.violations.is_empty() {
@@ -124,8 +125,11 @@ fn raft_invariants(out: &SimOutput) -> CheckerResult {
         },
         summary: if out.violations.is_empty() {
             "election safety, log matching, leader completeness, state machine safety, term \
-             and commit monotonicity, the durability of votes and acknowledgements, and \
-             acknowledged-means-committed and lease safety held after every step"
+             and commit monotonicity, the durability of votes and acknowledgements, \
+             acknowledged-means-committed, lease safety and read freshness held after every \
+             step, and every node kept the rules of term adoption, stale-term refusal, the \
+             vote restriction, the election quorum and the current-term commit on every \
+             input"
                 .into()
         } else {
             format!("{} violation(s)", out.violations.len())
@@ -136,7 +140,7 @@ fn raft_invariants(out: &SimOutput) -> CheckerResult {
     if out.violations.iter().all(|v| v.time_ns >= first_loss_ns) {
         excuse(&mut result, &out.data_losses);
     }
-    excuse_lease_under_clock_faults(&mut result, out);
+    excuse_lease_under_clock_faults(&mut result, out, config.read_mode);
     result
 }
 
@@ -144,9 +148,16 @@ fn raft_invariants(out: &SimOutput) -> CheckerResult {
 /// and strobes clocks far beyond any lease's drift allowance, so when the
 /// only violations are of lease safety and a clock fault came first, the
 /// verdict is `unknown` with that named (the environment broke the lease's
-/// assumption), never `invalid`.
-fn excuse_lease_under_clock_faults(result: &mut CheckerResult, out: &SimOutput) {
+/// assumption), never `invalid`. Under lease reads a stale read (read
+/// freshness) is the same broken assumption, seen at the node.
+fn excuse_lease_under_clock_faults(
+    result: &mut CheckerResult,
+    out: &SimOutput,
+    read_mode: ReadMode,
+) {
     let lease = faultline_raft::invariants::names::LEASE_SAFETY;
+    let freshness = faultline_raft::invariants::names::READ_FRESHNESS;
+    let lease_made = |p: &str| p == lease || read_mode == ReadMode::Lease && p == freshness;
     let first_clock_ns = out
         .history
         .events
@@ -160,7 +171,7 @@ fn excuse_lease_under_clock_faults(result: &mut CheckerResult, out: &SimOutput) 
         && out
             .violations
             .iter()
-            .all(|v| v.property == lease && v.time_ns >= first_clock_ns);
+            .all(|v| lease_made(v.property) && v.time_ns >= first_clock_ns);
     if result.verdict != Verdict::Invalid || !excusable {
         return;
     }

@@ -25,7 +25,7 @@ mod leader;
 mod message;
 pub mod output;
 mod progress;
-mod quorum;
+pub(crate) mod quorum;
 mod raft;
 mod raft_log;
 mod read;

@@ -21,6 +21,7 @@ pub mod leases;
 pub mod log_matching;
 pub mod promises;
 pub mod reads;
+pub mod rules;
 pub mod state_machine;
 
 #[cfg(test)]
@@ -57,6 +58,19 @@ pub mod names {
     pub const LEASE_SAFETY: &str = "lease-safety";
     /// Reads observe every write acknowledged before them.
     pub const READ_LINEARIZABILITY: &str = "read-linearizability";
+    /// A read observes every entry committed anywhere in the cluster before
+    /// it arrived (thesis §6.4).
+    pub const READ_FRESHNESS: &str = "read-freshness";
+    /// A request or response of a newer term makes its receiver adopt it (§5.1).
+    pub const TERM_ADOPTION: &str = "term-adoption";
+    /// AppendEntries and vote requests of a stale term are refused (§5.1).
+    pub const STALE_TERM_REFUSED: &str = "stale-term-refused";
+    /// One vote per term, and only for an up-to-date log (§5.2, §5.4.1).
+    pub const VOTE_RESTRICTION: &str = "vote-restriction";
+    /// A leader holds votes of its term from a quorum (§5.2).
+    pub const ELECTION_QUORUM: &str = "election-quorum";
+    /// A leader commits by counting replicas only entries of its term (§5.4.2).
+    pub const CURRENT_TERM_COMMIT: &str = "current-term-commit";
 }
 
 /// A broken invariant: which one, and the evidence.

@@ -103,3 +103,42 @@ impl ReadCheck {
         self.pending.retain(|_, read| read.node != node);
     }
 }
+
+/// Read freshness (thesis §6.4): a read served from state applied up to
+/// `served_index` must reflect every entry the cluster had committed when
+/// the read arrived, `floor` (the highest commit index any node held by
+/// then, which a harness that sees every node can stamp on the read).
+/// A correct ReadIndex or lease read serves at or past its leader's commit
+/// index, which covers every earlier commit: lower means a stale read.
+pub fn fresh(
+    node: NodeId,
+    key: &str,
+    served_index: LogIndex,
+    floor: LogIndex,
+) -> Result<(), Violation> {
+    if served_index >= floor {
+        return Ok(());
+    }
+    Err(Violation::new(
+        names::READ_FRESHNESS,
+        format!(
+            "n{node} served a read of key {key:?} from state applied to index {served_index}, \
+             but index {floor} was committed in the cluster before the read arrived (a stale \
+             read: §6.4 serves reads at the leader's commit index, confirmed current)"
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_served_below_the_commit_floor_is_stale_and_at_or_above_it_fresh() {
+        assert!(fresh(1, "k", 7, 7).is_ok());
+        assert!(fresh(1, "k", 9, 7).is_ok());
+        let v = fresh(2, "k", 6, 7).unwrap_err();
+        assert_eq!(v.invariant, names::READ_FRESHNESS);
+        assert!(v.detail.contains("index 6") && v.detail.contains("index 7"));
+    }
+}

@@ -38,10 +38,10 @@
 //! While the gate is paused the loop waits on the gate alone: no ticks, no
 //! frames, no requests (connections keep reading into bounded queues).
 
-use crate::bugs::Bug;
 use crate::core::api::{Config, Input};
-use crate::core::{CoreError, Raft, Role};
-use crate::kv::{KvCommand, KvError, KvOp, KvReply, KvStateMachine, SessionLimits};
+use crate::core::{CoreError, Raft};
+use crate::invariants::rules::{Incoming, MessageRules, NodeFacts, Sent};
+use crate::kv::{KvCommand, KvError, KvOp, KvStateMachine, SessionLimits};
 use crate::node::clock::{wait_until_resumed, Clock, PauseGate};
 use crate::node::network::Network;
 use crate::node::observe::ObservationHandle;
@@ -63,6 +63,7 @@ use tracing::Instrument;
 #[cfg(all(test, feature = "bug-catalogue"))]
 mod bug_tests;
 mod effects;
+mod reads;
 
 /// The name of the span every event of a node's driver, transport and core
 /// is emitted in; its field `id` is the node's id. A subscriber can route
@@ -373,9 +374,13 @@ struct Driver<S: LogStorage> {
     /// until the index is applied and the terms are compared.
     appended: BTreeMap<LogIndex, Vec<(Term, Waiter)>>,
     /// Reads fed to the core, waiting for a read index.
-    reading: BTreeMap<u64, (String, Waiter)>,
+    reading: BTreeMap<u64, reads::PendingRead>,
     /// Confirmed reads waiting for the state machine to reach their index.
-    ready_reads: BTreeMap<LogIndex, Vec<(String, Waiter)>>,
+    ready_reads: BTreeMap<LogIndex, Vec<reads::PendingRead>>,
+    /// Raft's per-message rules, checked after every input.
+    rules: MessageRules,
+    /// The answers sent while the current input is carried out.
+    sent: Vec<Sent>,
 }
 
 impl<S: LogStorage> Driver<S> {
@@ -438,6 +443,8 @@ impl<S: LogStorage> Driver<S> {
             appended: BTreeMap::new(),
             reading: BTreeMap::new(),
             ready_reads: BTreeMap::new(),
+            rules: MessageRules::default(),
+            sent: Vec::new(),
         };
         driver.observe();
         driver.observation.lock().status = Some(driver.raft.status());
@@ -458,13 +465,32 @@ impl<S: LogStorage> Driver<S> {
         Ok(())
     }
 
-    /// Feeds one input and carries out everything it caused.
+    /// Feeds one input and carries out everything it caused, then checks
+    /// the per-message rules on what it did ([`MessageRules`]).
     fn step(&mut self, input: Input) -> Result<(), NodeError> {
+        let incoming = match &input {
+            Input::Message(msg) => Some(Incoming::of(msg)),
+            _ => None,
+        };
+        let before = NodeFacts::of(&self.raft);
+        self.sent.clear();
         if self.raft.step(input).is_err() {
             NodeStats::bump(&self.stats.step_errors);
         }
         self.observation.lock().steps += 1;
-        self.process()
+        let result = self.process();
+        let after = NodeFacts::of(&self.raft);
+        let found = self.rules.check(
+            &before,
+            incoming.as_ref(),
+            &after,
+            &self.sent,
+            self.raft.membership(),
+        );
+        if !found.is_empty() {
+            self.observation.lock().record_local_violations(found);
+        }
+        result
     }
 
     fn pending_requests(&self) -> usize {
@@ -487,15 +513,7 @@ impl<S: LogStorage> Driver<S> {
         let id = self.next_request_id;
         self.next_request_id += 1;
         match request.op {
-            KvOp::Read { key } if self.follower_reads_locally() => {
-                let value = self.kv.read(&key).map(str::to_string);
-                waiter.answer(ResponseBody::Reply(KvReply::Read { value }), &self.stats);
-                Ok(())
-            }
-            KvOp::Read { key } => {
-                self.reading.insert(id, (key, waiter));
-                self.step(Input::Read { id })
-            }
+            KvOp::Read { key } => self.read(id, key, waiter),
             op => {
                 let command = KvCommand {
                     client_id: request.client_id,
@@ -509,11 +527,6 @@ impl<S: LogStorage> Driver<S> {
                 })
             }
         }
-    }
-
-    /// Seeded bug [`Bug::FollowerLocalReads`]: a non-leader serves reads itself.
-    fn follower_reads_locally(&self) -> bool {
-        self.raft.config().bugs.on(Bug::FollowerLocalReads) && self.raft.role() != Role::Leader
     }
 
     fn install_snapshot(&mut self, snapshot: &Snapshot) -> Result<(), NodeError> {
@@ -536,19 +549,6 @@ impl<S: LogStorage> Driver<S> {
             }
         }
         Ok(())
-    }
-
-    fn serve_reads(&mut self) {
-        let applied = self.kv.applied_index();
-        while let Some(entry) = self.ready_reads.first_entry() {
-            if *entry.key() > applied {
-                break;
-            }
-            for (key, waiter) in entry.remove() {
-                let value = self.kv.read(&key).map(str::to_string);
-                waiter.answer(ResponseBody::Reply(KvReply::Read { value }), &self.stats);
-            }
-        }
     }
 
     fn maybe_snapshot(&mut self) -> Result<(), NodeError> {

@@ -8,6 +8,7 @@
 
 use crate::core::{Role, Status};
 use crate::invariants::promises::{DurableLog, Promises};
+use crate::invariants::Violation;
 use crate::types::{Entry, HardState, LogIndex, NodeId, Snapshot, Term};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -86,10 +87,21 @@ pub struct NodeObservation {
     /// Promises sent since the observer last took them: the newest granted
     /// vote and the newest acknowledged entry (kept across restarts).
     pub promised: Promises,
+    /// The highest commit index any node of the cluster held, as of the
+    /// observer's last step: the harness stamps it here so the driver can
+    /// stamp it on each read that arrives ([`crate::invariants::reads::fresh`]).
+    pub commit_floor: LogIndex,
+    /// Rules the node broke while handling its inputs (message rules and
+    /// read freshness), since the observer last drained them (bounded).
+    pub local_violations: Vec<Violation>,
 }
 
 /// The bound of [`NodeObservation::applied`].
 pub const APPLIED_QUEUE_MAX: usize = 1 << 16;
+
+/// The bound of [`NodeObservation::local_violations`] (the run is already
+/// invalid; the first ones explain it).
+pub const LOCAL_VIOLATIONS_MAX: usize = 64;
 
 impl NodeObservation {
     /// The observation of a node that has not started.
@@ -119,6 +131,8 @@ impl NodeObservation {
             steps: 0,
             status: None,
             promised: Promises::default(),
+            commit_floor: 0,
+            local_violations: Vec::new(),
         }
     }
 
@@ -172,6 +186,13 @@ impl NodeObservation {
         self.snapshot_index = meta.last_index;
         self.snapshot_term = meta.last_term;
         self.last_index = self.snapshot_index + self.log_terms.len() as u64;
+    }
+
+    /// Notes rules the node broke (beyond [`LOCAL_VIOLATIONS_MAX`] pending,
+    /// the newest are dropped).
+    pub fn record_local_violations(&mut self, found: Vec<Violation>) {
+        let room = LOCAL_VIOLATIONS_MAX.saturating_sub(self.local_violations.len());
+        self.local_violations.extend(found.into_iter().take(room));
     }
 
     /// Notes that the storage synced everything written so far.

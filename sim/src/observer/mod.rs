@@ -9,7 +9,10 @@
 //! state machine safety, term and commit monotonicity, durability of the
 //! votes and acknowledgements each node sent, that every write a node
 //! acknowledged to a client was committed, and lease safety) run on every
-//! step;
+//! step, and so does the collection of what each node's driver found about
+//! itself: the message rules of [`faultline_raft::invariants::rules`] and
+//! read freshness, for which the observer hands every node the cluster's
+//! highest commit index as the floor of the reads that arrive next;
 //! checks that read whole logs (log matching, leader completeness) run every
 //! `full_check_every_steps` steps and once more at the end.
 
@@ -164,12 +167,21 @@ impl Observer {
             .map(|h| h.observation.lock().hard_state.term)
             .max()
             .unwrap_or(0);
+        // The highest commit index any node reached: every read that
+        // arrives from now on must see at least this far.
+        let commit_max = nodes
+            .values()
+            .map(|h| h.observation.lock().commit_index)
+            .max()
+            .unwrap_or(0);
         let mut found: Vec<invariants::Violation> = Vec::new();
         let mut acked = Vec::new();
         let mut lease_views = Vec::with_capacity(nodes.len());
         for h in nodes.values() {
             let (id, role, term, commit, applied, kept) = {
                 let mut o = h.observation.lock();
+                o.commit_floor = o.commit_floor.max(commit_max);
+                found.append(&mut o.local_violations);
                 lease_views.push(LeaseView {
                     node: o.id,
                     term: o.hard_state.term,
@@ -311,5 +323,44 @@ impl Observer {
     /// How many distinct log indices were seen applied (and so committed).
     pub fn committed_entries(&self) -> usize {
         self.committed.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_raft::node::TokioClock;
+    use std::sync::Arc;
+
+    fn cluster(n: NodeId) -> BTreeMap<NodeId, NodeHandles> {
+        (1..=n)
+            .map(|id| (id, NodeHandles::new(id, Arc::new(TokioClock::new()))))
+            .collect()
+    }
+
+    #[test]
+    fn every_node_gets_the_cluster_commit_floor_and_its_own_findings_are_recorded() {
+        let nodes = cluster(3);
+        nodes[&2].observation.lock().commit_index = 7;
+        let mut observer = Observer::default();
+        let never = |_: NodeId| false;
+        observer.observe(Duration::from_secs(1), &nodes, &never);
+        for h in nodes.values() {
+            assert_eq!(h.observation.lock().commit_floor, 7);
+        }
+        assert!(observer.violations().is_empty());
+        let found = invariants::Violation::new(invariants::names::TERM_ADOPTION, "n3 stayed");
+        nodes[&3]
+            .observation
+            .lock()
+            .record_local_violations(vec![found]);
+        observer.observe(Duration::from_secs(2), &nodes, &never);
+        let v = observer.violations();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].property, invariants::names::TERM_ADOPTION);
+        assert_eq!(v[0].time_ns, 2_000_000_000);
+        assert!(nodes[&3].observation.lock().local_violations.is_empty());
+        observer.observe(Duration::from_secs(3), &nodes, &never);
+        assert_eq!(observer.violations().len(), 1, "drained, recorded once");
     }
 }

@@ -4,9 +4,10 @@
 
 use super::Driver;
 use crate::bugs::Bug;
-use crate::core::api::{ProposalOutcome, ProposalResult, ReadOutcome, ReadResult};
+use crate::core::api::{ProposalOutcome, ProposalResult};
 use crate::core::output::{ToApply, ToPersist};
 use crate::invariants::promises::Promises;
+use crate::invariants::rules::Sent;
 use crate::node::protocol::ResponseBody;
 use crate::node::stats::NodeStats;
 use crate::node::NodeError;
@@ -83,6 +84,7 @@ impl<S: LogStorage> Driver<S> {
             return;
         };
         self.note_promises(&messages);
+        self.sent.extend(messages.iter().filter_map(Sent::of));
         for msg in messages {
             NodeStats::bump(&self.stats.raft_messages_sent);
             let fate = self.outbound.decide();
@@ -140,25 +142,6 @@ impl<S: LogStorage> Driver<S> {
                     waiter.answer(ResponseBody::NotLeader { leader_hint }, &self.stats)
                 }
                 ProposalOutcome::Overloaded => waiter.answer(ResponseBody::Overloaded, &self.stats),
-            }
-        }
-    }
-
-    fn note_reads(&mut self, reads: Vec<ReadResult>) {
-        for r in reads {
-            let Some((key, waiter)) = self.reading.remove(&r.id) else {
-                continue;
-            };
-            match r.outcome {
-                ReadOutcome::Ready { index } => {
-                    self.ready_reads
-                        .entry(index)
-                        .or_default()
-                        .push((key, waiter));
-                }
-                ReadOutcome::NotLeader { leader_hint } => {
-                    waiter.answer(ResponseBody::NotLeader { leader_hint }, &self.stats)
-                }
             }
         }
     }
