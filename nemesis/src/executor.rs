@@ -289,7 +289,7 @@ fn apply(cluster: &mut dyn FaultTarget, fault: &Fault, now: Duration) {
         Fault::PacketDuplicate { nodes, probability } => {
             for n in nodes {
                 if let Some(m) = cluster.message_faults(*n) {
-                    m.set(*probability, 0.0, Duration::ZERO);
+                    m.set(*probability, 0.0, Duration::ZERO..=Duration::ZERO);
                 }
             }
         }
@@ -300,7 +300,21 @@ fn apply(cluster: &mut dyn FaultTarget, fault: &Fault, now: Duration) {
         } => {
             for n in nodes {
                 if let Some(m) = cluster.message_faults(*n) {
-                    m.set(0.0, *probability, Duration::from_millis(*delay_ms_max));
+                    let max = Duration::from_millis(*delay_ms_max);
+                    m.set(0.0, *probability, Duration::from_nanos(1)..=max);
+                }
+            }
+        }
+        Fault::PacketLate {
+            nodes,
+            probability,
+            delay_ms_min,
+            delay_ms_max,
+        } => {
+            let holds = Duration::from_millis(*delay_ms_min)..=Duration::from_millis(*delay_ms_max);
+            for n in nodes {
+                if let Some(m) = cluster.message_faults(*n) {
+                    m.set(0.0, *probability, holds.clone());
                 }
             }
         }
@@ -348,10 +362,12 @@ fn undo(cluster: &mut dyn FaultTarget, fault: &Fault, now: Duration) {
                 }
             }
         }
-        Fault::PacketDuplicate { nodes, .. } | Fault::PacketReorder { nodes, .. } => {
+        Fault::PacketDuplicate { nodes, .. }
+        | Fault::PacketReorder { nodes, .. }
+        | Fault::PacketLate { nodes, .. } => {
             for n in nodes {
                 if let Some(m) = cluster.message_faults(*n) {
-                    m.set(0.0, 0.0, Duration::ZERO);
+                    m.clear();
                 }
             }
         }
@@ -393,7 +409,7 @@ fn restore_everything(cluster: &mut dyn FaultTarget, now: Duration) {
             d.clear();
         }
         if let Some(m) = cluster.message_faults(n) {
-            m.set(0.0, 0.0, Duration::ZERO);
+            m.clear();
         }
         for o in others(cluster, n) {
             cluster.set_link_loss(n, o, 0.0);

@@ -28,7 +28,7 @@ pub enum FaultFamily {
     Pause,
     /// Clock bumps, strobes and rate skew.
     Clock,
-    /// Packet loss, delay, duplication and reordering.
+    /// Packet loss, delay, duplication, reordering and late delivery.
     Packet,
     /// Disk corruption and I/O errors.
     Disk,
@@ -126,6 +126,8 @@ fault_kinds! {
     PacketDelay => "packet-delay", Packet, 2, "Delay packets with jitter on links of targeted nodes.";
     PacketDuplicate => "packet-duplicate", Packet, 2, "Duplicate packets on links of targeted nodes.";
     PacketReorder => "packet-reorder", Packet, 2, "Reorder packets on links of targeted nodes.";
+    PacketLate => "packet-late", Packet, 2,
+        "Deliver a few packets of targeted nodes seconds late, after terms moved on.";
     DiskCorruption => "disk-corruption", Disk, 1, "Corrupt a fraction of disk writes on targeted nodes.";
     DiskIoError => "disk-io-error", Disk, 1, "Fail a fraction of disk operations on targeted nodes.";
 }

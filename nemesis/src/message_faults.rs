@@ -1,7 +1,8 @@
 //! Message faults for the packet nemesis: a per-node switch, plugged into
 //! the node's outbound-message seam ([`OutboundFaults`]), that makes the
 //! driver send some outbound Raft messages twice (duplication) or hold some
-//! back for a while so later ones overtake them (reordering). TCP itself
+//! back for a while so later ones overtake them (reordering; held for
+//! seconds, late delivery: the message lands after newer terms). TCP itself
 //! never duplicates or reorders, but a Raft node must tolerate both from
 //! retries, reconnects and stale connections, so the nemesis injects them
 //! at the message level.
@@ -14,6 +15,7 @@
 use faultline_raft::node::{Fate, OutboundFaults};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -21,7 +23,7 @@ use std::time::Duration;
 struct State {
     duplicate: f64,
     reorder: f64,
-    reorder_delay_max: Duration,
+    holds: RangeInclusive<Duration>,
     rng: ChaCha8Rng,
     duplicated: u64,
     held: u64,
@@ -40,7 +42,7 @@ impl MessageFaults {
             state: Arc::new(Mutex::new(State {
                 duplicate: 0.0,
                 reorder: 0.0,
-                reorder_delay_max: Duration::ZERO,
+                holds: Duration::ZERO..=Duration::ZERO,
                 rng: ChaCha8Rng::seed_from_u64(seed),
                 duplicated: 0,
                 held: 0,
@@ -53,13 +55,18 @@ impl MessageFaults {
     }
 
     /// Duplicates each message with probability `duplicate`, and holds each
-    /// back for up to `reorder_delay_max` with probability `reorder`.
-    /// Zeros switch the faults off.
-    pub fn set(&self, duplicate: f64, reorder: f64, reorder_delay_max: Duration) {
+    /// back with probability `reorder` for a time drawn from `holds` (a
+    /// zero-length hold is no hold). Zeros switch the faults off.
+    pub fn set(&self, duplicate: f64, reorder: f64, holds: RangeInclusive<Duration>) {
         let mut s = self.lock();
         s.duplicate = duplicate.clamp(0.0, 1.0);
         s.reorder = reorder.clamp(0.0, 1.0);
-        s.reorder_delay_max = reorder_delay_max;
+        s.holds = holds;
+    }
+
+    /// Switches every message fault off.
+    pub fn clear(&self) {
+        self.set(0.0, 0.0, Duration::ZERO..=Duration::ZERO);
     }
 
     /// (messages duplicated, messages held back) so far.
@@ -82,10 +89,12 @@ impl OutboundFaults for MessageFaults {
         } else {
             1
         };
-        let max_ns = s.reorder_delay_max.as_nanos().min(u128::from(u64::MAX)) as u64;
+        let ns = |d: &Duration| d.as_nanos().min(u128::from(u64::MAX)) as u64;
+        let max_ns = ns(s.holds.end());
+        let min_ns = ns(s.holds.start()).clamp(1, max_ns.max(1));
         let hold = if reorder > 0.0 && max_ns > 0 && s.rng.gen_bool(reorder) {
             s.held += 1;
-            Some(Duration::from_nanos(s.rng.gen_range(1..=max_ns)))
+            Some(Duration::from_nanos(s.rng.gen_range(min_ns..=max_ns)))
         } else {
             None
         };
@@ -101,10 +110,11 @@ mod tests {
     fn off_by_default_and_seeded_when_on() {
         let f = MessageFaults::new(7);
         assert_eq!(f.decide(), Fate::AS_IS);
-        f.set(0.5, 0.5, Duration::from_millis(30));
+        let up_to_30 = Duration::from_nanos(1)..=Duration::from_millis(30);
+        f.set(0.5, 0.5, up_to_30.clone());
         let a: Vec<Fate> = (0..50).map(|_| f.decide()).collect();
         let g = MessageFaults::new(7);
-        g.set(0.5, 0.5, Duration::from_millis(30));
+        g.set(0.5, 0.5, up_to_30);
         let b: Vec<Fate> = (0..50).map(|_| g.decide()).collect();
         assert_eq!(a, b);
         assert!(a.iter().any(|x| x.copies == 2));
@@ -112,7 +122,19 @@ mod tests {
         assert!(a
             .iter()
             .all(|x| x.hold.is_none_or(|d| d <= Duration::from_millis(30))));
-        f.set(0.0, 0.0, Duration::ZERO);
+        f.clear();
         assert_eq!(f.decide(), Fate::AS_IS);
+    }
+
+    #[test]
+    fn late_delivery_holds_within_its_range() {
+        let f = MessageFaults::new(3);
+        let (lo, hi) = (Duration::from_millis(500), Duration::from_millis(6_000));
+        f.set(0.0, 1.0, lo..=hi);
+        let holds: Vec<Duration> = (0..200).filter_map(|_| f.decide().hold).collect();
+        assert_eq!(holds.len(), 200);
+        assert!(holds.iter().all(|&d| lo <= d && d <= hi));
+        assert!(holds.iter().any(|&d| d > Duration::from_secs(3)));
+        assert_eq!(f.injected(), (0, 200));
     }
 }

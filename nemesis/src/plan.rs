@@ -36,6 +36,11 @@ pub struct Magnitudes {
     pub reorder_probability: (f64, f64),
     /// Packet reordering: the longest hold (ms).
     pub reorder_delay_ms_max: u64,
+    /// Late delivery: probability a packet is held back.
+    pub late_probability: (f64, f64),
+    /// Late delivery: how long a held packet is held (ms), drawn per packet;
+    /// the default spans one to several election timeouts.
+    pub late_delay_ms: (u64, u64),
     /// Disk write corruption probability.
     pub corruption_probability: (f64, f64),
     /// Disk I/O error probability.
@@ -54,6 +59,8 @@ impl Default for Magnitudes {
             duplicate_probability: (0.05, 0.3),
             reorder_probability: (0.1, 0.5),
             reorder_delay_ms_max: 100,
+            late_probability: (0.02, 0.2),
+            late_delay_ms: (500, 6_000),
             corruption_probability: (0.02, 0.1),
             io_error_probability: (0.01, 0.2),
         }
@@ -69,6 +76,7 @@ impl Magnitudes {
             ("strobe_period_ms", self.strobe_period_ms),
             ("skew_rate_ppm", self.skew_rate_ppm),
             ("delay_ms", self.delay_ms),
+            ("late_delay_ms", self.late_delay_ms),
         ];
         for (field, (lo, hi)) in ranges {
             if lo > hi
@@ -85,6 +93,7 @@ impl Magnitudes {
             ("loss_probability", self.loss_probability),
             ("duplicate_probability", self.duplicate_probability),
             ("reorder_probability", self.reorder_probability),
+            ("late_probability", self.late_probability),
             ("corruption_probability", self.corruption_probability),
             ("io_error_probability", self.io_error_probability),
         ];
@@ -199,6 +208,20 @@ pub enum Fault {
         /// The longest hold.
         delay_ms_max: u64,
     },
+    /// Deliver some packets sent by these nodes late: each held back with
+    /// `probability` for a delay drawn from `delay_ms_min..=delay_ms_max`,
+    /// long enough that the cluster has moved to a newer term when it lands
+    /// (Raft assumes an asynchronous network: any message may be late).
+    PacketLate {
+        /// The nodes.
+        nodes: BTreeSet<NodeId>,
+        /// Probability a packet is held back.
+        probability: f64,
+        /// The shortest hold.
+        delay_ms_min: u64,
+        /// The longest hold.
+        delay_ms_max: u64,
+    },
     /// Corrupt disk writes on these nodes.
     DiskCorruption {
         /// The nodes.
@@ -228,7 +251,8 @@ impl Fault {
             Fault::PacketLoss { .. }
             | Fault::PacketDelay { .. }
             | Fault::PacketDuplicate { .. }
-            | Fault::PacketReorder { .. } => FaultFamily::Packet,
+            | Fault::PacketReorder { .. }
+            | Fault::PacketLate { .. } => FaultFamily::Packet,
             Fault::DiskCorruption { .. } | Fault::DiskIoError { .. } => FaultFamily::Disk,
         }
     }
@@ -310,6 +334,16 @@ impl Fault {
                 "packet reordering {probability:.3} (holds up to {delay_ms_max} ms) on links of {}",
                 list(nodes)
             ),
+            Fault::PacketLate {
+                nodes,
+                probability,
+                delay_ms_min,
+                delay_ms_max,
+            } => format!(
+                "late delivery {probability:.3} (holds {delay_ms_min}-{delay_ms_max} ms) of \
+                 packets from {}",
+                list(nodes)
+            ),
             Fault::DiskCorruption { nodes, probability } => {
                 format!("disk corruption {probability:.4} on {}", list(nodes))
             }
@@ -337,6 +371,7 @@ impl Fault {
             | Fault::PacketDelay { nodes, .. }
             | Fault::PacketDuplicate { nodes, .. }
             | Fault::PacketReorder { nodes, .. }
+            | Fault::PacketLate { nodes, .. }
             | Fault::DiskCorruption { nodes, .. }
             | Fault::DiskIoError { nodes, .. } => nodes.clone(),
         }
@@ -453,6 +488,12 @@ impl FaultPlan {
                 nodes: targets(rng),
                 probability: probability(m.reorder_probability, rng),
                 delay_ms_max: m.reorder_delay_ms_max,
+            },
+            FaultKind::PacketLate => Fault::PacketLate {
+                nodes: targets(rng),
+                probability: probability(m.late_probability, rng),
+                delay_ms_min: m.late_delay_ms.0,
+                delay_ms_max: m.late_delay_ms.1.max(m.late_delay_ms.0),
             },
             FaultKind::DiskCorruption => Fault::DiskCorruption {
                 nodes: targets(rng),
