@@ -493,7 +493,7 @@ impl FaultPlan {
                 nodes: targets(rng),
                 probability: probability(m.late_probability, rng),
                 delay_ms_min: m.late_delay_ms.0,
-                delay_ms_max: m.late_delay_ms.1.max(m.late_delay_ms.0),
+                delay_ms_max: m.late_delay_ms.1,
             },
             FaultKind::DiskCorruption => Fault::DiskCorruption {
                 nodes: targets(rng),

@@ -369,11 +369,8 @@ mod tests {
         (of("linearizability"), of("raft invariants"), r.verdict)
     }
 
-    #[test]
-    fn lease_violations_after_a_clock_fault_are_unknown_and_without_one_invalid() {
-        let mut out = output(history(5000, "1"), &[6000], None);
-        out.violations[0].property = faultline_raft::invariants::names::LEASE_SAFETY;
-        assert_eq!(verdicts(&out).1, Verdict::Invalid);
+    /// `out` with a clock fault starting before its first event.
+    fn clock_fault_first(out: &mut SimOutput) {
         let mut clock = out.history.events[0].clone();
         clock.process = faultline_checker::history::Process::Nemesis;
         clock.kind = faultline_checker::history::EventType::Info;
@@ -383,6 +380,30 @@ mod tests {
         for (i, e) in out.history.events.iter_mut().enumerate() {
             e.index = i as u64;
         }
+    }
+
+    #[test]
+    fn stale_reads_after_a_clock_fault_are_unknown_under_leases_only() {
+        let mut out = output(history(5000, "1"), &[6000], None);
+        out.violations[0].property = faultline_raft::invariants::names::READ_FRESHNESS;
+        clock_fault_first(&mut out);
+        let raft = |read_mode| {
+            let mut config = RunConfig::with_seed(1);
+            config.read_mode = read_mode;
+            let r = check_run(&config, &out, "now");
+            let c = r.checkers.iter().find(|c| c.name == "raft invariants");
+            c.map(|c| c.verdict).unwrap()
+        };
+        assert_eq!(raft(ReadMode::Lease), Verdict::Unknown);
+        assert_eq!(raft(ReadMode::ReadIndex), Verdict::Invalid);
+    }
+
+    #[test]
+    fn lease_violations_after_a_clock_fault_are_unknown_and_without_one_invalid() {
+        let mut out = output(history(5000, "1"), &[6000], None);
+        out.violations[0].property = faultline_raft::invariants::names::LEASE_SAFETY;
+        assert_eq!(verdicts(&out).1, Verdict::Invalid);
+        clock_fault_first(&mut out);
         let r = check_run(&RunConfig::with_seed(1), &out, "now");
         let raft = r
             .checkers

@@ -162,18 +162,12 @@ impl Observer {
         corrupted: &dyn Fn(NodeId) -> bool,
         full: bool,
     ) {
-        let term_max = nodes
-            .values()
-            .map(|h| h.observation.lock().hard_state.term)
-            .max()
-            .unwrap_or(0);
-        // The highest commit index any node reached: every read that
-        // arrives from now on must see at least this far.
-        let commit_max = nodes
-            .values()
-            .map(|h| h.observation.lock().commit_index)
-            .max()
-            .unwrap_or(0);
+        // The highest term and commit index any node reached: every read
+        // that arrives from now on must see at least that commit.
+        let (term_max, commit_max) = nodes.values().fold((0, 0), |(t, c), h| {
+            let o = h.observation.lock();
+            (t.max(o.hard_state.term), c.max(o.commit_index))
+        });
         let mut found: Vec<invariants::Violation> = Vec::new();
         let mut acked = Vec::new();
         let mut lease_views = Vec::with_capacity(nodes.len());
