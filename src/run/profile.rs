@@ -42,6 +42,7 @@ pub const DRAWN_FLAGS: &[&str] = &[
     "election-timeout",
     "lease-drift",
     "snapshot-every",
+    "entries-per-message",
 ];
 
 /// A named swarm profile.
@@ -101,7 +102,9 @@ pub fn apply(config: &mut RunConfig) {
 /// further in the directions where bugs hide: one hot key, bursts of 100
 /// ops/s, three faults at once, one-second nemesis gaps, election timeouts
 /// from 300 ms to 2 s, lease reads, latencies up to 50 ms, a snapshot every
-/// 20 entries; one run in ten has no faults at all (stability).
+/// 20 entries, AppendEntries of a single entry (so a follower's
+/// acknowledgement can end on an earlier term's entry under a new leader);
+/// one run in ten has no faults at all (stability).
 pub fn draw_nightly(c: &mut RunConfig, pinned: &BTreeSet<String>) {
     let mut rng = ChaCha8Rng::seed_from_u64(sub_seed(c.seed, DRAW_STREAM));
     let free = |flag: &str| !pinned.contains(flag);
@@ -133,6 +136,7 @@ pub fn draw_nightly(c: &mut RunConfig, pinned: &BTreeSet<String>) {
     let snapshot_every = *[20, 50, 200, 1_000].choose(&mut rng).unwrap_or(&200);
     let latency_ms_min = rng.gen_range(0..=2u64);
     let latency_spread_ms = *[2, 5, 20, 50].choose(&mut rng).unwrap_or(&4);
+    let entries_per_message = *[1, 4, 16, 64].choose(&mut rng).unwrap_or(&64);
 
     let set = |flag: &str, apply: &mut dyn FnMut()| {
         if free(flag) {
@@ -168,6 +172,9 @@ pub fn draw_nightly(c: &mut RunConfig, pinned: &BTreeSet<String>) {
     });
     set("snapshot-every", &mut || {
         c.snapshot_every_entries = snapshot_every
+    });
+    set("entries-per-message", &mut || {
+        c.entries_per_message_max = entries_per_message
     });
     c.sim.latency_ms_min = latency_ms_min;
     c.sim.latency_ms_max = latency_ms_min + latency_spread_ms;
@@ -251,7 +258,7 @@ pub fn describe(c: &RunConfig) -> String {
     format!(
         "{} workload, nemesis {} (targets {}, every {:.1} s{}, overlap {}), {} {} clients at \
          {} ops/s on {} key(s), {} reads, election timeout {} ms (lease drift {} ms), latency \
-         {}-{} ms, snapshot every {}",
+         {}-{} ms, snapshot every {}, at most {} entries per AppendEntries",
         c.workload,
         nemesis_summary(c),
         c.nemesis_targets_arg(),
@@ -271,7 +278,8 @@ pub fn describe(c: &RunConfig) -> String {
         c.lease_drift_ms,
         c.sim.latency_ms_min,
         c.sim.latency_ms_max,
-        c.snapshot_every_entries
+        c.snapshot_every_entries,
+        c.entries_per_message_max
     )
 }
 
@@ -314,6 +322,7 @@ mod tests {
         assert_eq!(distinct(&|c| c.keys.to_string()), 4);
         assert_eq!(distinct(&|c| c.election_timeout_ms.to_string()), 4);
         assert_eq!(distinct(&|c| c.snapshot_every_entries.to_string()), 4);
+        assert_eq!(distinct(&|c| c.entries_per_message_max.to_string()), 4);
         assert!(distinct(&|c| format!("{:?}", (c.sim.latency_ms_min, c.sim.latency_ms_max))) > 6);
         assert!(draws.iter().all(|c| c.nemesis_interval_jitter));
     }

@@ -10,6 +10,7 @@ use faultline_checker::history::History;
 use faultline_checker::SituationCount;
 use faultline_nemesis::executor::Executor;
 use faultline_nemesis::executor::NemesisEvent;
+use faultline_nemesis::plan::Magnitudes;
 use faultline_nemesis::schedule::{Schedule, ScheduleConfig};
 use faultline_raft::node::ClientConfig;
 use faultline_raft::NodeId;
@@ -164,6 +165,10 @@ impl<'c> Run<'c> {
                 time_limit_ms: config.time_limit_s * 1000,
                 targets: config.nemesis_targets.clone(),
                 interval_jitter: config.nemesis_interval_jitter,
+                magnitudes: Magnitudes {
+                    drift_rate_ppm_max: drift_rate_ppm_max(config),
+                    ..Magnitudes::default()
+                },
                 ..ScheduleConfig::default()
             },
             &cluster.ids(),
@@ -395,6 +400,15 @@ impl<'c> Run<'c> {
     }
 }
 
+/// The bounded clock drift (`clock-drift`) a run allows: each clock within
+/// `±lease_drift / (4 T)` of true time, so two clocks differ by at most
+/// half of the lease's drift allowance over an election timeout `T`; a
+/// correct lease (`T - lease_drift`) then still ends before any follower
+/// can time out, with a tick's worth of margin to spare.
+fn drift_rate_ppm_max(config: &RunConfig) -> u64 {
+    config.lease_drift_ms * 1_000_000 / (4 * config.election_timeout_ms.max(1))
+}
+
 /// How long after the final heal the stability check waits before it
 /// counts time as fault-free: a clock reset at the heal can step a node's
 /// clock back, stalling its timers for up to `max_catchup_ticks` ticks (a
@@ -438,6 +452,7 @@ fn build_cluster(config: &RunConfig) -> Result<SimCluster<'static>, SimError> {
     cluster_config.raft.election_ticks = election_ticks;
     cluster_config.raft.heartbeat_ticks = (election_ticks / 10).clamp(1, election_ticks - 1);
     cluster_config.raft.lease_drift_ticks = config.lease_drift_ms / settings.tick_ms;
+    cluster_config.raft.max_entries_per_msg = config.entries_per_message_max;
     cluster_config.snapshot_every_entries = config.snapshot_every_entries;
     cluster_config.step = Duration::from_millis(settings.step_ms);
     cluster_config.tick_interval = Duration::from_millis(settings.tick_ms);
