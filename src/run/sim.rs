@@ -169,7 +169,6 @@ impl<'c> Run<'c> {
                     drift_rate_ppm_max: drift_rate_ppm_max(config),
                     ..Magnitudes::default()
                 },
-                ..ScheduleConfig::default()
             },
             &cluster.ids(),
         )
