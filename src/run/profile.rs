@@ -87,6 +87,10 @@ pub struct ProfileDraw {
 /// The random stream of the profile draw (apart from every other part's).
 const DRAW_STREAM: u64 = 7;
 
+/// The seed stream that picks the fault kinds within each enabled family
+/// (its own stream, so the other draws stay as they were).
+const KINDS_STREAM: u64 = 8;
+
 /// Draws `config`'s unpinned settings from its seed, per its profile (a
 /// config without one is left as it is).
 pub fn apply(config: &mut RunConfig) {
@@ -116,7 +120,8 @@ pub fn draw_nightly(c: &mut RunConfig, pinned: &BTreeSet<String>) {
     ]
     .choose(&mut rng)
     .unwrap_or(&WorkloadKind::Kv);
-    let nemesis = draw_nemesis(&mut rng, c.nodes);
+    let mut kinds_rng = ChaCha8Rng::seed_from_u64(sub_seed(c.seed, KINDS_STREAM));
+    let nemesis = draw_nemesis(&mut rng, &mut kinds_rng, c.nodes);
     let targets = draw_targets(&mut rng);
     let interval_ms = *[1_000, 2_000, 3_000, 5_000, 10_000]
         .choose(&mut rng)
@@ -181,8 +186,15 @@ pub fn draw_nightly(c: &mut RunConfig, pinned: &BTreeSet<String>) {
 }
 
 /// One run in ten without faults; otherwise each family on with even odds
-/// (at least one), every kind of an enabled family that fits the cluster.
-fn draw_nemesis(rng: &mut ChaCha8Rng, nodes: usize) -> BTreeSet<FaultKind> {
+/// (at least one), and within each enabled family each kind that fits the
+/// cluster on with even odds (at least one, drawn from `kinds_rng`): swarm
+/// testing at both levels, so a run whose partitions are all leader chases,
+/// or all one-way cuts, is as likely as a run of every shape.
+fn draw_nemesis(
+    rng: &mut ChaCha8Rng,
+    kinds_rng: &mut ChaCha8Rng,
+    nodes: usize,
+) -> BTreeSet<FaultKind> {
     let quiet = rng.gen_bool(0.1);
     let families = [
         FaultFamily::Partition,
@@ -204,11 +216,24 @@ fn draw_nemesis(rng: &mut ChaCha8Rng, nodes: usize) -> BTreeSet<FaultKind> {
     if on.is_empty() {
         on.push(fallback);
     }
-    FaultKind::ALL
-        .iter()
-        .copied()
-        .filter(|k| on.contains(&k.family()) && k.min_nodes() <= nodes)
-        .collect()
+    let mut kinds = BTreeSet::new();
+    for family in on {
+        let fitting: Vec<FaultKind> = FaultKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| k.family() == family && k.min_nodes() <= nodes)
+            .collect();
+        let mut picked: Vec<FaultKind> = fitting
+            .iter()
+            .copied()
+            .filter(|_| kinds_rng.gen_bool(0.5))
+            .collect();
+        if picked.is_empty() {
+            picked.extend(fitting.choose(kinds_rng));
+        }
+        kinds.extend(picked);
+    }
+    kinds
 }
 
 /// A non-empty subset of the targets, each in with odds of 3 in 5.
@@ -325,6 +350,19 @@ mod tests {
         assert_eq!(distinct(&|c| c.entries_per_message_max.to_string()), 4);
         assert!(distinct(&|c| format!("{:?}", (c.sim.latency_ms_min, c.sim.latency_ms_max))) > 6);
         assert!(draws.iter().all(|c| c.nemesis_interval_jitter));
+        // Kinds are drawn within families too: some runs have only part of
+        // a family, and every kind is drawn somewhere.
+        let partial = draws.iter().any(|c| {
+            let partitions = c
+                .nemesis
+                .iter()
+                .filter(|k| k.family() == FaultFamily::Partition);
+            (1..11).contains(&partitions.count())
+        });
+        assert!(partial);
+        for kind in FaultKind::ALL {
+            assert!(draws.iter().any(|c| c.nemesis.contains(kind)), "{kind}");
+        }
     }
 
     #[test]

@@ -400,12 +400,15 @@ impl<'c> Run<'c> {
 }
 
 /// The bounded clock drift (`clock-drift`) a run allows: each clock within
-/// `±lease_drift / (4 T)` of true time, so two clocks differ by at most
-/// half of the lease's drift allowance over an election timeout `T`; a
-/// correct lease (`T - lease_drift`) then still ends before any follower
-/// can time out, with a tick's worth of margin to spare.
+/// `±(D - 2 tick) / (2 T)` of true time, for the lease's drift allowance `D`
+/// and the base election timeout `T`. A correct lease (`T - D` ticks of the
+/// leader's clock) then still ends before any follower's `T` ticks can run
+/// out, even with the leader's clock at the slowest rate and a follower's
+/// at the fastest, and a tick lost to each side's tick phase; a lease that
+/// ignores `D` does not.
 fn drift_rate_ppm_max(config: &RunConfig) -> u64 {
-    config.lease_drift_ms * 1_000_000 / (4 * config.election_timeout_ms.max(1))
+    let allowance_ms = config.lease_drift_ms.saturating_sub(2 * config.sim.tick_ms);
+    allowance_ms * 1_000_000 / (2 * config.election_timeout_ms.max(1))
 }
 
 /// How long after the final heal the stability check waits before it
@@ -556,4 +559,44 @@ fn counters(cluster: &SimCluster<'_>) -> BTreeMap<String, u64> {
         cluster.observer().committed_entries() as u64,
     );
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The drift bound keeps a correct lease safe and leaves a lease without
+    /// the drift allowance unsafe: in real time, the slowest leader clock's
+    /// lease against the fastest follower clock's earliest timeout.
+    #[test]
+    fn the_drift_bound_keeps_correct_leases_safe_and_unbounded_ones_not() {
+        for election_ms in [300u64, 500, 1_000, 2_000] {
+            for pct in [0u64, 10, 20, 40] {
+                let mut c = RunConfig::with_seed(1);
+                c.election_timeout_ms = election_ms;
+                c.lease_drift_ms = election_ms * pct / 100;
+                c.validate().unwrap();
+                let eps = drift_rate_ppm_max(&c) as f64 / 1e6;
+                assert!(eps < 0.5);
+                let (t, d, tick) = (
+                    election_ms as f64,
+                    c.lease_drift_ms as f64,
+                    c.sim.tick_ms as f64,
+                );
+                if c.lease_drift_ms <= 2 * c.sim.tick_ms {
+                    // No allowance beyond the ticks' phase: no drift at all.
+                    assert_eq!(eps, 0.0, "T {t} D {d}");
+                    continue;
+                }
+                let follower_ms = (t - tick) / (1.0 + eps);
+                let correct_ms = (t - d) / (1.0 - eps);
+                assert!(
+                    correct_ms <= follower_ms,
+                    "T {t} D {d}: {correct_ms} > {follower_ms}"
+                );
+                let no_allowance_ms = t / (1.0 - eps);
+                assert!(no_allowance_ms > follower_ms, "T {t} D {d}");
+            }
+        }
+    }
 }
