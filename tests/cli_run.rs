@@ -319,8 +319,10 @@ fn an_injected_bug_is_recorded_in_the_config_the_replay_and_the_report() {
     std::fs::remove_dir_all(&root).unwrap();
 }
 
+/// Nine faults in 20 s, so the run reaches a few situations whatever kinds
+/// its seed draws.
 #[test]
-fn a_short_default_run_records_the_situations_it_reached_and_they_round_trip() {
+fn a_short_run_records_the_situations_it_reached_and_they_round_trip() {
     let root = scratch("cli_run", "situations");
     let out = faultline(&[
         "run",
@@ -328,6 +330,8 @@ fn a_short_default_run_records_the_situations_it_reached_and_they_round_trip() {
         "7",
         "--time-limit",
         "20",
+        "--nemesis-interval",
+        "2",
         "--store",
         root.to_str().unwrap(),
     ]);
