@@ -42,6 +42,7 @@ pub mod from_history;
 pub mod html;
 pub mod index;
 pub mod input;
+pub mod junit;
 pub mod plot;
 pub mod render;
 pub mod style;

@@ -11,11 +11,15 @@ pub mod check;
 pub mod check_output;
 pub mod exit;
 pub mod hunt;
+pub mod output;
+pub mod progress;
 pub mod replay;
 pub mod report;
 pub mod run;
+pub mod shard;
 pub mod situations;
 pub mod suite;
+pub mod summary;
 
 use std::ffi::OsString;
 

@@ -37,10 +37,10 @@ pub struct RunCommand {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The seed that determines the whole run (default: a fresh random one).
-    #[arg(long, value_name = "N")]
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
     pub seed: Option<u64>,
     /// Cluster size (1 to 9).
-    #[arg(long, value_name = "N", default_value_t = defaults().nodes)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = defaults().nodes)]
     pub nodes: usize,
     /// The workload: register, kv, set or append.
     #[arg(long, value_name = "NAME", default_value_t = defaults().workload.to_string())]
@@ -55,33 +55,33 @@ pub struct RunArgs {
     #[arg(long, value_name = "LIST", default_value_t = defaults().nemesis_targets_arg())]
     pub nemesis_targets: String,
     /// Seconds between nemesis actions (simulated).
-    #[arg(long, value_name = "SECS", default_value_t = defaults().nemesis_interval_ms as f64 / 1000.0)]
+    #[arg(long, allow_negative_numbers = true, value_name = "SECS", default_value_t = defaults().nemesis_interval_ms as f64 / 1000.0)]
     pub nemesis_interval: f64,
     /// The most faults in effect at once, at most one per family (1: each
     /// fault stops before the next starts; 2 or more: compound faults such
     /// as a partition during a crash).
-    #[arg(long, value_name = "N", default_value_t = defaults().nemesis_overlap)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = defaults().nemesis_overlap)]
     pub nemesis_overlap: usize,
     /// Concurrent client workers.
-    #[arg(long, value_name = "N", default_value_t = defaults().concurrency)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = defaults().concurrency)]
     pub concurrency: usize,
     /// Client ops per simulated second, over all workers.
-    #[arg(long, value_name = "OPS", default_value_t = defaults().rate_per_s)]
+    #[arg(long, allow_negative_numbers = true, value_name = "OPS", default_value_t = defaults().rate_per_s)]
     pub rate: f64,
     /// Length of the main phase in simulated seconds.
-    #[arg(long, value_name = "SECS", default_value_t = defaults().time_limit_s)]
+    #[arg(long, allow_negative_numbers = true, value_name = "SECS", default_value_t = defaults().time_limit_s)]
     pub time_limit: u64,
     /// Quiet period after the final heal, in simulated seconds.
-    #[arg(long, value_name = "SECS", default_value_t = defaults().quiet_s)]
+    #[arg(long, allow_negative_numbers = true, value_name = "SECS", default_value_t = defaults().quiet_s)]
     pub quiet: u64,
     /// How reads are made linearizable: read-index or lease.
     #[arg(long, value_name = "MODE", default_value_t = defaults().read_mode_arg())]
     pub read_mode: String,
     /// Per-operation client timeout in simulated seconds.
-    #[arg(long, value_name = "SECS", default_value_t = defaults().op_timeout_ms as f64 / 1000.0)]
+    #[arg(long, allow_negative_numbers = true, value_name = "SECS", default_value_t = defaults().op_timeout_ms as f64 / 1000.0)]
     pub op_timeout: f64,
     /// Application snapshot every this many applied entries.
-    #[arg(long, value_name = "N", default_value_t = defaults().snapshot_every_entries)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = defaults().snapshot_every_entries)]
     pub snapshot_every: u64,
     /// Where runs are stored.
     #[arg(long, value_name = "DIR", default_value = "store")]
@@ -99,15 +99,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "MODE", default_value_t = defaults().clients.as_str().to_string())]
     pub clients: String,
     /// Keys in use at any one time (kv and append; 1 makes one hot key).
-    #[arg(long, value_name = "N", default_value_t = defaults().keys)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = defaults().keys)]
     pub keys: usize,
     /// The base election timeout T in seconds (timeouts are drawn from
     /// [T, 2T); heartbeats every T/10).
-    #[arg(long, value_name = "SECS", default_value_t = defaults().election_timeout_ms as f64 / 1000.0)]
+    #[arg(long, allow_negative_numbers = true, value_name = "SECS", default_value_t = defaults().election_timeout_ms as f64 / 1000.0)]
     pub election_timeout: f64,
     /// The clock-drift allowance of lease reads in seconds (a lease lasts
     /// the base election timeout minus this).
-    #[arg(long, value_name = "SECS", default_value_t = defaults().lease_drift_ms as f64 / 1000.0)]
+    #[arg(long, allow_negative_numbers = true, value_name = "SECS", default_value_t = defaults().lease_drift_ms as f64 / 1000.0)]
     pub lease_drift: f64,
     /// Draw each gap between nemesis actions from [interval/2, 3*interval/2].
     #[arg(long, value_name = "BOOL", default_value_t = false, action = clap::ArgAction::Set)]
@@ -185,7 +185,7 @@ impl RunArgs {
             seed,
             nodes: self.nodes,
             workload,
-            nemesis: FaultKind::parse_list(&self.nemesis).map_err(|e| bad("nemesis", e))?,
+            nemesis: parse_nemesis(&self.nemesis, self.nodes)?,
             nemesis_targets: self
                 .nemesis_targets
                 .split(',')
@@ -235,6 +235,30 @@ impl RunArgs {
     }
 }
 
+/// The `--nemesis` list for a cluster of `nodes`: a group (`all`, a family,
+/// `protocol`) stands for its kinds that apply to that many nodes, so
+/// `--nodes 1` and `2` run with the default `all`; a kind named explicitly
+/// that needs more nodes stays an error ([`RunConfig::validate`] names it).
+fn parse_nemesis(list: &str, nodes: usize) -> Result<BTreeSet<FaultKind>, CliError> {
+    let kinds = FaultKind::parse_list(list).map_err(|e| bad("nemesis", e))?;
+    let named: BTreeSet<FaultKind> = list
+        .split(',')
+        .filter_map(|name| name.parse::<FaultKind>().ok())
+        .collect();
+    let applicable: BTreeSet<FaultKind> = kinds
+        .iter()
+        .copied()
+        .filter(|k| k.min_nodes() <= nodes || named.contains(k))
+        .collect();
+    // Nothing left (a partition family on one node): keep the list as
+    // given, so validation names the kind that does not fit.
+    Ok(if applicable.is_empty() {
+        kinds
+    } else {
+        applicable
+    })
+}
+
 /// The `--inject-bug` names as a set; an unknown name is bad input.
 fn parse_bugs(names: &[String]) -> Result<BugSet, CliError> {
     let mut bugs = BugSet::NONE;
@@ -267,9 +291,9 @@ pub(crate) fn fresh_seed() -> u64 {
 /// Prints each checker's verdict, with its summary when it is not valid.
 pub(crate) fn print_checkers(r: &RunResults) {
     for c in &r.checkers {
-        println!("  {:<28} {}", c.name, c.verdict);
+        crate::say!("  {:<28} {}", c.name, c.verdict);
         if c.verdict != Verdict::Valid {
-            println!("      {}", c.summary);
+            crate::say!("      {}", c.summary);
         }
     }
 }
@@ -278,18 +302,22 @@ pub(crate) fn print_checkers(r: &RunResults) {
 pub fn run(command: RunCommand) -> Result<Exit, CliError> {
     let given_seed = command.run.seed.is_some();
     let (config, store) = command.run.into_config()?;
+    super::output::check_store(&store)?;
+    if let Some(path) = &command.result_file {
+        super::output::check_file("result-file", path)?;
+    }
     if !given_seed {
-        println!("seed {} (random)", config.seed);
+        crate::say!("seed {} (random)", config.seed);
     }
     if let Some(draw) = &config.profile {
-        println!(
+        crate::say!(
             "profile {}: {}",
             draw.profile.as_str(),
             profile::describe(&config)
         );
     }
     let outcome =
-        execute(&config, &store, &mut |line| println!("{line}")).map_err(|e| match e {
+        execute(&config, &store, &mut |line| crate::say!("{line}")).map_err(|e| match e {
             RunError::Config(e) => bad(flag_of(e.field), e.reason),
             RunError::Refused(m) => CliError::bad_input(m),
             RunError::Internal(e) => CliError::Internal(e.context(format!(
@@ -300,7 +328,7 @@ pub fn run(command: RunCommand) -> Result<Exit, CliError> {
     let r = &outcome.results;
     print_checkers(r);
     for f in &r.linearizability_failures {
-        println!("{}", f.text);
+        crate::say!("{}", f.text);
     }
     for c in r
         .checkers
@@ -309,13 +337,13 @@ pub fn run(command: RunCommand) -> Result<Exit, CliError> {
     {
         if c.verdict != Verdict::Valid {
             for finding in &c.findings {
-                println!("  {finding}");
+                crate::say!("  {finding}");
             }
         }
     }
-    println!("run directory: {}", outcome.dir.display());
-    println!("verdict: {}", r.verdict);
-    println!("replay: {}", config.replay_command());
+    crate::say!("run directory: {}", outcome.dir.display());
+    crate::say!("verdict: {}", r.verdict);
+    crate::say!("replay: {}", config.replay_command());
     if let Some(path) = &command.result_file {
         let record = serde_json::to_string(&outcome.record(config.seed))
             .map_err(|e| CliError::Internal(e.into()))?;
