@@ -181,3 +181,342 @@ fn bad_shards_are_refused_naming_the_flag() {
         );
     }
 }
+
+/// Flags of a short suite that finds a seeded bug on about half its
+/// seeds (and one seed unknown): verdicts that vary from seed to seed.
+const MIXED: [&str; 8] = [
+    "--time-limit",
+    "5",
+    "--quiet",
+    "2",
+    "--nemesis-interval",
+    "1",
+    "--inject-bug",
+    "commit-quorum-off-by-one",
+];
+
+/// Each seed's verdict, first checker and first finding.
+fn verdicts(summary: &Value) -> Vec<(u64, Value, Value, Value)> {
+    summary["seeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["seed"].as_u64().unwrap(),
+                o["valid"].clone(),
+                o["checker"].clone(),
+                o["first_finding"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// Checks `xml` against the common JUnit schema (Ant's format, as
+/// Jenkins' junit-10.xsd and GitLab read it): the required elements and
+/// attributes, their order, numeric counts that add up. Returns the
+/// test cases as (name, failure or error element name, its type, its text).
+fn validate_junit(xml: &str) -> Vec<(String, Option<String>, Option<String>, String)> {
+    let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let number = |n: roxmltree::Node, attr: &str| -> f64 {
+        let v = n
+            .attribute(attr)
+            .unwrap_or_else(|| panic!("<{}> lacks {attr}", n.tag_name().name()));
+        v.parse::<f64>()
+            .unwrap_or_else(|_| panic!("{attr}={v:?} is not a number"))
+    };
+    let mut cases = Vec::new();
+    let (mut tests, mut failures, mut errors) = (0.0, 0.0, 0.0);
+    for suite in root.children().filter(|n| n.is_element()) {
+        assert_eq!(suite.tag_name().name(), "testsuite");
+        for attr in ["name", "timestamp", "hostname"] {
+            assert!(
+                suite.attribute(attr).is_some_and(|v| !v.is_empty()),
+                "testsuite {attr}"
+            );
+        }
+        let stamp = suite.attribute("timestamp").unwrap();
+        assert!(
+            stamp.len() == 19 && stamp.as_bytes()[10] == b'T' && !stamp.ends_with('Z'),
+            "timestamp {stamp:?} is not ISO 8601 without a zone"
+        );
+        assert!(number(suite, "time") >= 0.0);
+        let children: Vec<_> = suite.children().filter(|n| n.is_element()).collect();
+        assert_eq!(
+            children[0].tag_name().name(),
+            "properties",
+            "properties come first"
+        );
+        for p in children[0].children().filter(|n| n.is_element()) {
+            assert_eq!(p.tag_name().name(), "property");
+            assert!(p.attribute("name").is_some() && p.attribute("value").is_some());
+        }
+        let (mut f, mut e, mut s) = (0.0, 0.0, 0.0);
+        let mut n = 0.0;
+        for c in &children[1..] {
+            match c.tag_name().name() {
+                "system-out" | "system-err" => continue,
+                "testcase" => {}
+                other => panic!("unexpected <{other}> in a testsuite"),
+            }
+            n += 1.0;
+            for attr in ["name", "classname"] {
+                assert!(
+                    c.attribute(attr).is_some_and(|v| !v.is_empty()),
+                    "testcase {attr}"
+                );
+            }
+            assert!(number(*c, "time") >= 0.0);
+            let outcome: Vec<_> = c
+                .children()
+                .filter(|n| n.is_element() && n.tag_name().name() != "system-out")
+                .collect();
+            assert!(outcome.len() <= 1, "one outcome per testcase");
+            let mut row = (
+                c.attribute("name").unwrap().to_string(),
+                None,
+                None,
+                String::new(),
+            );
+            if let Some(o) = outcome.first() {
+                let tag = o.tag_name().name();
+                match tag {
+                    "failure" => f += 1.0,
+                    "error" => e += 1.0,
+                    "skipped" => s += 1.0,
+                    other => panic!("unexpected <{other}> in a testcase"),
+                }
+                if tag != "skipped" {
+                    for attr in ["message", "type"] {
+                        assert!(
+                            o.attribute(attr).is_some_and(|v| !v.is_empty()),
+                            "{tag} {attr}"
+                        );
+                    }
+                }
+                row.1 = Some(tag.to_string());
+                row.2 = o.attribute("type").map(str::to_string);
+                row.3 = o.text().unwrap_or("").to_string();
+            }
+            cases.push(row);
+        }
+        assert_eq!(number(suite, "tests"), n);
+        assert_eq!(number(suite, "failures"), f);
+        assert_eq!(number(suite, "errors"), e);
+        assert_eq!(number(suite, "skipped"), s);
+        tests += n;
+        failures += f;
+        errors += e;
+    }
+    assert_eq!(number(root, "tests"), tests);
+    assert_eq!(number(root, "failures"), failures);
+    assert_eq!(number(root, "errors"), errors);
+    cases
+}
+
+#[test]
+fn forty_seeds_as_four_shard_processes_merge_to_the_unsharded_verdicts() {
+    let root = scratch("cli_nightly", "merge");
+    let root_s = root.to_str().unwrap();
+    // The whole suite in one process.
+    let whole = root.join("whole.json");
+    let whole_junit = root.join("whole.xml");
+    let mut args = vec![
+        "suite",
+        "--seeds",
+        "1..=40",
+        "--jobs",
+        "2",
+        "--store",
+        root_s,
+        "--summary",
+        whole.to_str().unwrap(),
+        "--junit",
+        whole_junit.to_str().unwrap(),
+    ];
+    args.extend(MIXED);
+    let out = faultline_env(&args, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
+    // Four shard processes side by side, each with its own store (as on
+    // four machines).
+    let children: Vec<_> = (1..=4)
+        .map(|i| {
+            let store = root.join(format!("shard{i}/store"));
+            let summary = root.join(format!("shards/s{i}.json"));
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_faultline"));
+            cmd.args([
+                "suite",
+                "--seeds",
+                "1..=40",
+                "--shard",
+                &format!("{i}/4"),
+                "--jobs",
+                "1",
+            ])
+            .arg("--store")
+            .arg(&store)
+            .arg("--summary")
+            .arg(&summary)
+            .args(MIXED)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0..=2)),
+            "{}",
+            explain(&out)
+        );
+    }
+    let merged = root.join("merged.json");
+    let junit = root.join("merged.xml");
+    let shards = root.join("shards");
+    let out = faultline_env(
+        &[
+            "merge",
+            shards.to_str().unwrap(),
+            "--summary",
+            merged.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let whole = read_json(&whole);
+    let merged = read_json(&merged);
+    assert_eq!(seeds_of(&merged), (1..=40).collect::<Vec<_>>());
+    assert_eq!(
+        verdicts(&merged),
+        verdicts(&whole),
+        "sharded + merged == unsharded"
+    );
+    assert_eq!(merged["tally"], whole["tally"]);
+    assert_eq!(merged["valid"], whole["valid"]);
+    assert_eq!(merged["failure_groups"], whole["failure_groups"]);
+    assert_eq!(merged["merged_from"].as_array().unwrap().len(), 4);
+    // The exit status is the worst verdict (the bug makes seeds invalid).
+    assert!(
+        whole["tally"]["invalid"].as_u64().unwrap() > 0,
+        "{}",
+        whole["tally"]
+    );
+    assert!(
+        whole["tally"]["valid"].as_u64().unwrap() > 0,
+        "{}",
+        whole["tally"]
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
+
+    // JUnit: the schema's structure, one case per seed, failures carrying
+    // the checker, the first finding and the replay command.
+    let cases = validate_junit(&std::fs::read_to_string(&junit).unwrap());
+    assert_eq!(cases.len(), 40);
+    // The same cases as the unsharded suite's (only run directories differ).
+    let outline = |cases: &[(String, Option<String>, Option<String>, String)]| -> Vec<String> {
+        cases
+            .iter()
+            .map(|(n, o, k, _)| format!("{n} {o:?} {k:?}"))
+            .collect()
+    };
+    let whole_cases = validate_junit(&std::fs::read_to_string(&whole_junit).unwrap());
+    assert!(
+        outline(&cases) == outline(&whole_cases),
+        "JUnit cases differ"
+    );
+    for (o, (name, outcome, kind, text)) in merged["seeds"].as_array().unwrap().iter().zip(&cases) {
+        assert!(
+            name.starts_with(&format!("seed {} (kv, 5 nodes", o["seed"])),
+            "{name}"
+        );
+        assert!(name.contains("bug commit-quorum-off-by-one"), "{name}");
+        match o["valid"].clone() {
+            Value::Bool(true) => assert_eq!(outcome, &None, "{name}"),
+            Value::Bool(false) => {
+                assert_eq!(outcome.as_deref(), Some("failure"), "{name}");
+                assert_eq!(kind.as_deref(), o["checker"].as_str(), "{name}");
+                let finding = o["first_finding"].as_str().unwrap();
+                assert!(text.contains(finding), "{text}");
+                assert!(
+                    text.contains(&format!("replay: faultline run --seed {} ", o["seed"])),
+                    "{text}"
+                );
+            }
+            _ => assert_eq!(outcome.as_deref(), Some("error"), "{name}"),
+        }
+    }
+
+    // A missing shard is named, and the merge is at least unknown.
+    let three: Vec<String> = (1..=3)
+        .map(|i| shards.join(format!("s{i}.json")).display().to_string())
+        .collect();
+    let mut args: Vec<&str> = vec!["merge"];
+    args.extend(three.iter().map(String::as_str));
+    let out = faultline_env(&args, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("missing shards: 4/4"), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "invalid is worse than unknown: {}",
+        explain(&out)
+    );
+    // A shard given twice is refused, naming it and both files.
+    let out = faultline_env(&["merge", &three[0], &three[1], &three[0]], &[]);
+    assert_eq!(out.status.code(), Some(254), "{}", explain(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("shard 1/4 is given twice"), "{stderr}");
+    // A summary of another configuration is refused unless --allow-mixed.
+    let other = root.join("other.json");
+    let mut args = vec![
+        "suite",
+        "--seeds",
+        "1..=40",
+        "--shard",
+        "4/4",
+        "--keep",
+        "none",
+        "--store",
+        root_s,
+        "--summary",
+        other.to_str().unwrap(),
+        "--time-limit",
+        "5",
+        "--quiet",
+        "2",
+    ];
+    args.extend(["--nemesis-interval", "1"]);
+    let out = faultline_env(&args, &[]);
+    assert!(
+        matches!(out.status.code(), Some(0..=2)),
+        "{}",
+        explain(&out)
+    );
+    let other_s = other.to_str().unwrap();
+    let out = faultline_env(&["merge", &three[0], &three[1], &three[2], other_s], &[]);
+    assert_eq!(out.status.code(), Some(254), "{}", explain(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not shards of one suite")
+            && stderr.contains("--inject-bug commit-quorum-off-by-one vs (nothing)")
+            && stderr.contains("--allow-mixed"),
+        "{stderr}"
+    );
+    let out = faultline_env(
+        &[
+            "merge",
+            "--allow-mixed",
+            &three[0],
+            &three[1],
+            &three[2],
+            other_s,
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -11,6 +11,8 @@ pub mod check;
 pub mod check_output;
 pub mod exit;
 pub mod hunt;
+pub mod junit;
+pub mod merge;
 pub mod output;
 pub mod progress;
 pub mod replay;
@@ -50,6 +52,8 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Re-render a stored run's report from its files, without re-running it.
     Report(report::ReportArgs),
+    /// Merge the summaries of a suite's shards into one summary, tally and JUnit file.
+    Merge(merge::MergeArgs),
     /// Measure how many simulated seconds per wall second the default run achieves.
     Bench(bench::BenchArgs),
     /// Measure detection: the correct Raft and every seeded bug over the same seeds.
@@ -79,6 +83,7 @@ where
         Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args),
         Command::Suite(args) => suite::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Report(args) => report::run(args),
         Command::Bench(args) => bench::run(args),

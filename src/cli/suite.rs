@@ -68,6 +68,9 @@ pub struct SuiteArgs {
     /// also N from CI_NODE_TOTAL. Needs --seeds.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Also write a JUnit XML file: one test case per seed.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
     /// Run directories to keep: failing (full artifacts for seeds that are
     /// not valid, the summary line for valid ones), all, or none.
     #[arg(long, value_enum, value_name = "WHICH", default_value_t = Keep::Failing)]
@@ -363,8 +366,10 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
     .into_config()?;
     // Every output location is tried before the first seed starts.
     super::output::check_store(&store)?;
-    if let Some(path) = &args.summary {
-        super::output::check_file("summary", path)?;
+    for (flag, path) in [("summary", &args.summary), ("junit", &args.junit)] {
+        if let Some(path) = path {
+            super::output::check_file(flag, path)?;
+        }
     }
     let exe = std::env::current_exe().map_err(|e| {
         CliError::Internal(anyhow::anyhow!("cannot find the faultline binary: {e}"))
@@ -416,9 +421,20 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
         write_summary(path, &summary)?;
         crate::say!("summary: {}", path.display());
     }
+    write_outputs(&summary, args.junit.as_deref())?;
     let exit = summary.exit();
     crate::say!("verdict: {}", status_name(exit));
     Ok(exit)
+}
+
+/// Writes the outputs a suite or a merge was asked for besides its
+/// summary: the JUnit file.
+pub(crate) fn write_outputs(summary: &SuiteSummary, junit: Option<&Path>) -> Result<(), CliError> {
+    if let Some(path) = junit {
+        super::junit::write(path, summary)?;
+        crate::say!("junit: {}", path.display());
+    }
+    Ok(())
 }
 
 /// `--keep`'s value, as the flag spells it.

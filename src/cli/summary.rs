@@ -262,6 +262,12 @@ pub fn write_summary(path: &Path, summary: &SuiteSummary) -> Result<(), CliError
     super::output::write_file("summary", path, &(text + "\n"))
 }
 
+/// Reads a suite summary; errors name the file (and the line and field of
+/// bad JSON).
+pub fn read_summary(path: &Path) -> Result<SuiteSummary, CliError> {
+    store::read::read_json(path).map_err(|e| CliError::bad_input(e.to_string()))
+}
+
 /// The machine's name, when it can be read.
 pub fn hostname() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -280,9 +286,10 @@ pub fn finding_kind(finding: &str) -> String {
     let mut chars = finding.lines().next().unwrap_or("").chars().peekable();
     while let Some(c) = chars.next() {
         if c.is_ascii_digit() {
+            // The whole token: `37.180`, `0x9c9e13df`, `0001.wal`.
             while chars
                 .peek()
-                .is_some_and(|d| d.is_ascii_digit() || *d == '.')
+                .is_some_and(|d| d.is_ascii_alphanumeric() || *d == '.')
             {
                 chars.next();
             }
@@ -426,6 +433,10 @@ mod tests {
             "key \"…\": read # but the model allows \"…\""
         );
         assert!(finding_kind(&"x".repeat(500)).chars().count() <= 121);
+        assert_eq!(
+            finding_kind("checksum mismatch (stored 0x9c9e13df) in 0001.wal"),
+            "checksum mismatch (stored #) in #"
+        );
     }
 
     fn seed(
