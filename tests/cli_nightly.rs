@@ -520,3 +520,119 @@ fn forty_seeds_as_four_shard_processes_merge_to_the_unsharded_verdicts() {
     assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// Runs a suite of seeds 1..=10 with the short faults of [`MIXED`] (with
+/// or without its seeded bug) and returns its summary's path.
+fn short_suite(root: &Path, name: &str, bug: bool, extra: &[&str]) -> std::path::PathBuf {
+    let summary = root.join(format!("{name}.json"));
+    let store = root.join(name);
+    let mut args = vec![
+        "suite",
+        "--seeds",
+        "1..=10",
+        "--jobs",
+        "2",
+        "--store",
+        store.to_str().unwrap(),
+        "--summary",
+        summary.to_str().unwrap(),
+    ];
+    args.extend(if bug { &MIXED[..] } else { &MIXED[..6] });
+    args.extend(extra);
+    let out = faultline_env(&args, &[]);
+    assert!(
+        matches!(out.status.code(), Some(0..=2)),
+        "{}",
+        explain(&out)
+    );
+    summary
+}
+
+#[test]
+fn compare_finds_no_difference_between_identical_builds_and_the_seeded_bug_in_the_other() {
+    let root = scratch("cli_nightly", "compare");
+    let base = short_suite(&root, "base", false, &[]);
+    let again = short_suite(&root, "again", false, &[]);
+    let buggy = short_suite(&root, "buggy", true, &[]);
+    let (base_s, again_s, buggy_s) = (
+        base.to_str().unwrap(),
+        again.to_str().unwrap(),
+        buggy.to_str().unwrap(),
+    );
+    // The same build twice: the same verdicts and, deterministically, the
+    // same statistics.
+    let json = root.join("same.json");
+    let out = faultline_env(
+        &["compare", base_s, again_s, "--json", json.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("verdict: no new failures (no differences)"),
+        "{stdout}"
+    );
+    let c = read_json(&json);
+    assert_eq!(c["common_seeds"], 10);
+    for list in [
+        "newly_failing",
+        "newly_passing",
+        "changed_finding",
+        "only_base",
+        "only_new",
+    ] {
+        assert_eq!(c[list], serde_json::json!([]), "{list}: {c}");
+    }
+    let stats = c["stats"].as_object().unwrap();
+    for stat in ["availability_during_faults", "latency_ms_p99", "ops_ok"] {
+        assert_eq!(stats[stat]["delta"], 0.0, "{stat}: {c}");
+    }
+    // The correct Raft against the same seeds with a bug: new failures,
+    // exit 1; each names its checker and finding and how to replay it.
+    let json = root.join("bug.json");
+    let out = faultline_env(
+        &["compare", base_s, buggy_s, "--json", json.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
+    let c = read_json(&json);
+    let failing = c["newly_failing"].as_array().unwrap();
+    let buggy_summary = read_json(&buggy);
+    let invalid = buggy_summary["tally"]["invalid"].as_u64().unwrap();
+    assert!(invalid > 0 && failing.len() as u64 >= invalid, "{c}");
+    for f in failing {
+        assert_eq!(f["base"], "valid", "{f}");
+        assert!(f["finding"].as_str().unwrap().contains(": "), "{f}");
+        assert!(
+            f["replay"]
+                .as_str()
+                .unwrap()
+                .ends_with("--inject-bug commit-quorum-off-by-one"),
+            "{f}"
+        );
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("flags: (nothing) vs --inject-bug commit-quorum-off-by-one"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("seeds fail in new that did not in base"),
+        "{stdout}"
+    );
+    // The other way round the bug's seeds newly pass: exit 0.
+    let out = faultline_env(&["compare", buggy_s, base_s], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("newly passing: {}", failing.len())),
+        "{}",
+        explain(&out)
+    );
+    // Other flags are another suite.
+    let other = short_suite(&root, "other", false, &["--keys", "2"]);
+    let out = faultline_env(&["compare", base_s, other.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(254), "{}", explain(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--keys 4 vs --keys 2"), "{stderr}");
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -9,6 +9,7 @@ pub mod bench_check;
 pub mod bugs;
 pub mod check;
 pub mod check_output;
+pub mod compare;
 pub mod exit;
 pub mod hunt;
 pub mod junit;
@@ -54,6 +55,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Merge the summaries of a suite's shards into one summary, tally and JUnit file.
     Merge(merge::MergeArgs),
+    /// Compare two summaries of one suite from two builds: new failures, new passes, stat changes.
+    Compare(compare::CompareArgs),
     /// Measure how many simulated seconds per wall second the default run achieves.
     Bench(bench::BenchArgs),
     /// Measure detection: the correct Raft and every seeded bug over the same seeds.
@@ -84,6 +87,7 @@ where
         Command::Run(args) => run::run(args),
         Command::Suite(args) => suite::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Report(args) => report::run(args),
         Command::Bench(args) => bench::run(args),
