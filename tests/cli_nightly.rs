@@ -375,6 +375,7 @@ fn forty_seeds_as_four_shard_processes_merge_to_the_unsharded_verdicts() {
     }
     let merged = root.join("merged.json");
     let junit = root.join("merged.xml");
+    let page = root.join("pages/nightly.html");
     let shards = root.join("shards");
     let out = faultline_env(
         &[
@@ -384,6 +385,8 @@ fn forty_seeds_as_four_shard_processes_merge_to_the_unsharded_verdicts() {
             merged.to_str().unwrap(),
             "--junit",
             junit.to_str().unwrap(),
+            "--html",
+            page.to_str().unwrap(),
         ],
         &[],
     );
@@ -448,6 +451,28 @@ fn forty_seeds_as_four_shard_processes_merge_to_the_unsharded_verdicts() {
             }
             _ => assert_eq!(outcome.as_deref(), Some("error"), "{name}"),
         }
+    }
+
+    // The suite page: a cell per seed, a row per failure group, and every
+    // seed that was not valid linked to its report (kept by --keep failing).
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("data-seed=").count(), 40);
+    assert_eq!(
+        html.matches("<tr class=\"group\">").count(),
+        merged["failure_groups"].as_array().unwrap().len()
+    );
+    let failing = 40 - merged["tally"]["valid"].as_u64().unwrap() as usize;
+    // The matrix's linked cells: `<a class="cell ..." ... href="...">`.
+    let links: Vec<&str> = html
+        .split("<a class=\"cell ")
+        .skip(1)
+        .map(|cell| cell.split('>').next().unwrap())
+        .filter_map(|tag| tag.split("href=\"").nth(1))
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert_eq!(links.len(), failing, "one link per kept (failing) seed");
+    for link in links {
+        assert!(page.parent().unwrap().join(link).is_file(), "{link}");
     }
 
     // A missing shard is named, and the merge is at least unknown.

@@ -29,8 +29,12 @@ pub struct MergeArgs {
     /// Write a JUnit XML file: one test case per seed.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write the suite page (HTML) here.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// The store the shards' run directories were copied into: seeds point
-    /// to their runs there and its index.html is refreshed.
+    /// to (and the page links) their runs there, and its index.html is
+    /// refreshed.
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
     /// Merge summaries of different configurations, seed sets or builds.
@@ -234,7 +238,11 @@ fn relocate_runs(summary: &mut SuiteSummary, store: &Path) {
 
 /// Runs `faultline merge`.
 pub fn run(args: MergeArgs) -> Result<Exit, CliError> {
-    for (flag, path) in [("summary", &args.summary), ("junit", &args.junit)] {
+    for (flag, path) in [
+        ("summary", &args.summary),
+        ("junit", &args.junit),
+        ("html", &args.html),
+    ] {
         if let Some(path) = path {
             output::check_file(flag, path)?;
         }
@@ -273,7 +281,7 @@ pub fn run(args: MergeArgs) -> Result<Exit, CliError> {
         write_summary(path, &merged)?;
         crate::say!("summary: {}", path.display());
     }
-    super::suite::write_outputs(&merged, args.junit.as_deref())?;
+    super::suite::write_outputs(&merged, args.junit.as_deref(), args.html.as_deref())?;
     let mut exit = merged.exit();
     if !missing.is_empty() {
         exit = exit.worst(Exit::Unknown);

@@ -15,6 +15,7 @@ pub mod hunt;
 pub mod junit;
 pub mod merge;
 pub mod output;
+pub mod page;
 pub mod progress;
 pub mod replay;
 pub mod report;

@@ -71,6 +71,10 @@ pub struct SuiteArgs {
     /// Also write a JUnit XML file: one test case per seed.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Also write the suite page (HTML): seeds × verdict, failures grouped
+    /// by checker and finding kind, links to reports, replay commands.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Run directories to keep: failing (full artifacts for seeds that are
     /// not valid, the summary line for valid ones), all, or none.
     #[arg(long, value_enum, value_name = "WHICH", default_value_t = Keep::Failing)]
@@ -366,7 +370,11 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
     .into_config()?;
     // Every output location is tried before the first seed starts.
     super::output::check_store(&store)?;
-    for (flag, path) in [("summary", &args.summary), ("junit", &args.junit)] {
+    for (flag, path) in [
+        ("summary", &args.summary),
+        ("junit", &args.junit),
+        ("html", &args.html),
+    ] {
         if let Some(path) = path {
             super::output::check_file(flag, path)?;
         }
@@ -421,18 +429,26 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
         write_summary(path, &summary)?;
         crate::say!("summary: {}", path.display());
     }
-    write_outputs(&summary, args.junit.as_deref())?;
+    write_outputs(&summary, args.junit.as_deref(), args.html.as_deref())?;
     let exit = summary.exit();
     crate::say!("verdict: {}", status_name(exit));
     Ok(exit)
 }
 
 /// Writes the outputs a suite or a merge was asked for besides its
-/// summary: the JUnit file.
-pub(crate) fn write_outputs(summary: &SuiteSummary, junit: Option<&Path>) -> Result<(), CliError> {
+/// summary: the JUnit file and the suite page.
+pub(crate) fn write_outputs(
+    summary: &SuiteSummary,
+    junit: Option<&Path>,
+    html: Option<&Path>,
+) -> Result<(), CliError> {
     if let Some(path) = junit {
         super::junit::write(path, summary)?;
         crate::say!("junit: {}", path.display());
+    }
+    if let Some(path) = html {
+        super::page::write(path, summary)?;
+        crate::say!("page: {}", path.display());
     }
     Ok(())
 }
