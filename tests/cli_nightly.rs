@@ -475,6 +475,22 @@ fn forty_seeds_as_four_shard_processes_merge_to_the_unsharded_verdicts() {
         assert!(page.parent().unwrap().join(link).is_file(), "{link}");
     }
 
+    // An earlier merge's summary next to the shards is not a shard.
+    std::fs::copy(root.join("merged.json"), shards.join("nightly.json")).unwrap();
+    let again = root.join("again.json");
+    let out = faultline_env(
+        &[
+            "merge",
+            shards.to_str().unwrap(),
+            "--summary",
+            again.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
+    assert_eq!(verdicts(&read_json(&again)), verdicts(&merged));
+    std::fs::remove_file(shards.join("nightly.json")).unwrap();
+
     // A missing shard is named, and the merge is at least unknown.
     let three: Vec<String> = (1..=3)
         .map(|i| shards.join(format!("s{i}.json")).display().to_string())

@@ -19,8 +19,8 @@ use super::summary::{read_summary, write_summary, MergedPart, SuiteSummary, FORM
 #[derive(Debug, Args)]
 pub struct MergeArgs {
     /// Suite summaries (`suite --summary`), or directories holding them
-    /// (every `*.json` summary directly inside, e.g. downloaded CI
-    /// artifacts).
+    /// (every `*.json` suite summary directly inside, e.g. downloaded CI
+    /// artifacts; an earlier merge's summary there is skipped).
     #[arg(value_name = "SUMMARY", required = true)]
     pub inputs: Vec<PathBuf>,
     /// Write the merged summary (JSON) here.
@@ -56,9 +56,10 @@ fn summary_files(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, SuiteSummary)>, Cli
             found.sort();
             let before = out.len();
             for path in found {
-                // Other JSON files (results, hunt tables) are not summaries.
+                // Other JSON files (results, hunt tables) are not summaries,
+                // and an earlier merge's output is not a shard.
                 if let Ok(s) = read_summary(&path) {
-                    if s.format == FORMAT {
+                    if s.format == FORMAT && s.merged_from.is_empty() {
                         out.push((path, s));
                     }
                 }
