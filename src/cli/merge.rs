@@ -290,3 +290,47 @@ pub fn run(args: MergeArgs) -> Result<Exit, CliError> {
     crate::say!("verdict: {}", status_name(exit));
     Ok(exit)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::suite::SeedOutcome;
+
+    #[test]
+    fn runs_copied_into_one_store_are_found_there() {
+        let tmp = tempfile::tempdir().unwrap();
+        let here = tmp.path().join("kv/20261206T190000Z-s1");
+        std::fs::create_dir_all(&here).unwrap();
+        let mut summary = super::super::summary::summarize(
+            super::super::summary::SummaryParts {
+                config: crate::run::config::RunConfig::with_seed(1),
+                seed_set: "1,2".into(),
+                seeds_total: 2,
+                shard: None,
+                keep: Default::default(),
+                started_at: None,
+            },
+            vec![
+                SeedOutcome {
+                    seed: 1,
+                    run_dir: Some("/runner/out/store/kv/20261206T190000Z-s1".into()),
+                    ..SeedOutcome::default()
+                },
+                SeedOutcome {
+                    seed: 2,
+                    run_dir: Some("/runner/out/store/kv/20261206T190001Z-s2".into()),
+                    ..SeedOutcome::default()
+                },
+            ],
+            0,
+            1.0,
+        );
+        relocate_runs(&mut summary, tmp.path());
+        assert_eq!(summary.seeds[0].run_dir.as_deref(), Some(here.as_path()));
+        // Not copied: the path it was stored at stays.
+        assert_eq!(
+            summary.seeds[1].run_dir.as_deref(),
+            Some(Path::new("/runner/out/store/kv/20261206T190001Z-s2"))
+        );
+    }
+}

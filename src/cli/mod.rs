@@ -73,7 +73,7 @@ where
     T: Into<OsString> + Clone,
 {
     use clap::{CommandFactory, FromArgMatches};
-    let parsed = Cli::command()
+    let parsed = negative_numbers_are_values(Cli::command())
         .try_get_matches_from(args)
         .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
     let (mut cli, matches) = match parsed {
@@ -107,6 +107,22 @@ impl Command {
             _ => None,
         }
     }
+}
+
+/// Lets every flag that takes a value take a negative number, so `--rate
+/// -1` reaches the flag's own check ("--rate: -1 is not above 0") and `--seed
+/// -1` is "invalid value '-1' for '--seed <N>'", never clap's "unexpected
+/// argument '-1'". Applied to every subcommand, nested ones included.
+fn negative_numbers_are_values(command: clap::Command) -> clap::Command {
+    command
+        .mut_args(|arg| {
+            if arg.get_action().takes_values() {
+                arg.allow_negative_numbers(true)
+            } else {
+                arg
+            }
+        })
+        .mut_subcommands(negative_numbers_are_values)
 }
 
 /// The profile-drawn flags given on the command line (not defaulted).

@@ -37,10 +37,10 @@ pub struct RunCommand {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The seed that determines the whole run (default: a fresh random one).
-    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
     /// Cluster size (1 to 9).
-    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = defaults().nodes)]
+    #[arg(long, value_name = "N", default_value_t = defaults().nodes)]
     pub nodes: usize,
     /// The workload: register, kv, set or append.
     #[arg(long, value_name = "NAME", default_value_t = defaults().workload.to_string())]
@@ -55,33 +55,33 @@ pub struct RunArgs {
     #[arg(long, value_name = "LIST", default_value_t = defaults().nemesis_targets_arg())]
     pub nemesis_targets: String,
     /// Seconds between nemesis actions (simulated).
-    #[arg(long, allow_negative_numbers = true, value_name = "SECS", default_value_t = defaults().nemesis_interval_ms as f64 / 1000.0)]
+    #[arg(long, value_name = "SECS", default_value_t = defaults().nemesis_interval_ms as f64 / 1000.0)]
     pub nemesis_interval: f64,
     /// The most faults in effect at once, at most one per family (1: each
     /// fault stops before the next starts; 2 or more: compound faults such
     /// as a partition during a crash).
-    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = defaults().nemesis_overlap)]
+    #[arg(long, value_name = "N", default_value_t = defaults().nemesis_overlap)]
     pub nemesis_overlap: usize,
     /// Concurrent client workers.
-    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = defaults().concurrency)]
+    #[arg(long, value_name = "N", default_value_t = defaults().concurrency)]
     pub concurrency: usize,
     /// Client ops per simulated second, over all workers.
-    #[arg(long, allow_negative_numbers = true, value_name = "OPS", default_value_t = defaults().rate_per_s)]
+    #[arg(long, value_name = "OPS", default_value_t = defaults().rate_per_s)]
     pub rate: f64,
     /// Length of the main phase in simulated seconds.
-    #[arg(long, allow_negative_numbers = true, value_name = "SECS", default_value_t = defaults().time_limit_s)]
+    #[arg(long, value_name = "SECS", default_value_t = defaults().time_limit_s)]
     pub time_limit: u64,
     /// Quiet period after the final heal, in simulated seconds.
-    #[arg(long, allow_negative_numbers = true, value_name = "SECS", default_value_t = defaults().quiet_s)]
+    #[arg(long, value_name = "SECS", default_value_t = defaults().quiet_s)]
     pub quiet: u64,
     /// How reads are made linearizable: read-index or lease.
     #[arg(long, value_name = "MODE", default_value_t = defaults().read_mode_arg())]
     pub read_mode: String,
     /// Per-operation client timeout in simulated seconds.
-    #[arg(long, allow_negative_numbers = true, value_name = "SECS", default_value_t = defaults().op_timeout_ms as f64 / 1000.0)]
+    #[arg(long, value_name = "SECS", default_value_t = defaults().op_timeout_ms as f64 / 1000.0)]
     pub op_timeout: f64,
     /// Application snapshot every this many applied entries.
-    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = defaults().snapshot_every_entries)]
+    #[arg(long, value_name = "N", default_value_t = defaults().snapshot_every_entries)]
     pub snapshot_every: u64,
     /// Where runs are stored.
     #[arg(long, value_name = "DIR", default_value = "store")]
@@ -99,15 +99,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "MODE", default_value_t = defaults().clients.as_str().to_string())]
     pub clients: String,
     /// Keys in use at any one time (kv and append; 1 makes one hot key).
-    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = defaults().keys)]
+    #[arg(long, value_name = "N", default_value_t = defaults().keys)]
     pub keys: usize,
     /// The base election timeout T in seconds (timeouts are drawn from
     /// [T, 2T); heartbeats every T/10).
-    #[arg(long, allow_negative_numbers = true, value_name = "SECS", default_value_t = defaults().election_timeout_ms as f64 / 1000.0)]
+    #[arg(long, value_name = "SECS", default_value_t = defaults().election_timeout_ms as f64 / 1000.0)]
     pub election_timeout: f64,
     /// The clock-drift allowance of lease reads in seconds (a lease lasts
     /// the base election timeout minus this).
-    #[arg(long, allow_negative_numbers = true, value_name = "SECS", default_value_t = defaults().lease_drift_ms as f64 / 1000.0)]
+    #[arg(long, value_name = "SECS", default_value_t = defaults().lease_drift_ms as f64 / 1000.0)]
     pub lease_drift: f64,
     /// Draw each gap between nemesis actions from [interval/2, 3*interval/2].
     #[arg(long, value_name = "BOOL", default_value_t = false, action = clap::ArgAction::Set)]

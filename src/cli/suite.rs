@@ -46,15 +46,10 @@ pub struct SuiteArgs {
     pub seeds: Option<String>,
     /// Without --seeds: this many consecutive seeds from a fresh random one
     /// (printed).
-    #[arg(
-        long,
-        allow_negative_numbers = true,
-        value_name = "N",
-        default_value_t = 10
-    )]
+    #[arg(long, value_name = "N", default_value_t = 10)]
     pub count: u64,
     /// Seeds run at once (default: the machine's cores).
-    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
     /// Stop starting new seeds after the first one that is not valid.
     #[arg(long)]
@@ -81,11 +76,11 @@ pub struct SuiteArgs {
     pub keep: Keep,
     /// Seconds between plain progress lines when standard error is not a
     /// terminal (0: after every seed).
-    #[arg(long, allow_negative_numbers = true, value_name = "SECS", default_value_t = PROGRESS_EVERY_S)]
+    #[arg(long, value_name = "SECS", default_value_t = PROGRESS_EVERY_S)]
     pub progress_every: u64,
     /// Stop a seed that runs longer than this many wall-clock seconds; it
     /// counts as unknown, with the cause.
-    #[arg(long, allow_negative_numbers = true, value_name = "SECS", default_value_t = SEED_WALL_S_MAX)]
+    #[arg(long, value_name = "SECS", default_value_t = SEED_WALL_S_MAX)]
     pub seed_timeout: u64,
     /// Everything `faultline run` takes, for every seed (not `--seed`).
     #[command(flatten)]
