@@ -15,6 +15,8 @@
 
 use std::fmt::Write;
 
+use crate::html::escape::html;
+
 /// How one test case ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CaseOutcome {
@@ -201,23 +203,19 @@ fn one_line(text: &str) -> String {
     text.lines().next().unwrap_or("").to_string()
 }
 
-/// Escapes text for XML content and double-quoted attributes; characters
-/// XML 1.0 cannot hold (most control characters) become U+FFFD.
+/// Escapes text for XML content and double-quoted attributes (the HTML
+/// escapes are XML's too); characters XML 1.0 cannot hold (most control
+/// characters) become U+FFFD.
 pub fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+    let allowed: String = text
+        .chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect();
+    html(&allowed)
 }
 
 #[cfg(test)]
