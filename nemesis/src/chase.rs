@@ -186,6 +186,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let grudge = crate::grudge::isolate(&nodes, Some(4), &mut rng);
         assert_eq!(isolated_node(&grudge), Some(4));
+        assert_eq!(crate::grudge::isolate_node(&nodes, 4), grudge);
         assert_eq!(isolated_node(&Grudge::none(&nodes)), None);
         let halves = crate::grudge::majority_minority(&nodes, &mut rng);
         assert_eq!(isolated_node(&halves), None);

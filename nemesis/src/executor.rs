@@ -169,11 +169,9 @@ impl Executor {
             let Some(old) = self.ledger.active().get(&chase.id).cloned() else {
                 continue;
             };
-            let nodes = cluster.node_ids();
-            let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
             let new = Fault::Partition {
                 kind: FaultKind::PartitionChaseLeader,
-                grudge: crate::grudge::isolate(&nodes, Some(leader), &mut rng),
+                grudge: crate::grudge::isolate_node(&cluster.node_ids(), leader),
             };
             undo(cluster, &old, now);
             apply(cluster, &new, now);

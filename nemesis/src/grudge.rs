@@ -107,6 +107,11 @@ fn pin_first(mut order: Vec<NodeId>, pinned: NodeId) -> Vec<NodeId> {
     order
 }
 
+/// `node` cut off from all others.
+pub fn isolate_node(nodes: &[NodeId], node: NodeId) -> Grudge {
+    Grudge::complete(nodes, &split(&pin_first(nodes.to_vec(), node), 1))
+}
+
 /// One node, at random, cut off from all others.
 pub fn one(nodes: &[NodeId], rng: &mut ChaCha8Rng) -> Grudge {
     Grudge::complete(nodes, &split(&shuffled(nodes, rng), 1))
