@@ -173,7 +173,7 @@ pub fn run(args: HuntArgs) -> Result<Exit, CliError> {
         seed_wall_s_max: args.seed_timeout.max(1),
         ..RunAllOptions::default()
     };
-    println!(
+    crate::say!(
         "hunt: {} bugs × {} seeds (control: {control_seeds}), {jobs} at a time; every seed: {}",
         bugs.len(),
         args.seeds_per_bug,
@@ -199,12 +199,12 @@ pub fn run(args: HuntArgs) -> Result<Exit, CliError> {
         rows,
         wall_s: started.elapsed().as_secs_f64(),
     };
-    print!("{}", table(&report.rows));
+    crate::say!("{}", table(&report.rows).trim_end());
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| CliError::Internal(anyhow::anyhow!("encoding the hunt: {e}")))?;
         write_output("--json", path, (text + "\n").as_bytes())?;
-        println!("json: {}", path.display());
+        crate::say!("json: {}", path.display());
     }
     if let Some(path) = &args.png {
         let title = format!(
@@ -214,11 +214,11 @@ pub fn run(args: HuntArgs) -> Result<Exit, CliError> {
         let png = render_detection(&title, &bars(&report.rows))
             .map_err(|e| CliError::Internal(anyhow::anyhow!("drawing the hunt: {e}")))?;
         write_output("--png", path, &png)?;
-        println!("png: {}", path.display());
+        crate::say!("png: {}", path.display());
     }
     let false_alarms = report.rows.first().map_or(0, |r| r.invalid);
     if false_alarms > 0 {
-        println!("FALSE ALARM: the correct Raft was invalid on {false_alarms} seed(s)");
+        crate::say!("FALSE ALARM: the correct Raft was invalid on {false_alarms} seed(s)");
         return Ok(Exit::Invalid);
     }
     Ok(Exit::Valid)
@@ -271,7 +271,7 @@ fn bars(rows: &[HuntRow]) -> Vec<DetectionBar> {
 }
 
 fn print_row(r: &HuntRow) {
-    println!(
+    crate::say!(
         "  {}: {}/{} invalid{}",
         r.bug,
         r.invalid,
