@@ -274,6 +274,19 @@ pub(crate) fn print_checkers(r: &RunResults) {
     }
 }
 
+/// Prints the one-screen summary of a stored run that is not valid
+/// ([`crate::explain::text::summary`]); the full findings are in its
+/// `results.json` and report.
+fn print_summary(dir: &std::path::Path) {
+    match crate::store::read::load_report(dir) {
+        Ok(mut input) => {
+            let events = crate::explain::attach(&mut input, dir);
+            print!("{}", crate::explain::text::summary(&input, &events));
+        }
+        Err(e) => println!("(no summary: {e})"),
+    }
+}
+
 /// Runs `faultline run`.
 pub fn run(command: RunCommand) -> Result<Exit, CliError> {
     let given_seed = command.run.seed.is_some();
@@ -299,19 +312,8 @@ pub fn run(command: RunCommand) -> Result<Exit, CliError> {
         })?;
     let r = &outcome.results;
     print_checkers(r);
-    for f in &r.linearizability_failures {
-        println!("{}", f.text);
-    }
-    for c in r
-        .checkers
-        .iter()
-        .filter(|c| !c.name.starts_with("linearizability"))
-    {
-        if c.verdict != Verdict::Valid {
-            for finding in &c.findings {
-                println!("  {finding}");
-            }
-        }
+    if r.verdict != Verdict::Valid {
+        print_summary(&outcome.dir);
     }
     println!("run directory: {}", outcome.dir.display());
     println!("verdict: {}", r.verdict);

@@ -157,8 +157,7 @@ pub fn callout(input: &ReportInput, ops: &BTreeMap<u64, &OpView>, colours: &Colo
         } else {
             "warn"
         };
-        let title = format!("{}: {}", checker.name, checker.summary);
-        list_box(&mut out, &title, class, &checker.findings);
+        out.push_str(&super::groups::callout(checker, class));
     }
     out
 }
@@ -168,27 +167,6 @@ pub const FAILURES_SHOWN_MAX: usize = 5;
 
 /// Prefix steps listed in the table (the latest ones; earlier ones are counted).
 const PREFIX_SHOWN_MAX: usize = 20;
-
-/// Maximum lines shown per findings list (the rest are counted).
-const LINES_MAX: usize = 200;
-
-fn list_box(out: &mut String, title: &str, class: &str, lines: &[String]) {
-    if lines.is_empty() {
-        return;
-    }
-    let _ = write!(
-        out,
-        "<div class=\"callout {class}\"><h2>{}</h2><ul>",
-        html(title)
-    );
-    for line in lines.iter().take(LINES_MAX) {
-        let _ = write!(out, "<li>{}</li>", html(line));
-    }
-    if lines.len() > LINES_MAX {
-        let _ = write!(out, "<li>… and {} more</li>", lines.len() - LINES_MAX);
-    }
-    out.push_str("</ul></div>");
-}
 
 /// The detailed explanation of one failure: prefix with states, concurrent
 /// ops, and the checker's text.

@@ -142,6 +142,7 @@ pub fn valid_input(ops: usize) -> ReportInput {
             verdict: Verdict::Valid,
             summary: "all 3 keys linearizable".into(),
             findings: vec![],
+            groups: vec![],
         }],
         config: json!({"nodes": 5, "workload": "register", "nemesis": ["partition", "kill"]}),
         seed: Some(7),
@@ -217,6 +218,7 @@ pub fn invalid_input(ops: usize) -> ReportInput {
             key.clone().unwrap()
         ),
         findings: vec![format!("op {failing} read a value no write produced")],
+        groups: vec![],
     };
     input.results.linearizability_failures = vec![LinearizabilityFailure {
         key,
@@ -231,12 +233,14 @@ pub fn invalid_input(ops: usize) -> ReportInput {
         verdict: Verdict::Invalid,
         summary: "1 violation(s)".into(),
         findings: vec!["term 4: two leaders <n1> & <n3>".into()],
+        groups: vec![],
     });
     input.results.checkers.push(CheckerResult {
         name: "liveness".into(),
         verdict: Verdict::Invalid,
         summary: "no recovery after the final heal".into(),
         findings: vec!["no recovery: n3 did not converge within 5 s".into()],
+        groups: vec![],
     });
     input
 }

@@ -69,26 +69,31 @@ impl NodeView {
         runs
     }
 
-    /// One line: role, term, indices and the log's runs of terms.
+    /// One line: role, term, indices and the log's runs of terms, as
+    /// [`faultline_checker::NodeState`] writes it (and reads it back from
+    /// a stored finding).
     pub fn summary(&self) -> String {
-        let runs: Vec<String> = self
-            .runs()
-            .iter()
-            .map(|(t, a, b)| format!("t{t}:{a}..={b}"))
-            .collect();
-        format!(
-            "n{} {}{:?} term={} commit={} applied={} snapshot={} last={} starts={} log=[{}]",
-            self.id,
-            if self.running { "" } else { "DOWN " },
-            self.role,
-            self.term,
-            self.commit,
-            self.applied,
-            self.shape.base,
-            self.shape.last(),
-            self.starts,
-            runs.join(" ")
-        )
+        faultline_checker::NodeState {
+            id: self.id,
+            running: self.running,
+            role: format!("{:?}", self.role),
+            term: self.term,
+            commit: self.commit,
+            applied: self.applied,
+            snapshot: self.shape.base,
+            last: self.shape.last(),
+            starts: self.starts,
+            log: self
+                .runs()
+                .into_iter()
+                .map(|(term, first, last)| faultline_checker::results::TermRun {
+                    term,
+                    first,
+                    last,
+                })
+                .collect(),
+        }
+        .to_string()
     }
 }
 
