@@ -110,15 +110,24 @@ pub fn story(input: &ReportInput, events: &[RunEvent]) -> Option<Story> {
         .iter()
         .filter(|e| (start..=at).contains(&e.event.time_ns) && e.involves(&nodes))
         .collect();
-    // The fault that was in force when the window opened, if none started in it.
-    let fault_in_window = told.iter().any(|e| e.event.kind == "nemesis");
+    // The last fault started before the window opened.
     let earlier_fault = events
         .iter()
         .filter(|e| e.event.time_ns < start && e.event.kind == "nemesis" && e.is_cause())
         .last();
-    if let (false, Some(f)) = (fault_in_window, earlier_fault) {
+    // And the leader in office then, if no leader change came in it.
+    let leader_in_window = told.iter().any(|e| e.event.kind == "leader");
+    let earlier_leader = events
+        .iter()
+        .filter(|e| e.event.time_ns < start && e.event.kind == "leader")
+        .last();
+    if let (false, Some(l)) = (leader_in_window, earlier_leader) {
+        told.insert(0, l);
+    }
+    if let Some(f) = earlier_fault {
         told.insert(0, f);
     }
+    told.sort_by_key(|e| e.event.time_ns);
     if told.len() > STORY_EVENTS_MAX {
         told.drain(..told.len() - STORY_EVENTS_MAX);
     }
@@ -126,7 +135,7 @@ pub fn story(input: &ReportInput, events: &[RunEvent]) -> Option<Story> {
         checker: failure.checker.name.clone(),
         kind: failure.group.kind.clone(),
         failure_ns: at,
-        window_start_ns: told.first().map_or(start, |e| e.event.time_ns.min(start)),
+        window_start_ns: start,
         index: failure.group.span.index_min,
         strip: NodeState::parse_all(failure.group.first.lines().skip(1)),
         nodes,

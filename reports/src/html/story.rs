@@ -37,9 +37,9 @@ pub fn section(input: &ReportInput, ops: &BTreeMap<u64, &OpView>) -> String {
     };
     let _ = write!(
         out,
-        "<p class=\"muted\">{} ({}); events from {} on {on}, faults on any node.</p>",
+        "<p class=\"muted\">{}: the events from {} on, on {on} (faults on any node), \
+         after the fault and the leader in force then.</p>",
         html(&story.checker),
-        html(&story.kind),
         fmt_s(story.window_start_ns)
     );
     if !story.strip.is_empty() {
@@ -49,6 +49,7 @@ pub fn section(input: &ReportInput, ops: &BTreeMap<u64, &OpView>) -> String {
             fmt_s(story.failure_ns),
             strip_svg(&story.strip, story.index)
         );
+        legend(&mut out, &story.strip);
     }
     events(&mut out, story);
     linearizability(&mut out, input, story, ops);
@@ -153,6 +154,28 @@ fn linearizability(
         );
     }
     out.push_str("</tbody></table>");
+}
+
+/// The strip's key: each term's colour, the snapshot's, faded = uncommitted.
+fn legend(out: &mut String, nodes: &[NodeState]) {
+    let mut terms: Vec<u64> = nodes
+        .iter()
+        .flat_map(|n| n.log.iter().map(|r| r.term))
+        .collect();
+    terms.sort_unstable();
+    terms.dedup();
+    out.push_str("<p class=\"legend\">");
+    for t in terms {
+        let _ = write!(
+            out,
+            "<span><span class=\"sw\" style=\"background:{}\"></span>term {t}</span>",
+            TERM_COLOURS[(t % 8) as usize]
+        );
+    }
+    out.push_str(
+        "<span><span class=\"sw\" style=\"background:#9ca3af\"></span>snapshot</span>\
+         <span>faded: past the node's commit index · red line: the index the finding names</span></p>",
+    );
 }
 
 /// Term colours, cycled.
