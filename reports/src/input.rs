@@ -129,7 +129,7 @@ pub struct StoryEvent {
     /// The node it happened on (`n3`); `None` for the nemesis.
     pub node: Option<String>,
     /// What kind of event: `nemesis`, `leader`, `election`, `step-down`,
-    /// `truncation`, `crash`, `restart`, `snapshot`.
+    /// `truncation`, `crash`, `start`, `restart`, `snapshot`.
     pub kind: String,
     /// What happened, in a line.
     pub text: String,

@@ -220,3 +220,31 @@ fn screenshot_of_an_invalid_report_has_content() {
     let reader = decoder.read_info().unwrap();
     assert_eq!((reader.info().width, reader.info().height), (1400, 2000));
 }
+
+#[test]
+fn grouped_invalid_report_expands_its_groups_without_errors() {
+    let browser = chromium_or_skip!();
+    let (_keep, dir) = output_dir();
+    let input = common::grouped_input(2_000, 3_000);
+    let dom = render_and_check(&browser, &dir, "grouped", &input);
+    let page = std::fs::metadata(dir.join("grouped").join("report.html"))
+        .unwrap()
+        .len();
+    println!("page weight of an invalid report with 3,001 findings: {page} bytes");
+    assert!(page < 3_000_000, "{page} bytes");
+    // One expandable group (the other has a single finding): clicked open
+    // by the self-test, and its list then shows.
+    assert_eq!(
+        attribute(&dom, "id=\"timeline\"", "data-selftest-groups").as_deref(),
+        Some("1/1"),
+        "the groups expand"
+    );
+    assert!(
+        dom.contains("<details class=\"rest\" open=\"\">"),
+        "opened in the DOM"
+    );
+    assert!(
+        dom.contains("<line class=\"mark\" data-index=\"117\""),
+        "the strip rendered"
+    );
+}

@@ -166,6 +166,8 @@ fn classify(p: &Parsed<'_>, leading: &mut bool) -> Option<RunEvent> {
     } else if text.starts_with("process stopped") || text.starts_with("node stopped") {
         *leading = false;
         "crash"
+    } else if text.starts_with("started from durable state start=1 ") {
+        "start"
     } else if text.starts_with("started from durable state") || text.starts_with("log recovery") {
         "restart"
     } else if text.starts_with("installed a snapshot") {

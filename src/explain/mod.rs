@@ -142,3 +142,129 @@ pub fn story(input: &ReportInput, events: &[RunEvent]) -> Option<Story> {
         events: told.into_iter().map(|e| e.event.clone()).collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_checker::CheckerResult;
+    use faultline_reports::StoryEvent;
+
+    fn event(ms: u64, node: Option<&str>, kind: &str, text: &str) -> RunEvent {
+        RunEvent {
+            event: StoryEvent {
+                time_ns: ms * 1_000_000,
+                node: node.map(String::from),
+                kind: kind.into(),
+                text: text.into(),
+                log: None,
+            },
+            touched: node.map(|n| vec![n.to_string()]).unwrap_or_default(),
+        }
+    }
+
+    fn input() -> ReportInput {
+        let finding = |at: &str, detail: &str| {
+            format!(
+                "state-machine-safety violated at {at} s (step 1): {detail}\n    n1 Follower term=1 \
+                 commit=9 applied=9 snapshot=0 last=9 starts=1 log=[t1:1..=9]"
+            )
+        };
+        let mut raft = CheckerResult {
+            name: "raft invariants".into(),
+            verdict: Verdict::Invalid,
+            summary: "2 violation(s)".into(),
+            findings: vec![
+                finding(
+                    "20.000",
+                    "index 9: node 1 holds it committed as term 1 but node 3 as term 2",
+                ),
+                finding(
+                    "21.000",
+                    "index 10: node 1 holds it committed as term 1 but node 2 as term 2",
+                ),
+            ],
+            groups: vec![],
+        };
+        raft.group();
+        let mut input = ReportInput::default();
+        input.results.verdict = Verdict::Invalid;
+        input.results.title = "kv, 5 nodes, seed 1".into();
+        input.results.checkers = vec![
+            CheckerResult::from_explanation("liveness", Verdict::Valid, "fine"),
+            raft,
+        ];
+        input
+    }
+
+    #[test]
+    fn the_story_is_the_window_before_the_first_violation_on_its_nodes() {
+        let input = input();
+        let events = vec![
+            event(1_000, Some("n1"), "leader", "became leader of term 1"),
+            event(
+                10_000,
+                None,
+                "nemesis",
+                "start-partition (partition-majority: n1 n4 | n2 n3 n5)",
+            ),
+            event(14_000, Some("n4"), "leader", "became leader of term 5"),
+            event(16_000, Some("n3"), "leader", "became leader of term 2"),
+            event(
+                17_000,
+                Some("n5"),
+                "crash",
+                "process stopped (crashed or killed)",
+            ),
+            event(
+                19_000,
+                Some("n3"),
+                "truncation",
+                "conflicting entries: truncating the log",
+            ),
+            event(
+                22_000,
+                Some("n3"),
+                "crash",
+                "process stopped (crashed or killed)",
+            ),
+        ];
+        let story = story(&input, &events).expect("a story");
+        assert_eq!((story.failure_ns, story.index), (20_000_000_000, Some(9)));
+        assert_eq!(story.nodes, ["n1", "n3"]);
+        assert_eq!(story.strip.len(), 1);
+        let told: Vec<&str> = story.events.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            told,
+            [
+                "start-partition (partition-majority: n1 n4 | n2 n3 n5)",
+                "became leader of term 2",
+                "conflicting entries: truncating the log"
+            ],
+            "the fault in force, then n1 and n3's events of the 5 s before; n4 and n5 are not involved"
+        );
+        let f = &failures(&input)[0];
+        assert_eq!(
+            context(f, &events).unwrap().event.text,
+            "became leader of term 2"
+        );
+        let text = text::summary(&input, &events);
+        assert_eq!(
+            text,
+            "INVALID: kv, 5 nodes, seed 1\n\
+             raft invariants invalid: 2 findings in 1 group\n  \
+             what:    state-machine-safety: index 9: node 1 holds it committed as term 1 but node 3 as term 2\n  \
+             where:   indices 9–10 on n1 vs n2, n3 (2 findings)\n  \
+             when:    20.000–21.000 s\n  \
+             context: 16.000 s n3 became leader of term 2\n"
+        );
+    }
+
+    #[test]
+    fn a_valid_run_has_no_story_and_no_summary() {
+        let mut input = input();
+        input.results.checkers.truncate(1);
+        input.results.verdict = Verdict::Valid;
+        assert!(story(&input, &[]).is_none());
+        assert_eq!(text::summary(&input, &[]), "");
+    }
+}

@@ -170,7 +170,13 @@ const PREFIX_SHOWN_MAX: usize = 20;
 
 /// The detailed explanation of one failure: prefix with states, concurrent
 /// ops, and the checker's text.
-pub fn detail(failure: &LinearizabilityFailure, ops: &BTreeMap<u64, &OpView>) -> String {
+/// `key_window` (the values allowed and the key's recent operations) is
+/// shown after the prefix.
+pub fn detail(
+    failure: &LinearizabilityFailure,
+    ops: &BTreeMap<u64, &OpView>,
+    key_window: &str,
+) -> String {
     let mut out = String::new();
     let key = failure.key.as_deref().unwrap_or("(unkeyed)");
     let _ = write!(
@@ -223,6 +229,7 @@ pub fn detail(failure: &LinearizabilityFailure, ops: &BTreeMap<u64, &OpView>) ->
         "<tr class=\"failing\"><td>✗</td><td>{}</td><td>cannot take effect next</td></tr></tbody></table>",
         op_cell(failure.failing_op_id)
     );
+    out.push_str(key_window);
     if !failure.concurrent_op_ids.is_empty() {
         out.push_str("<h4>Operations concurrent with it</h4><ul class=\"concurrent\">");
         for id in &failure.concurrent_op_ids {

@@ -66,11 +66,15 @@ pub fn render_page(
         );
     }
     out.push_str(&explain::callout(input, &ops, colours));
-    out.push_str(&story::section(input, &ops));
+    out.push_str(&story::section(input));
     timeline(&mut out, input);
     let shown = explain::FAILURES_SHOWN_MAX;
     for failure in input.results.linearizability_failures.iter().take(shown) {
-        out.push_str(&explain::detail(failure, &ops));
+        out.push_str(&explain::detail(
+            failure,
+            &ops,
+            &story::key_window(failure, &ops),
+        ));
     }
     let _ = write!(
         out,

@@ -3,9 +3,9 @@
 //! role, term, commit, applied, and its log as segments coloured by term,
 //! the snapshot grey, entries past the commit index faded, the index the
 //! finding is about marked), then the events of the seconds before it, each
-//! linked to its node-log line. For a linearizability failure, the
-//! operations on the failing key in that window and the values the model
-//! allows next to the value read.
+//! linked to its node-log line. For each linearizability failure
+//! ([`key_window`]), the operations on the failing key in the seconds
+//! before it and the values the model allows next to the value read.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -13,13 +13,17 @@ use std::fmt::Write;
 use super::escape::{html, url_segment};
 use super::explain::{describe_op, fmt_s};
 use crate::input::{OpView, ReportInput, Story};
-use faultline_checker::NodeState;
+use faultline_checker::{LinearizabilityFailure, NodeState};
 
 /// Operations on the failing key listed (the latest are kept).
 const KEY_OPS_MAX: usize = 30;
 
+/// How far before a non-linearizable op's completion its key's
+/// operations are listed.
+pub const KEY_WINDOW_NS: u64 = 5_000_000_000;
+
 /// The story's card; empty without a story.
-pub fn section(input: &ReportInput, ops: &BTreeMap<u64, &OpView>) -> String {
+pub fn section(input: &ReportInput) -> String {
     let Some(story) = &input.story else {
         return String::new();
     };
@@ -52,7 +56,6 @@ pub fn section(input: &ReportInput, ops: &BTreeMap<u64, &OpView>) -> String {
         legend(&mut out, &story.strip);
     }
     events(&mut out, story);
-    linearizability(&mut out, input, story, ops);
     out.push_str("</section>");
     out
 }
@@ -92,23 +95,14 @@ fn events(out: &mut String, story: &Story) {
     );
 }
 
-/// For a linearizability failure: the ops on its key in the window, and
-/// what the model allowed next to what was read.
-fn linearizability(
-    out: &mut String,
-    input: &ReportInput,
-    story: &Story,
-    ops: &BTreeMap<u64, &OpView>,
-) {
-    let Some(failure) = input.results.linearizability_failures.first() else {
-        return;
-    };
-    if !story.checker.starts_with("linearizability") {
-        return;
-    }
+/// For a linearizability failure: what the model allowed next to what
+/// was read, and the operations on its key in the [`KEY_WINDOW_NS`] before
+/// the failing one completed. Empty when the failing op is not recorded.
+pub fn key_window(failure: &LinearizabilityFailure, ops: &BTreeMap<u64, &OpView>) -> String {
     let Some(failing) = ops.get(&failure.failing_op_id) else {
-        return;
+        return String::new();
     };
+    let mut out = String::new();
     let mut allowed: Vec<String> = failure.state_after.iter().cloned().collect();
     for id in &failure.concurrent_op_ids {
         if let Some(op) = ops.get(id).filter(|o| o.f == "write" && !o.input.is_null()) {
@@ -120,25 +114,41 @@ fn linearizability(
     } else {
         failing.output.to_string()
     };
+    let allowed = if allowed.is_empty() {
+        "nothing".to_string()
+    } else {
+        allowed.join(" or ")
+    };
     let _ = write!(
         out,
-        "<h3>Key <code>{key}</code>: the model allows {allowed}; <code>#{id} {f}</code> returned <b>{read}</b></h3>",
-        key = html(failure.key.as_deref().unwrap_or("(unkeyed)")),
-        allowed = html(&if allowed.is_empty() { "nothing".to_string() } else { allowed.join(" or ") }),
-        id = failing.id,
-        f = html(&failing.f),
-        read = html(&read),
+        "<p class=\"allowed\">The model allows <b>{}</b> here; <code>#{} {}</code> returned <b>{}</b>.</p>",
+        html(&allowed),
+        failing.id,
+        html(&failing.f),
+        html(&read),
     );
+    let end = failing.return_ns.unwrap_or(failing.call_ns);
+    let start = end.saturating_sub(KEY_WINDOW_NS);
     let on_key: Vec<&&OpView> = ops
         .values()
         .filter(|o| {
-            o.key == failing.key
-                && o.call_ns >= story.window_start_ns
-                && o.call_ns <= story.failure_ns
+            o.key == failing.key && o.call_ns <= end && o.return_ns.unwrap_or(u64::MAX) >= start
         })
         .collect();
     let skip = on_key.len().saturating_sub(KEY_OPS_MAX);
-    out.push_str("<table class=\"story ops\"><thead><tr><th>invoked</th><th>completed</th><th>operation</th></tr></thead><tbody>");
+    let _ = write!(
+        out,
+        "<h4>Operations on the key from {} to {}</h4><table class=\"story ops\"><thead><tr><th>invoked</th>\
+         <th>completed</th><th>operation</th></tr></thead><tbody>",
+        fmt_s(start),
+        fmt_s(end)
+    );
+    if skip > 0 {
+        let _ = write!(
+            out,
+            "<tr><td colspan=\"3\" class=\"muted\">… {skip} earlier</td></tr>"
+        );
+    }
     for op in on_key.into_iter().skip(skip) {
         let class = if op.id == failing.id {
             " class=\"failure\""
@@ -154,6 +164,7 @@ fn linearizability(
         );
     }
     out.push_str("</tbody></table>");
+    out
 }
 
 /// The strip's key: each term's colour, the snapshot's, faded = uncommitted.

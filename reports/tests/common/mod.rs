@@ -244,3 +244,86 @@ pub fn invalid_input(ops: usize) -> ReportInput {
     });
     input
 }
+
+/// An invalid report whose Raft invariants checker found `findings`
+/// state-machine-safety violations at successive indices from 117 (each
+/// with its five node-state lines, as the observer records them) plus one
+/// leader-completeness violation, with the story before the first: the
+/// majority partition, the new leader, and the node states with n1's
+/// term-1 entries diverging from n3's term-2 ones.
+pub fn grouped_input(ops: usize, findings: usize) -> ReportInput {
+    use faultline_checker::NodeState;
+    use faultline_reports::{LogLine, Story, StoryEvent};
+    let mut input = invalid_input(ops);
+    let nodes = [
+        "n1 Follower term=1 commit=130 applied=130 snapshot=0 last=130 starts=1 log=[t1:1..=130]",
+        "n2 Follower term=2 commit=116 applied=116 snapshot=0 last=117 starts=1 log=[t1:1..=116 t2:117..=117]",
+        "n3 Leader term=2 commit=117 applied=117 snapshot=0 last=117 starts=1 log=[t1:1..=116 t2:117..=117]",
+        "n4 DOWN Follower term=1 commit=130 applied=130 snapshot=100 last=130 starts=2 log=[t1:100..=130]",
+        "n5 Follower term=2 commit=116 applied=116 snapshot=0 last=117 starts=1 log=[t1:1..=116 t2:117..=117]",
+    ];
+    let dump: String = nodes.iter().map(|n| format!("\n    {n}")).collect();
+    let mut all: Vec<String> = (0..findings)
+        .map(|i| {
+            let ms = 11_407 + i as u64;
+            format!(
+                "state-machine-safety violated at {}.{:03} s (step {ms}): index {}: node 1 holds it \
+                 committed as term 1 but node {} as term 2{dump}",
+                ms / 1000,
+                ms % 1000,
+                117 + i % 14,
+                [2, 3, 5][i % 3]
+            )
+        })
+        .collect();
+    all.insert(
+        1,
+        format!("leader-completeness violated at 11.425 s (step 11425): leader 3 of term 2 has no entry at index 118{dump}"),
+    );
+    input.results.checkers[1] = CheckerResult {
+        name: "raft invariants".into(),
+        verdict: Verdict::Invalid,
+        summary: format!("{} violation(s)", all.len()),
+        findings: all,
+        groups: vec![],
+    };
+    input.results.group_findings();
+    let event = |ms: u64, node: Option<&str>, kind: &str, text: &str, line: usize| StoryEvent {
+        time_ns: ms * MS,
+        node: node.map(String::from),
+        kind: kind.into(),
+        text: text.into(),
+        log: Some(LogLine {
+            path: format!("nodes/{}.log", node.unwrap_or("n1")),
+            line,
+            stamp: format!("{}.{:03}000s", ms / 1000, ms % 1000),
+        }),
+    };
+    input.story = Some(Story {
+        checker: "raft invariants".into(),
+        kind: "state-machine-safety".into(),
+        failure_ns: 11_407 * MS,
+        window_start_ns: 6_407 * MS,
+        nodes: vec!["n1".into(), "n2".into(), "n3".into(), "n5".into()],
+        index: Some(117),
+        events: vec![
+            event(
+                10_000,
+                None,
+                "nemesis",
+                "start-partition (partition-majority: n1 n4 | n2 n3 n5)",
+                7,
+            ),
+            event(
+                11_390,
+                Some("n3"),
+                "election",
+                "election timeout: asking for pre-votes next_term=2",
+                12,
+            ),
+            event(11_398, Some("n3"), "leader", "became leader of term 2", 14),
+        ],
+        strip: nodes.iter().map(|n| NodeState::parse(n).unwrap()).collect(),
+    });
+    input
+}
