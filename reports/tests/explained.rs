@@ -53,6 +53,9 @@ fn the_story_holds_the_partition_and_the_leader_change_and_the_strip_marks_the_i
     assert!(partition < leader && leader < failure, "in time order");
     assert!(story.contains("<a href=\"nodes/n3.log#:~:text=11.398000s\">n3.log:14</a>"));
     assert!(story.contains("<line class=\"mark\" data-index=\"117\""));
+    // A 130-entry log is drawn around the mark, one cell per entry.
+    assert!(story.contains("data-indices=\"96-130\""), "{story}");
+    assert!(story.contains(">… 96</text>"));
     // One row per node; the marked index is term 1 on n1, term 2 on n3.
     assert_eq!(story.matches("<g class=\"node\"").count(), 5);
     assert!(story.contains("data-node=\"n1\" data-term-at-mark=\"1\""));

@@ -83,8 +83,8 @@ pub fn context<'e>(failure: &Failure<'_>, events: &'e [RunEvent]) -> Option<&'e 
     let at = failure.time_ns?;
     events
         .iter()
-        .filter(|e| e.event.time_ns <= at && e.is_cause() && e.involves(&failure.group.span.nodes))
-        .last()
+        .rev()
+        .find(|e| e.event.time_ns <= at && e.is_cause() && e.involves(&failure.group.span.nodes))
 }
 
 /// Reads the run's node-log events and sets `input.story` to the story of
@@ -113,14 +113,14 @@ pub fn story(input: &ReportInput, events: &[RunEvent]) -> Option<Story> {
     // The last fault started before the window opened.
     let earlier_fault = events
         .iter()
-        .filter(|e| e.event.time_ns < start && e.event.kind == "nemesis" && e.is_cause())
-        .last();
+        .rev()
+        .find(|e| e.event.time_ns < start && e.event.kind == "nemesis" && e.is_cause());
     // And the leader in office then, if no leader change came in it.
     let leader_in_window = told.iter().any(|e| e.event.kind == "leader");
     let earlier_leader = events
         .iter()
-        .filter(|e| e.event.time_ns < start && e.event.kind == "leader")
-        .last();
+        .rev()
+        .find(|e| e.event.time_ns < start && e.event.kind == "leader");
     if let (false, Some(l)) = (leader_in_window, earlier_leader) {
         told.insert(0, l);
     }

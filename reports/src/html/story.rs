@@ -194,33 +194,45 @@ const TERM_COLOURS: [&str; 8] = [
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f",
 ];
 
+/// Log entries drawn at most; a longer log is drawn around the marked index.
+const INDICES_SHOWN_MAX: u64 = 64;
+
 /// The strip as inline SVG: one row per node, its log's runs of terms as
-/// coloured segments over one index axis.
+/// coloured segments over one index axis (at most [`INDICES_SHOWN_MAX`]
+/// entries, around the marked index, the cut ends marked `…`).
 pub fn strip_svg(nodes: &[NodeState], mark: Option<u64>) -> String {
     const LABEL_W: f64 = 330.0;
     const BAR_W: f64 = 620.0;
     const ROW_H: f64 = 24.0;
-    let lo = nodes
+    let full_lo = nodes
         .iter()
         .flat_map(|n| n.log.first())
         .map(|r| r.first)
         .min()
         .unwrap_or(1)
         .min(mark.unwrap_or(u64::MAX));
-    let hi = nodes
+    let full_hi = nodes
         .iter()
         .map(|n| n.last)
         .max()
-        .unwrap_or(lo)
+        .unwrap_or(full_lo)
         .max(mark.unwrap_or(0))
-        .max(lo);
+        .max(full_lo);
+    // A long log is shown around the marked index, one cell per entry.
+    let (lo, hi) = match mark {
+        Some(m) if full_hi - full_lo >= INDICES_SHOWN_MAX => {
+            let lo = m.saturating_sub(INDICES_SHOWN_MAX / 3).max(full_lo);
+            (lo, (lo + INDICES_SHOWN_MAX - 1).min(full_hi))
+        }
+        _ => (full_lo, full_hi),
+    };
     let span = (hi - lo + 1) as f64;
     let x = |i: u64| LABEL_W + (i.saturating_sub(lo)) as f64 / span * BAR_W;
     let height = ROW_H * nodes.len() as f64 + 34.0;
     let mut out = String::new();
     let _ = write!(
         out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {height}\" width=\"{w}\" height=\"{height}\" \
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" data-indices=\"{lo}-{hi}\" viewBox=\"0 0 {w} {height}\" width=\"{w}\" height=\"{height}\" \
          role=\"img\" aria-label=\"node states\" font-family=\"ui-monospace, DejaVu Sans Mono, monospace\" font-size=\"12\">",
         w = LABEL_W + BAR_W + 10.0
     );
@@ -246,7 +258,7 @@ pub fn strip_svg(nodes: &[NodeState], mark: Option<u64>) -> String {
         let mut segments: Vec<(u64, u64, &str, f64, String)> = Vec::new();
         if n.snapshot > 0 {
             let what = format!("snapshot ..={}", n.snapshot);
-            segments.push((lo, n.snapshot, "#9ca3af", 1.0, what));
+            segments.push((full_lo, n.snapshot, "#9ca3af", 1.0, what));
         }
         for r in &n.log {
             let first = r.first.max(n.snapshot + 1);
@@ -267,6 +279,10 @@ pub fn strip_svg(nodes: &[NodeState], mark: Option<u64>) -> String {
             }
         }
         for (a, b, fill, opacity, what) in segments {
+            let (a, b) = (a.max(lo), b.min(hi));
+            if a > b {
+                continue;
+            }
             let _ = write!(
                 out,
                 "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{fill}\" \
@@ -281,9 +297,22 @@ pub fn strip_svg(nodes: &[NodeState], mark: Option<u64>) -> String {
         out.push_str("</g>");
     }
     let axis_y = 4.0 + nodes.len() as f64 * ROW_H + 12.0;
+    if BAR_W / span >= 5.0 {
+        // Cell borders: entries read one by one.
+        let mut path = String::new();
+        for i in lo + 1..=hi {
+            let _ = write!(path, "M{:.1} 0V{:.1}", x(i), axis_y - 10.0);
+        }
+        let _ = write!(
+            out,
+            "<path d=\"{path}\" stroke=\"#fff\" stroke-width=\"1\"/>"
+        );
+    }
+    let before = if lo > full_lo { "… " } else { "" };
+    let after = if hi < full_hi { " …" } else { "" };
     let _ = write!(
         out,
-        "<text x=\"{:.1}\" y=\"{axis_y:.1}\">{lo}</text><text x=\"{:.1}\" y=\"{axis_y:.1}\" text-anchor=\"end\">{hi}</text>",
+        "<text x=\"{:.1}\" y=\"{axis_y:.1}\">{before}{lo}</text><text x=\"{:.1}\" y=\"{axis_y:.1}\" text-anchor=\"end\">{hi}{after}</text>",
         LABEL_W,
         LABEL_W + BAR_W
     );

@@ -255,6 +255,14 @@ pub fn grouped_input(ops: usize, findings: usize) -> ReportInput {
     use faultline_checker::NodeState;
     use faultline_reports::{LogLine, Story, StoryEvent};
     let mut input = invalid_input(ops);
+    // Plain text: this page is the README's picture of an invalid report.
+    input.results.title = "kv, 5 nodes, seed 1".into();
+    let failing = input.results.linearizability_failures[0].failing_op_id;
+    if let Some(op) = input.operations.iter_mut().find(|o| o.id == failing) {
+        op.output = json!(4);
+    }
+    input.results.linearizability_failures[0].text =
+        "read 4 cannot take effect next: the register holds 3".into();
     let nodes = [
         "n1 Follower term=1 commit=130 applied=130 snapshot=0 last=130 starts=1 log=[t1:1..=130]",
         "n2 Follower term=2 commit=116 applied=116 snapshot=0 last=117 starts=1 log=[t1:1..=116 t2:117..=117]",
