@@ -53,11 +53,11 @@ fn checker(out: &mut String, f: &Failure<'_>, input: &ReportInput, events: &[Run
         _ => format!("{}: {what}", g.kind),
     };
     let _ = writeln!(out, "  what:    {}", cut(&what));
-    let mut where_ = g.span.where_().unwrap_or_else(|| "-".to_string());
+    let mut place = g.span.place().unwrap_or_else(|| "-".to_string());
     if g.count > 1 {
-        let _ = write!(where_, " ({} findings)", g.count);
+        let _ = write!(place, " ({} findings)", g.count);
     }
-    let _ = writeln!(out, "  where:   {where_}");
+    let _ = writeln!(out, "  where:   {place}");
     let when = match (g.span.when(), f.time_ns) {
         (Some(w), _) => w,
         (None, Some(t)) => failing_op_when(input, t),

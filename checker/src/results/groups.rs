@@ -102,8 +102,8 @@ impl GroupSpan {
     /// `indices 117–130 on n1 vs n2, n3, 11.407–11.958 s`.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
-        if let Some(where_) = self.where_() {
-            parts.push(where_);
+        if let Some(place) = self.place() {
+            parts.push(place);
         }
         if let Some(when) = self.when() {
             parts.push(when);
@@ -112,7 +112,7 @@ impl GroupSpan {
     }
 
     /// Indices, keys and nodes: `indices 117–130 on n1 vs n2, n3`.
-    pub fn where_(&self) -> Option<String> {
+    pub fn place(&self) -> Option<String> {
         let mut s = String::new();
         match (self.index_min, self.index_max) {
             (Some(a), Some(b)) if a != b => {

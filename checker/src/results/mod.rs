@@ -458,6 +458,34 @@ mod tests {
     }
 
     #[test]
+    fn groups_are_stored_when_grouped_and_computed_for_results_without_them() {
+        let mut results = RunResults {
+            checkers: vec![CheckerResult::from_explanation(
+                "stability",
+                Verdict::Invalid,
+                "2 findings\nunstable: the term rose (n2) at 3.000 s\nunstable: again (n4) at 5.500 s",
+            )],
+            ..RunResults::default()
+        };
+        let old = serde_json::to_value(&results).unwrap();
+        assert!(old["checkers"][0].get("groups").is_none(), "{old}");
+        results.group_findings();
+        let json = serde_json::to_value(&results).unwrap();
+        assert_eq!(
+            json["checkers"][0]["groups"],
+            serde_json::json!([{"kind": "unstable", "first": "unstable: the term rose (n2) at 3.000 s",
+                "count": 2, "members": [0, 1],
+                "span": {"first_ms": 3000, "last_ms": 5500, "nodes": ["n2", "n4"]}}])
+        );
+        assert_eq!(serde_json::from_value::<RunResults>(json).unwrap(), results);
+        let loaded: RunResults = serde_json::from_value(old).unwrap();
+        assert_eq!(
+            *loaded.checkers[0].grouped(),
+            results.checkers[0].groups[..]
+        );
+    }
+
+    #[test]
     fn a_verdict_is_never_guessed() {
         assert!(serde_json::from_str::<RunResults>(r#"{"valid": "probably"}"#).is_err());
         assert!(serde_json::from_str::<RunResults>(r#"{"title": "no verdict"}"#).is_err());

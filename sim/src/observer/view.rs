@@ -143,6 +143,12 @@ mod tests {
         };
         assert_eq!(view.runs(), vec![(2, 4, 6), (3, 7, 7)]);
         assert!(view.summary().contains("log=[t2:4..=6 t3:7..=7]"));
+        // A stored finding's node line reads back as the node's state.
+        let state = faultline_checker::NodeState::parse(&view.summary()).unwrap();
+        assert_eq!(
+            (state.snapshot, state.last, state.term_at(7)),
+            (4, 7, Some(3))
+        );
         assert_eq!(view.term_at(6), Some(2));
         assert_eq!(view.term_at(8), None);
     }
