@@ -8,16 +8,19 @@
 //! | partition | cut each link a grudge names, one way | repair every link |
 //! | kill | crash (power loss: unsynced writes lost) | restart |
 //! | pause | close the node's pause gate | open it |
-//! | clock bump / strobe / skew | move the node's [`crate::clock::SimClock`] | reset it |
+//! | clock bump / strobe / skew / drift | move the node's [`crate::clock::SimClock`] | reset it |
 //! | packet loss | loss rate on every link of the node | rate 0 |
 //! | packet delay | raise the links' latency (base + jitter) | restore it |
 //! | packet duplicate / reorder | the node's [`crate::message_faults::MessageFaults`] | switch off |
 //! | disk corruption / I/O error | the node's [`crate::disk_faults::DiskFaults`] | clear, then restart nodes the faults killed |
 //!
 //! A protocol-aware start ([`crate::trigger`]) is armed when due and carried
-//! out at the first poll whose node states show its event.
+//! out at the first poll whose node states show its event. A leader chase
+//! ([`crate::chase`]) starts like `partition-isolate-leader` and then moves
+//! its cut to each new leader, recorded as a stop and a start.
 
-use crate::fault::{Fault, FaultError};
+use crate::chase::{isolated_node, Chase};
+use crate::fault::{Fault, FaultError, FaultKind};
 use crate::schedule::{Action, Effect, FaultLedger, Schedule, Step};
 use crate::target::FaultTarget;
 use crate::trigger::{NodeState, Trigger};
@@ -52,12 +55,17 @@ pub struct Executor {
     watch: bool,
     /// The nodes' state at the previous poll.
     last_view: Vec<NodeState>,
+    /// Leader chases in effect.
+    chases: Vec<Chase>,
 }
 
 impl Executor {
     /// An executor for `schedule`, starting at its first step.
     pub fn new(schedule: Schedule) -> Self {
-        let watch = schedule.steps.iter().any(|s| armed_kind(s).is_some());
+        let watch = schedule.steps.iter().any(|s| match &s.action {
+            Action::Start { plan, .. } => plan.kind.is_protocol_aware(),
+            _ => false,
+        });
         Executor {
             schedule,
             next: 0,
@@ -66,6 +74,7 @@ impl Executor {
             armed: Vec::new(),
             watch,
             last_view: Vec::new(),
+            chases: Vec::new(),
         }
     }
 
@@ -111,7 +120,12 @@ impl Executor {
             let leader = cluster.leader();
             events.extend(self.run_step(cluster, &step, now, leader)?);
         }
-        events.extend(self.fire_armed(cluster, now)?);
+        if self.watch {
+            let view = cluster.protocol_view();
+            events.extend(self.fire_armed(cluster, now, &view)?);
+            events.extend(self.chase(cluster, now, &view));
+            self.last_view = view;
+        }
         Ok(events)
     }
 
@@ -121,16 +135,13 @@ impl Executor {
         &mut self,
         cluster: &mut dyn FaultTarget,
         now: Duration,
+        view: &[NodeState],
     ) -> Result<Vec<NemesisEvent>, FaultError> {
-        if !self.watch {
-            return Ok(Vec::new());
-        }
-        let view = cluster.protocol_view();
         let mut events = Vec::new();
         let mut i = 0;
         while i < self.armed.len() {
-            let fired = armed_kind(&self.armed[i])
-                .and_then(|trigger| trigger.fired(&self.last_view, &view));
+            let fired =
+                armed_kind(&self.armed[i]).and_then(|trigger| trigger.fired(&self.last_view, view));
             match fired {
                 Some(node) => {
                     let step = self.armed.remove(i);
@@ -139,8 +150,49 @@ impl Executor {
                 None => i += 1,
             }
         }
-        self.last_view = view;
         Ok(events)
+    }
+
+    /// Moves every leader chase whose move is due: heals the cut around the
+    /// node it held and isolates the new leader, recording both.
+    fn chase(
+        &mut self,
+        cluster: &mut dyn FaultTarget,
+        now: Duration,
+        view: &[NodeState],
+    ) -> Vec<NemesisEvent> {
+        let mut events = Vec::new();
+        for chase in &mut self.chases {
+            let Some(leader) = chase.poll(view, now) else {
+                continue;
+            };
+            let Some(old) = self.ledger.active().get(&chase.id).cloned() else {
+                continue;
+            };
+            let nodes = cluster.node_ids();
+            let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
+            let new = Fault::Partition {
+                kind: FaultKind::PartitionChaseLeader,
+                grudge: crate::grudge::isolate(&nodes, Some(leader), &mut rng),
+            };
+            undo(cluster, &old, now);
+            apply(cluster, &new, now);
+            self.ledger.replace(chase.id, new.clone());
+            let time_ns = now.as_nanos() as u64;
+            for (fault, start) in [(old, false), (new, true)] {
+                let family = fault.family();
+                events.push(NemesisEvent {
+                    time_ns,
+                    f: if start {
+                        family.start_f()
+                    } else {
+                        family.stop_f()
+                    },
+                    value: serde_json::to_value(&fault).unwrap_or(Value::Null),
+                });
+            }
+        }
+        events
     }
 
     /// Heals everything now (the schedule's final step), skipping whatever
@@ -152,6 +204,7 @@ impl Executor {
         self.healed = true;
         self.next = self.schedule.steps.len();
         self.armed.clear();
+        self.chases.clear();
         let step = Step {
             at_ms: now.as_millis() as u64,
             action: Action::HealAll,
@@ -170,6 +223,7 @@ impl Executor {
         leader: Option<NodeId>,
     ) -> Result<Vec<NemesisEvent>, FaultError> {
         let effects = self.ledger.effects(&self.schedule, step, leader)?;
+        self.track_chase(step);
         let mut touched = Vec::new();
         for effect in &effects {
             match effect {
@@ -194,6 +248,26 @@ impl Executor {
             f: step.f(),
             value,
         }])
+    }
+}
+
+impl Executor {
+    /// Starts following a leader chase that `step` started, or forgets the
+    /// one it stopped.
+    fn track_chase(&mut self, step: &Step) {
+        match &step.action {
+            Action::Start { id, plan, .. } if plan.kind == FaultKind::PartitionChaseLeader => {
+                let isolated = match self.ledger.active().get(id) {
+                    Some(Fault::Partition { grudge, .. }) => isolated_node(grudge),
+                    _ => None,
+                };
+                if let Some(node) = isolated {
+                    self.chases.push(Chase::new(*id, plan.seed, node));
+                }
+            }
+            Action::Stop { id, .. } => self.chases.retain(|c| c.id != *id),
+            _ => {}
+        }
     }
 }
 
@@ -260,7 +334,7 @@ fn apply(cluster: &mut dyn FaultTarget, fault: &Fault, now: Duration) {
                 }
             }
         }
-        Fault::ClockSkew { rates_ppm } => {
+        Fault::ClockSkew { rates_ppm } | Fault::ClockDrift { rates_ppm } => {
             for (n, &r) in rates_ppm {
                 if let Some(c) = cluster.clock(*n) {
                     c.set_rate(now, r);
@@ -345,7 +419,9 @@ fn undo(cluster: &mut dyn FaultTarget, fault: &Fault, now: Duration) {
             }
         }
         Fault::ClockBump { deltas_ms } => reset_clocks(cluster, deltas_ms.keys(), now),
-        Fault::ClockSkew { rates_ppm } => reset_clocks(cluster, rates_ppm.keys(), now),
+        Fault::ClockSkew { rates_ppm } | Fault::ClockDrift { rates_ppm } => {
+            reset_clocks(cluster, rates_ppm.keys(), now)
+        }
         Fault::ClockStrobe { nodes, .. } => reset_clocks(cluster, nodes.iter(), now),
         Fault::PacketLoss { nodes, .. } => {
             for &n in nodes {

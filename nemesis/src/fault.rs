@@ -110,6 +110,8 @@ fault_kinds! {
         "Protocol-aware: isolate a newly elected leader before an entry of its term commits.";
     PartitionLeaderUncommitted => "partition-leader-uncommitted", Partition, 3,
         "Protocol-aware: isolate the leader while it holds uncommitted entries.";
+    PartitionChaseLeader => "partition-chase-leader", Partition, 3,
+        "Protocol-aware: isolate the leader, then each leader elected after it (healing the one before).";
     Kill => "kill", Kill, 1, "Crash targeted nodes (unsynced writes lost); restart on stop.";
     KillLeader => "kill-leader", Kill, 1, "Crash the leader; restart on stop.";
     KillMajority => "kill-majority", Kill, 1, "Crash a majority; restart on stop.";
@@ -122,6 +124,8 @@ fault_kinds! {
     ClockBump => "clock-bump", Clock, 1, "Jump clocks by milliseconds to minutes, either way.";
     ClockStrobe => "clock-strobe", Clock, 1, "Make clocks flip back and forth rapidly.";
     ClockSkew => "clock-skew", Clock, 1, "Make clocks run fast or slow, per node.";
+    ClockDrift => "clock-drift", Clock, 1,
+        "Make clocks run fast or slow within the drift bound leases assume (--lease-drift).";
     PacketLoss => "packet-loss", Packet, 2, "Drop a fraction of packets on links of targeted nodes.";
     PacketDelay => "packet-delay", Packet, 2, "Delay packets with jitter on links of targeted nodes.";
     PacketDuplicate => "packet-duplicate", Packet, 2, "Duplicate packets on links of targeted nodes.";
@@ -141,7 +145,13 @@ impl FaultKind {
             FaultKind::PartitionIsolateLeader
                 | FaultKind::PartitionLeaderInMinority
                 | FaultKind::KillLeader
-        ) || self.trigger().is_some()
+        ) || self.is_protocol_aware()
+    }
+
+    /// Whether the kind acts on cluster events (a [`Self::trigger`], or the
+    /// leader chase of [`crate::chase`]) rather than on the clock alone.
+    pub fn is_protocol_aware(self) -> bool {
+        self.trigger().is_some() || self == FaultKind::PartitionChaseLeader
     }
 
     /// The cluster event a protocol-aware kind waits for before it strikes
@@ -218,7 +228,7 @@ fn expand(name: &str) -> Result<Vec<FaultKind>, ParseFaultError> {
         "protocol" => FaultKind::ALL
             .iter()
             .copied()
-            .filter(|k| k.trigger().is_some())
+            .filter(|k| k.is_protocol_aware())
             .collect(),
         _ => {
             let long = format!("partition-{name}");

@@ -8,13 +8,15 @@
 //! * The catalogue and the plan: [`fault`] (the kinds of fault), [`grudge`]
 //!   (partition shapes), [`plan`] and [`schedule`] (when which fault
 //!   strikes whom, from a seed) and [`executor`] (applies and undoes them
-//!   through [`target`]).
+//!   through [`target`]); [`trigger`] and [`chase`] are the protocol-aware
+//!   kinds' event detectors.
 //! * The faulty seams a node is built with: [`clock`] (a skewable per-node
 //!   clock behind the node's `Clock`), [`disk_faults`] (injected corruption
 //!   and I/O errors behind its `Disk`) and [`message_faults`] (duplication
 //!   and reordering behind its outbound-message seam), each seeded from the
 //!   run's seed.
 
+pub mod chase;
 pub mod clock;
 pub mod disk_faults;
 pub mod executor;

@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::clock::RATE_PPM_NOMINAL;
 use crate::fault::{FaultFamily, FaultKind, Target};
 use crate::grudge::{self, Grudge};
 
@@ -26,6 +27,10 @@ pub struct Magnitudes {
     pub strobe_period_ms: (u64, u64),
     /// Clock skew: per-node rate in parts per million of true time.
     pub skew_rate_ppm: (u64, u64),
+    /// Bounded clock drift: the most a node's rate departs from nominal, in
+    /// parts per million (either way). The run sets it from the lease's
+    /// drift allowance, so this fault stays within what leases assume.
+    pub drift_rate_ppm_max: u64,
     /// Packet loss probability.
     pub loss_probability: (f64, f64),
     /// Packet delay (ms); the jitter is drawn from `0..=delay`.
@@ -54,6 +59,7 @@ impl Default for Magnitudes {
             strobe_delta_ms: (10, 2_000),
             strobe_period_ms: (5, 200),
             skew_rate_ppm: (500_000, 2_000_000),
+            drift_rate_ppm_max: 0,
             loss_probability: (0.05, 0.5),
             delay_ms: (5, 200),
             duplicate_probability: (0.05, 0.3),
@@ -88,6 +94,15 @@ impl Magnitudes {
                     reason: format!("range {lo}..={hi}"),
                 });
             }
+        }
+        if self.drift_rate_ppm_max > RATE_PPM_NOMINAL / 2 {
+            return Err(FaultError::BadMagnitude {
+                field: "drift_rate_ppm_max",
+                reason: format!(
+                    "{} ppm is over half the nominal rate",
+                    self.drift_rate_ppm_max
+                ),
+            });
         }
         let probabilities = [
             ("loss_probability", self.loss_probability),
@@ -176,6 +191,12 @@ pub enum Fault {
         /// Per-node rate in ppm of true time (1,000,000 is nominal).
         rates_ppm: BTreeMap<NodeId, u64>,
     },
+    /// Run each node's clock at a rate within the drift bound leases
+    /// assume; stop resets the clocks.
+    ClockDrift {
+        /// Per-node rate in ppm of true time (1,000,000 is nominal).
+        rates_ppm: BTreeMap<NodeId, u64>,
+    },
     /// Drop packets on every link touching these nodes.
     PacketLoss {
         /// The nodes.
@@ -245,9 +266,10 @@ impl Fault {
             Fault::Partition { .. } => FaultFamily::Partition,
             Fault::Kill { .. } => FaultFamily::Kill,
             Fault::Pause { .. } => FaultFamily::Pause,
-            Fault::ClockBump { .. } | Fault::ClockStrobe { .. } | Fault::ClockSkew { .. } => {
-                FaultFamily::Clock
-            }
+            Fault::ClockBump { .. }
+            | Fault::ClockStrobe { .. }
+            | Fault::ClockSkew { .. }
+            | Fault::ClockDrift { .. } => FaultFamily::Clock,
             Fault::PacketLoss { .. }
             | Fault::PacketDelay { .. }
             | Fault::PacketDuplicate { .. }
@@ -309,6 +331,10 @@ impl Fault {
                 "clock rate (ppm) {}",
                 per_node(rates_ppm.iter().map(|(n, r)| (*n, r.to_string())).collect())
             ),
+            Fault::ClockDrift { rates_ppm } => format!(
+                "bounded clock drift, rate (ppm) {}",
+                per_node(rates_ppm.iter().map(|(n, r)| (*n, r.to_string())).collect())
+            ),
             Fault::PacketLoss { nodes, probability } => {
                 format!("packet loss {probability:.3} on links of {}", list(nodes))
             }
@@ -363,7 +389,9 @@ impl Fault {
                 .flat_map(|(n, d)| std::iter::once(*n).chain(d.iter().copied()))
                 .collect(),
             Fault::ClockBump { deltas_ms } => deltas_ms.keys().copied().collect(),
-            Fault::ClockSkew { rates_ppm } => rates_ppm.keys().copied().collect(),
+            Fault::ClockSkew { rates_ppm } | Fault::ClockDrift { rates_ppm } => {
+                rates_ppm.keys().copied().collect()
+            }
             Fault::Kill { nodes }
             | Fault::Pause { nodes }
             | Fault::ClockStrobe { nodes, .. }
@@ -431,9 +459,9 @@ impl FaultPlan {
             FaultKind::PartitionLeaderInMinority => {
                 partition(grudge::leader_in_minority(nodes, leader, rng))
             }
-            FaultKind::PartitionNewLeader | FaultKind::PartitionLeaderUncommitted => {
-                partition(grudge::isolate(nodes, leader, rng))
-            }
+            FaultKind::PartitionNewLeader
+            | FaultKind::PartitionLeaderUncommitted
+            | FaultKind::PartitionChaseLeader => partition(grudge::isolate(nodes, leader, rng)),
             FaultKind::Kill
             | FaultKind::KillLeader
             | FaultKind::KillMajority
@@ -466,6 +494,23 @@ impl FaultPlan {
                     .map(|n| (n, range(m.skew_rate_ppm, rng)))
                     .collect();
                 Fault::ClockSkew { rates_ppm }
+            }
+            FaultKind::ClockDrift => {
+                let chosen = targets(rng);
+                let max = m.drift_rate_ppm_max;
+                let rates_ppm = chosen
+                    .into_iter()
+                    .map(|n| {
+                        let off = rng.gen_range(0..=max);
+                        let rate = if rng.gen_bool(0.5) {
+                            RATE_PPM_NOMINAL + off
+                        } else {
+                            RATE_PPM_NOMINAL - off
+                        };
+                        (n, rate)
+                    })
+                    .collect();
+                Fault::ClockDrift { rates_ppm }
             }
             FaultKind::PacketLoss => Fault::PacketLoss {
                 nodes: targets(rng),

@@ -312,6 +312,14 @@ impl FaultLedger {
         &self.active
     }
 
+    /// Records that fault `id` is now in effect as `fault` (a leader chase
+    /// that moved), so its stop undoes what is really applied.
+    pub fn replace(&mut self, id: u64, fault: Fault) {
+        if let Some(slot) = self.active.get_mut(&id) {
+            *slot = fault;
+        }
+    }
+
     /// The effects of `step` given the current `leader` (if known).
     pub fn effects(
         &mut self,

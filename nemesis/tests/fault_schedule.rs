@@ -216,14 +216,16 @@ fn nemesis_lists_parse_and_bad_values_are_named() {
     assert!(some.contains(&FaultKind::PartitionMajority));
     assert!(some.contains(&FaultKind::KillLeader));
     assert!(some.contains(&FaultKind::ClockBump) && some.contains(&FaultKind::ClockSkew));
-    assert_eq!(some.len(), 5);
+    assert!(some.contains(&FaultKind::ClockDrift));
+    assert_eq!(some.len(), 6);
     let partitions = FaultKind::parse_list("partition").unwrap();
-    assert_eq!(partitions.len(), 10);
+    assert_eq!(partitions.len(), 11);
     let protocol = FaultKind::parse_list("protocol").unwrap();
-    assert_eq!(protocol.len(), 4);
+    assert_eq!(protocol.len(), 5);
     assert!(protocol
         .iter()
-        .all(|k| k.trigger().is_some() && k.needs_leader()));
+        .all(|k| k.is_protocol_aware() && k.needs_leader()));
+    assert!(protocol.contains(&FaultKind::PartitionChaseLeader));
     for kind in FaultKind::ALL {
         assert_eq!(kind.as_str().parse::<FaultKind>().unwrap(), *kind);
     }

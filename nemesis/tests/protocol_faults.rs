@@ -1,7 +1,7 @@
 //! Protocol-aware faults through the executor, against a scripted target:
 //! an armed fault waits for its event, strikes the node the event names,
 //! is undone at its stop, and a fault whose event never came records
-//! nothing.
+//! nothing; a leader chase follows each new leader until its stop.
 
 use faultline_nemesis::clock::SimClock;
 use faultline_nemesis::disk_faults::DiskFaults;
@@ -21,6 +21,7 @@ struct Scripted {
     crashed: Vec<NodeId>,
     restarted: Vec<NodeId>,
     cut: Vec<(NodeId, NodeId)>,
+    heals: usize,
 }
 
 impl FaultTarget for Scripted {
@@ -33,7 +34,10 @@ impl FaultTarget for Scripted {
     fn cut_link(&mut self, from: NodeId, to: NodeId) {
         self.cut.push((from, to));
     }
-    fn heal_links(&mut self) {}
+    fn heal_links(&mut self) {
+        self.heals += 1;
+        self.cut.clear();
+    }
     fn crash(&mut self, node: NodeId) {
         self.crashed.push(node);
     }
@@ -143,4 +147,45 @@ fn partition_leader_uncommitted_isolates_the_leader_holding_uncommitted_entries(
     // Every link to and from n1 is cut, and no other.
     assert_eq!(cluster.cut.len(), 8, "{:?}", cluster.cut);
     assert!(cluster.cut.iter().all(|&(a, b)| a == 1 || b == 1));
+}
+
+#[test]
+fn the_leader_chase_isolates_each_new_leader_in_turn_until_its_stop() {
+    let mut ex = executor(FaultKind::PartitionChaseLeader);
+    let mut cluster = Scripted {
+        view: quiet_cluster(),
+        ..Scripted::default()
+    };
+    ex.poll(&mut cluster, at(0)).unwrap();
+    let events = ex.poll(&mut cluster, at(1_000)).unwrap();
+    assert_eq!(events[0].f, "start-partition");
+    let isolated =
+        |c: &Scripted, n: NodeId| c.cut.len() == 8 && c.cut.iter().all(|&(a, b)| a == n || b == n);
+    assert!(isolated(&cluster, 1), "{:?}", cluster.cut);
+    // n3 wins term 2 on the other side: within the chase's longest delay
+    // the cut moves to n3, recorded as a stop and a start at once.
+    cluster.view[2].leads = true;
+    cluster.view[2].term = 2;
+    let mut moved = Vec::new();
+    for ms in (1_010..=1_600).step_by(10) {
+        moved.extend(ex.poll(&mut cluster, at(ms)).unwrap());
+        if !moved.is_empty() {
+            break;
+        }
+    }
+    let fs: Vec<&str> = moved.iter().map(|e| e.f.as_str()).collect();
+    assert_eq!(fs, ["stop-partition", "start-partition"], "{moved:?}");
+    assert_eq!(moved[0].time_ns, moved[1].time_ns);
+    assert_eq!(moved[1].value["kind"], "partition-chase-leader");
+    assert!(isolated(&cluster, 3), "{:?}", cluster.cut);
+    // The stop heals the chase wherever it is, and it moves no more.
+    let events = ex.poll(&mut cluster, at(2_000)).unwrap();
+    assert_eq!(events[0].f, "stop-partition");
+    assert!(cluster.cut.is_empty());
+    cluster.view[2].leads = false;
+    cluster.view[4].leads = true;
+    cluster.view[4].term = 3;
+    for ms in (2_010..=2_600).step_by(10) {
+        assert!(ex.poll(&mut cluster, at(ms)).unwrap().is_empty(), "{ms}");
+    }
 }

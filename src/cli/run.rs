@@ -109,6 +109,10 @@ pub struct RunArgs {
     /// the base election timeout minus this).
     #[arg(long, value_name = "SECS", default_value_t = defaults().lease_drift_ms as f64 / 1000.0)]
     pub lease_drift: f64,
+    /// The most log entries a leader sends in one AppendEntries (Raft's
+    /// batch limit).
+    #[arg(long, value_name = "N", default_value_t = defaults().entries_per_message_max)]
+    pub entries_per_message: usize,
     /// Draw each gap between nemesis actions from [interval/2, 3*interval/2].
     #[arg(long, value_name = "BOOL", default_value_t = false, action = clap::ArgAction::Set)]
     pub nemesis_jitter: bool,
@@ -146,6 +150,7 @@ pub(crate) fn flag_of(field: &str) -> &str {
         "bugs" => "inject-bug",
         "election_timeout_ms" => "election-timeout",
         "lease_drift_ms" => "lease-drift",
+        "entries_per_message_max" => "entries-per-message",
         other => other,
     }
 }
@@ -218,6 +223,7 @@ impl RunArgs {
             keys: self.keys,
             election_timeout_ms: seconds_to_ms("election-timeout", self.election_timeout)?,
             lease_drift_ms: seconds_to_ms("lease-drift", self.lease_drift)?,
+            entries_per_message_max: self.entries_per_message,
             nemesis_interval_jitter: self.nemesis_jitter,
             profile: profile.map(|profile| ProfileDraw {
                 profile,

@@ -150,7 +150,8 @@ fn raft_invariants(out: &SimOutput, config: &RunConfig) -> CheckerResult {
 /// and strobes clocks far beyond any lease's drift allowance, so when the
 /// only violations are of lease safety and a clock fault came first, the
 /// verdict is `unknown` with that named (the environment broke the lease's
-/// assumption), never `invalid`. Under lease reads a stale read (read
+/// assumption), never `invalid`. `clock-drift` stays within the allowance,
+/// so it excuses nothing: a lease broken under it is Raft's fault. Under lease reads a stale read (read
 /// freshness) is the same broken assumption, seen at the node.
 fn excuse_lease_under_clock_faults(
     result: &mut CheckerResult,
@@ -160,11 +161,13 @@ fn excuse_lease_under_clock_faults(
     let lease = faultline_raft::invariants::names::LEASE_SAFETY;
     let freshness = faultline_raft::invariants::names::READ_FRESHNESS;
     let lease_made = |p: &str| p == lease || read_mode == ReadMode::Lease && p == freshness;
+    let bounded =
+        |v: &serde_json::Value| v.get("fault").and_then(|f| f.as_str()) == Some("clock-drift");
     let first_clock_ns = out
         .history
         .events
         .iter()
-        .find(|e| e.f == FaultFamily::Clock.start_f())
+        .find(|e| e.f == FaultFamily::Clock.start_f() && !bounded(&e.value))
         .map(|e| e.time_ns);
     let Some(first_clock_ns) = first_clock_ns else {
         return;

@@ -76,6 +76,11 @@ pub struct RunConfig {
     /// lasts the base election timeout minus this.
     #[serde(default = "lease_drift_ms_default")]
     pub lease_drift_ms: u64,
+    /// The most log entries a leader puts in one AppendEntries (Raft's
+    /// batch limit, like etcd's `MaxSizePerMsg`; absent: 64, as runs were
+    /// made before the field existed).
+    #[serde(default = "entries_per_message_max_default")]
+    pub entries_per_message_max: usize,
     /// Draw each gap between nemesis actions from `[interval / 2, 3 *
     /// interval / 2]` instead of keeping it fixed.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -258,6 +263,7 @@ impl RunConfig {
             keys: keys_default(),
             election_timeout_ms: election_timeout_ms_default(),
             lease_drift_ms: lease_drift_ms_default(),
+            entries_per_message_max: entries_per_message_max_default(),
             nemesis_interval_jitter: false,
             profile: None,
         }
@@ -331,6 +337,12 @@ impl RunConfig {
             self.lease_drift_ms,
             0,
             self.election_timeout_ms.saturating_sub(self.sim.tick_ms),
+        )?;
+        within(
+            "entries_per_message_max",
+            self.entries_per_message_max as u64,
+            1,
+            100_000,
         )?;
         if !self.bugs.is_empty() && !faultline_raft::bugs::CATALOGUE_COMPILED {
             return Err(ConfigError {
@@ -436,6 +448,10 @@ impl RunConfig {
             ("read-mode", self.read_mode_arg()),
             ("election-timeout", secs(self.election_timeout_ms)),
             ("lease-drift", secs(self.lease_drift_ms)),
+            (
+                "entries-per-message",
+                self.entries_per_message_max.to_string(),
+            ),
             ("op-timeout", secs(self.op_timeout_ms)),
             ("snapshot-every", self.snapshot_every_entries.to_string()),
             ("test-name", self.test_name.clone()),
@@ -494,6 +510,10 @@ fn keys_default() -> usize {
 
 fn election_timeout_ms_default() -> u64 {
     1_000
+}
+
+fn entries_per_message_max_default() -> usize {
+    faultline_raft::Config::new(1).max_entries_per_msg
 }
 
 fn lease_drift_ms_default() -> u64 {

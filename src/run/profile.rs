@@ -42,6 +42,7 @@ pub const DRAWN_FLAGS: &[&str] = &[
     "election-timeout",
     "lease-drift",
     "snapshot-every",
+    "entries-per-message",
 ];
 
 /// A named swarm profile.
@@ -86,6 +87,10 @@ pub struct ProfileDraw {
 /// The random stream of the profile draw (apart from every other part's).
 const DRAW_STREAM: u64 = 7;
 
+/// The seed stream that picks the fault kinds within each enabled family
+/// (its own stream, so the other draws stay as they were).
+const KINDS_STREAM: u64 = 8;
+
 /// Draws `config`'s unpinned settings from its seed, per its profile (a
 /// config without one is left as it is).
 pub fn apply(config: &mut RunConfig) {
@@ -101,7 +106,9 @@ pub fn apply(config: &mut RunConfig) {
 /// further in the directions where bugs hide: one hot key, bursts of 100
 /// ops/s, three faults at once, one-second nemesis gaps, election timeouts
 /// from 300 ms to 2 s, lease reads, latencies up to 50 ms, a snapshot every
-/// 20 entries; one run in ten has no faults at all (stability).
+/// 20 entries, AppendEntries of a single entry (so a follower's
+/// acknowledgement can end on an earlier term's entry under a new leader);
+/// one run in ten has no faults at all (stability).
 pub fn draw_nightly(c: &mut RunConfig, pinned: &BTreeSet<String>) {
     let mut rng = ChaCha8Rng::seed_from_u64(sub_seed(c.seed, DRAW_STREAM));
     let free = |flag: &str| !pinned.contains(flag);
@@ -113,7 +120,8 @@ pub fn draw_nightly(c: &mut RunConfig, pinned: &BTreeSet<String>) {
     ]
     .choose(&mut rng)
     .unwrap_or(&WorkloadKind::Kv);
-    let nemesis = draw_nemesis(&mut rng, c.nodes);
+    let mut kinds_rng = ChaCha8Rng::seed_from_u64(sub_seed(c.seed, KINDS_STREAM));
+    let nemesis = draw_nemesis(&mut rng, &mut kinds_rng, c.nodes);
     let targets = draw_targets(&mut rng);
     let interval_ms = *[1_000, 2_000, 3_000, 5_000, 10_000]
         .choose(&mut rng)
@@ -133,6 +141,7 @@ pub fn draw_nightly(c: &mut RunConfig, pinned: &BTreeSet<String>) {
     let snapshot_every = *[20, 50, 200, 1_000].choose(&mut rng).unwrap_or(&200);
     let latency_ms_min = rng.gen_range(0..=2u64);
     let latency_spread_ms = *[2, 5, 20, 50].choose(&mut rng).unwrap_or(&4);
+    let entries_per_message = *[1, 4, 16, 64].choose(&mut rng).unwrap_or(&64);
 
     let set = |flag: &str, apply: &mut dyn FnMut()| {
         if free(flag) {
@@ -169,13 +178,23 @@ pub fn draw_nightly(c: &mut RunConfig, pinned: &BTreeSet<String>) {
     set("snapshot-every", &mut || {
         c.snapshot_every_entries = snapshot_every
     });
+    set("entries-per-message", &mut || {
+        c.entries_per_message_max = entries_per_message
+    });
     c.sim.latency_ms_min = latency_ms_min;
     c.sim.latency_ms_max = latency_ms_min + latency_spread_ms;
 }
 
 /// One run in ten without faults; otherwise each family on with even odds
-/// (at least one), every kind of an enabled family that fits the cluster.
-fn draw_nemesis(rng: &mut ChaCha8Rng, nodes: usize) -> BTreeSet<FaultKind> {
+/// (at least one), and within each enabled family each kind that fits the
+/// cluster on with even odds (at least one, drawn from `kinds_rng`): swarm
+/// testing at both levels, so a run whose partitions are all leader chases,
+/// or all one-way cuts, is as likely as a run of every shape.
+fn draw_nemesis(
+    rng: &mut ChaCha8Rng,
+    kinds_rng: &mut ChaCha8Rng,
+    nodes: usize,
+) -> BTreeSet<FaultKind> {
     let quiet = rng.gen_bool(0.1);
     let families = [
         FaultFamily::Partition,
@@ -197,11 +216,24 @@ fn draw_nemesis(rng: &mut ChaCha8Rng, nodes: usize) -> BTreeSet<FaultKind> {
     if on.is_empty() {
         on.push(fallback);
     }
-    FaultKind::ALL
-        .iter()
-        .copied()
-        .filter(|k| on.contains(&k.family()) && k.min_nodes() <= nodes)
-        .collect()
+    let mut kinds = BTreeSet::new();
+    for family in on {
+        let fitting: Vec<FaultKind> = FaultKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| k.family() == family && k.min_nodes() <= nodes)
+            .collect();
+        let mut picked: Vec<FaultKind> = fitting
+            .iter()
+            .copied()
+            .filter(|_| kinds_rng.gen_bool(0.5))
+            .collect();
+        if picked.is_empty() {
+            picked.extend(fitting.choose(kinds_rng));
+        }
+        kinds.extend(picked);
+    }
+    kinds
 }
 
 /// A non-empty subset of the targets, each in with odds of 3 in 5.
@@ -251,7 +283,7 @@ pub fn describe(c: &RunConfig) -> String {
     format!(
         "{} workload, nemesis {} (targets {}, every {:.1} s{}, overlap {}), {} {} clients at \
          {} ops/s on {} key(s), {} reads, election timeout {} ms (lease drift {} ms), latency \
-         {}-{} ms, snapshot every {}",
+         {}-{} ms, snapshot every {}, at most {} entries per AppendEntries",
         c.workload,
         nemesis_summary(c),
         c.nemesis_targets_arg(),
@@ -271,7 +303,8 @@ pub fn describe(c: &RunConfig) -> String {
         c.lease_drift_ms,
         c.sim.latency_ms_min,
         c.sim.latency_ms_max,
-        c.snapshot_every_entries
+        c.snapshot_every_entries,
+        c.entries_per_message_max
     )
 }
 
@@ -314,8 +347,22 @@ mod tests {
         assert_eq!(distinct(&|c| c.keys.to_string()), 4);
         assert_eq!(distinct(&|c| c.election_timeout_ms.to_string()), 4);
         assert_eq!(distinct(&|c| c.snapshot_every_entries.to_string()), 4);
+        assert_eq!(distinct(&|c| c.entries_per_message_max.to_string()), 4);
         assert!(distinct(&|c| format!("{:?}", (c.sim.latency_ms_min, c.sim.latency_ms_max))) > 6);
         assert!(draws.iter().all(|c| c.nemesis_interval_jitter));
+        // Kinds are drawn within families too: some runs have only part of
+        // a family, and every kind is drawn somewhere.
+        let partial = draws.iter().any(|c| {
+            let partitions = c
+                .nemesis
+                .iter()
+                .filter(|k| k.family() == FaultFamily::Partition);
+            (1..11).contains(&partitions.count())
+        });
+        assert!(partial);
+        for kind in FaultKind::ALL {
+            assert!(draws.iter().any(|c| c.nemesis.contains(kind)), "{kind}");
+        }
     }
 
     #[test]

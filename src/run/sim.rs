@@ -10,6 +10,7 @@ use faultline_checker::history::History;
 use faultline_checker::SituationCount;
 use faultline_nemesis::executor::Executor;
 use faultline_nemesis::executor::NemesisEvent;
+use faultline_nemesis::plan::Magnitudes;
 use faultline_nemesis::schedule::{Schedule, ScheduleConfig};
 use faultline_raft::node::ClientConfig;
 use faultline_raft::NodeId;
@@ -164,7 +165,10 @@ impl<'c> Run<'c> {
                 time_limit_ms: config.time_limit_s * 1000,
                 targets: config.nemesis_targets.clone(),
                 interval_jitter: config.nemesis_interval_jitter,
-                ..ScheduleConfig::default()
+                magnitudes: Magnitudes {
+                    drift_rate_ppm_max: drift_rate_ppm_max(config),
+                    ..Magnitudes::default()
+                },
             },
             &cluster.ids(),
         )
@@ -395,6 +399,18 @@ impl<'c> Run<'c> {
     }
 }
 
+/// The bounded clock drift (`clock-drift`) a run allows: each clock within
+/// `±(D - 2 tick) / (2 T)` of true time, for the lease's drift allowance `D`
+/// and the base election timeout `T`. A correct lease (`T - D` ticks of the
+/// leader's clock) then still ends before any follower's `T` ticks can run
+/// out, even with the leader's clock at the slowest rate and a follower's
+/// at the fastest, and a tick lost to each side's tick phase; a lease that
+/// ignores `D` does not.
+fn drift_rate_ppm_max(config: &RunConfig) -> u64 {
+    let allowance_ms = config.lease_drift_ms.saturating_sub(2 * config.sim.tick_ms);
+    allowance_ms * 1_000_000 / (2 * config.election_timeout_ms.max(1))
+}
+
 /// How long after the final heal the stability check waits before it
 /// counts time as fault-free: a clock reset at the heal can step a node's
 /// clock back, stalling its timers for up to `max_catchup_ticks` ticks (a
@@ -438,6 +454,7 @@ fn build_cluster(config: &RunConfig) -> Result<SimCluster<'static>, SimError> {
     cluster_config.raft.election_ticks = election_ticks;
     cluster_config.raft.heartbeat_ticks = (election_ticks / 10).clamp(1, election_ticks - 1);
     cluster_config.raft.lease_drift_ticks = config.lease_drift_ms / settings.tick_ms;
+    cluster_config.raft.max_entries_per_msg = config.entries_per_message_max;
     cluster_config.snapshot_every_entries = config.snapshot_every_entries;
     cluster_config.step = Duration::from_millis(settings.step_ms);
     cluster_config.tick_interval = Duration::from_millis(settings.tick_ms);
@@ -542,4 +559,44 @@ fn counters(cluster: &SimCluster<'_>) -> BTreeMap<String, u64> {
         cluster.observer().committed_entries() as u64,
     );
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The drift bound keeps a correct lease safe and leaves a lease without
+    /// the drift allowance unsafe: in real time, the slowest leader clock's
+    /// lease against the fastest follower clock's earliest timeout.
+    #[test]
+    fn the_drift_bound_keeps_correct_leases_safe_and_unbounded_ones_not() {
+        for election_ms in [300u64, 500, 1_000, 2_000] {
+            for pct in [0u64, 10, 20, 40] {
+                let mut c = RunConfig::with_seed(1);
+                c.election_timeout_ms = election_ms;
+                c.lease_drift_ms = election_ms * pct / 100;
+                c.validate().unwrap();
+                let eps = drift_rate_ppm_max(&c) as f64 / 1e6;
+                assert!(eps < 0.5);
+                let (t, d, tick) = (
+                    election_ms as f64,
+                    c.lease_drift_ms as f64,
+                    c.sim.tick_ms as f64,
+                );
+                if c.lease_drift_ms <= 2 * c.sim.tick_ms {
+                    // No allowance beyond the ticks' phase: no drift at all.
+                    assert_eq!(eps, 0.0, "T {t} D {d}");
+                    continue;
+                }
+                let follower_ms = (t - tick) / (1.0 + eps);
+                let correct_ms = (t - d) / (1.0 - eps);
+                assert!(
+                    correct_ms <= follower_ms,
+                    "T {t} D {d}: {correct_ms} > {follower_ms}"
+                );
+                let no_allowance_ms = t / (1.0 - eps);
+                assert!(no_allowance_ms > follower_ms, "T {t} D {d}");
+            }
+        }
+    }
 }
