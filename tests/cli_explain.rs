@@ -113,13 +113,19 @@ fn an_invalid_run_is_grouped_told_and_summarized() {
         story.contains("href=\"nodes/n"),
         "events link their log lines"
     );
-    // The strip marks the index the first group names.
+    // The strip marks the index the first violation names.
     let first = groups
         .iter()
-        .filter(|g| g["span"]["index_min"].is_u64())
         .min_by_key(|g| g["span"]["first_ms"].as_u64())
+        .unwrap()["first"]
+        .as_str()
         .unwrap();
-    let index = first["span"]["index_min"].as_u64().unwrap();
+    let words: Vec<&str> = first.lines().next().unwrap().split(' ').collect();
+    let index: u64 = words
+        .windows(2)
+        .find(|w| w[0] == "index")
+        .map(|w| w[1].trim_end_matches([':', ',']).parse().unwrap())
+        .expect("the first violation names an index");
     assert!(
         story.contains(&format!("<line class=\"mark\" data-index=\"{index}\"")),
         "the strip marks index {index}: {story}"

@@ -218,43 +218,51 @@ fn describe_nemesis(value: &Value) -> (String, Vec<String>) {
     (text, touched)
 }
 
-/// The sides of a partition from its grudge (who drops whom): nodes that
-/// reach the same set of nodes are one side, `n1 n4 | n2 n3 n5`.
+/// A partition from its grudge (who drops whom): its sides, `n1 n4 | n2
+/// n3 n5`, when nodes that reach each other reach only each other; else
+/// whom each node reaches, `n1→n2 n5, n2→n1 n3, ...` (a ring, a bridge).
 fn partition_sides(drops: &serde_json::Map<String, Value>) -> String {
     let all: BTreeSet<u64> = drops.keys().filter_map(|k| k.parse().ok()).collect();
-    let mut sides: Vec<(BTreeSet<u64>, Vec<u64>)> = Vec::new();
-    for (node, dropped) in drops {
-        let Ok(id) = node.parse::<u64>() else {
-            continue;
-        };
-        let dropped: BTreeSet<u64> = dropped
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_u64).collect())
-            .unwrap_or_default();
-        let reach: BTreeSet<u64> = all.difference(&dropped).copied().collect();
-        match sides.iter_mut().find(|(r, _)| *r == reach) {
-            Some((_, members)) => members.push(id),
-            None => sides.push((reach, vec![id])),
-        }
-    }
-    let mut sides: Vec<Vec<u64>> = sides
-        .into_iter()
-        .map(|(_, mut m)| {
-            m.sort_unstable();
-            m
+    let reach: Vec<(u64, BTreeSet<u64>)> = drops
+        .iter()
+        .filter_map(|(node, dropped)| {
+            let id = node.parse::<u64>().ok()?;
+            let dropped: BTreeSet<u64> = dropped
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_u64).collect())
+                .unwrap_or_default();
+            Some((id, all.difference(&dropped).copied().collect()))
         })
         .collect();
-    sides.sort();
-    sides
-        .iter()
-        .map(|side| {
-            side.iter()
-                .map(|n| format!("n{n}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect::<Vec<_>>()
-        .join(" | ")
+    let names = |set: &BTreeSet<u64>| {
+        set.iter()
+            .map(|n| format!("n{n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let clean = reach.iter().all(|(_, r)| {
+        r.iter()
+            .all(|m| reach.iter().any(|(id, rm)| id == m && rm == r))
+    });
+    if clean {
+        let mut sides: Vec<&BTreeSet<u64>> = reach.iter().map(|(_, r)| r).collect();
+        sides.sort();
+        sides.dedup();
+        sides
+            .iter()
+            .map(|s| names(s))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    } else {
+        reach
+            .iter()
+            .map(|(id, r)| {
+                let others: BTreeSet<u64> = r.iter().copied().filter(|m| m != id).collect();
+                format!("n{id}→{}", names(&others))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 #[cfg(test)]
@@ -297,7 +305,7 @@ mod tests {
             vec![
                 (
                     0,
-                    "restart",
+                    "start",
                     "started from durable state start=1 term=0 voted_for=None",
                     1
                 ),
@@ -331,5 +339,15 @@ mod tests {
         assert_eq!(events[5].touched, ["n2"]);
         assert!(events[5].involves(&["n2".into()]) && !events[5].involves(&["n1".into()]));
         assert!(events[1].is_cause() && events[3].is_cause() && !events[2].is_cause());
+    }
+
+    #[test]
+    fn a_ring_partition_says_whom_each_node_reaches() {
+        let ring: Value =
+            serde_json::from_str(r#"{"1":[3,4],"2":[4,5],"3":[5,1],"4":[1,2],"5":[2,3]}"#).unwrap();
+        assert_eq!(
+            partition_sides(ring.as_object().unwrap()),
+            "n1→n2 n5, n2→n1 n3, n3→n2 n4, n4→n3 n5, n5→n1 n4"
+        );
     }
 }

@@ -78,13 +78,15 @@ fn failing_op_time(input: &ReportInput) -> Option<u64> {
 }
 
 /// The event that most likely set `failure` off: the last fault start,
-/// leader change or crash before it that involves its nodes.
+/// leader change or crash before it that involves the nodes its first
+/// finding names.
 pub fn context<'e>(failure: &Failure<'_>, events: &'e [RunEvent]) -> Option<&'e RunEvent> {
     let at = failure.time_ns?;
+    let nodes = failure.group.first_span().nodes;
     events
         .iter()
         .rev()
-        .find(|e| e.event.time_ns <= at && e.is_cause() && e.involves(&failure.group.span.nodes))
+        .find(|e| e.event.time_ns <= at && e.is_cause() && e.involves(&nodes))
 }
 
 /// Reads the run's node-log events and sets `input.story` to the story of
@@ -104,7 +106,8 @@ pub fn story(input: &ReportInput, events: &[RunEvent]) -> Option<Story> {
         .filter_map(|f| Some((f.time_ns?, f)))
         .min_by_key(|(t, _)| *t)?;
     let (at, failure) = first;
-    let nodes = failure.group.span.nodes.clone();
+    let first = failure.group.first_span();
+    let nodes = first.nodes;
     let start = at.saturating_sub(STORY_WINDOW_NS);
     let mut told: Vec<&RunEvent> = events
         .iter()
@@ -136,7 +139,7 @@ pub fn story(input: &ReportInput, events: &[RunEvent]) -> Option<Story> {
         kind: failure.group.kind.clone(),
         failure_ns: at,
         window_start_ns: start,
-        index: failure.group.span.index_min,
+        index: first.index_min,
         strip: NodeState::parse_all(failure.group.first.lines().skip(1)),
         nodes,
         events: told.into_iter().map(|e| e.event.clone()).collect(),

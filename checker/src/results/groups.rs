@@ -84,6 +84,14 @@ impl FindingGroup {
         self.first.lines().next().unwrap_or("")
     }
 
+    /// What the first finding alone covers (its time, index, nodes).
+    pub fn first_span(&self) -> GroupSpan {
+        group_findings(std::slice::from_ref(&self.first), &self.kind)
+            .pop()
+            .map(|g| g.span)
+            .unwrap_or_default()
+    }
+
     /// The rest of the group in one line, `+31 more: indices 117–130 on n1
     /// vs n2, n3, n5, 11.407–11.958 s` (the span is the whole group's);
     /// `None` for a group of one.
@@ -402,6 +410,9 @@ mod tests {
         assert_eq!(lc.span.nodes, ["n1", "n3"]);
         assert_eq!(lc.span.index_min, Some(117));
         assert_eq!(lc.rest_summary(), None);
+        let first = sms.first_span();
+        assert_eq!((first.index_min, first.first_ms), (Some(116), Some(11_401)));
+        assert_eq!(first.nodes, ["n1", "n3"]);
     }
 
     #[test]
