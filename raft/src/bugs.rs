@@ -90,6 +90,9 @@ catalogue! {
     LeaseOutlivesElectionTimeout = "lease-outlives-election-timeout", "core",
         "Raft thesis §6.4.1: a lease must end before any follower can time out and elect",
         "The leader's read lease lasts twice the base election timeout, past the longest election timeout.";
+    NoCheckQuorum = "no-check-quorum", "core",
+        "Raft thesis §6.2 and §9.6 (check-quorum): a leader that has not heard from a majority for an election timeout steps down",
+        "The leader never checks that a majority still hears it: cut off, it keeps leading (and its clients keep waiting on it) until a higher term reaches it.";
     AckWrongResultAfterLeaderChange = "ack-wrong-result-after-leader-change", "driver",
         "Raft thesis §6.3: a client is answered with the result of its own entry",
         "A proposer waiting at an index is answered with whatever entry committed there, even one of another term.";

@@ -32,6 +32,7 @@ fn scenario(bug: Bug) -> Option<fn(BugSet) -> bool> {
         Bug::ReadIndexNoHeartbeat => read_index_waits_for_a_round,
         Bug::LeaseNoDriftBound => lease_ends_before_drift_bound,
         Bug::LeaseOutlivesElectionTimeout => lease_ends_before_election_timeout,
+        Bug::NoCheckQuorum => a_leader_cut_off_stops_leading,
         Bug::SessionNoDedup => a_retry_executes_once,
         Bug::SessionTableNotInSnapshot => a_retry_after_a_snapshot_executes_once,
         // Node driver, client and storage bugs: shown where those layers
@@ -311,6 +312,19 @@ fn lease_held_after_silence(bugs: BugSet, silent_ticks: u64) -> bool {
         .iter()
         .any(|r| r.id == 7 && matches!(r.outcome, ReadOutcome::Ready { .. }));
     !served
+}
+
+/// A leader cut off from every follower for three election timeouts has
+/// stepped down (check-quorum).
+fn a_leader_cut_off_stops_leading(bugs: BugSet) -> bool {
+    let mut net = Net::new(3, with_bugs(bugs));
+    net.elect(1);
+    net.isolated.insert(2);
+    net.isolated.insert(3);
+    for _ in 0..30 {
+        net.tick(1);
+    }
+    net.raft(1).role() != Role::Leader
 }
 
 /// A new leader answers a read at an index no lower than its term's first

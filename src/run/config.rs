@@ -544,6 +544,11 @@ mod tests {
         v.as_object_mut().unwrap().remove("sim");
         let c: RunConfig = serde_json::from_value(v).unwrap();
         assert_eq!(c.sim, SimSettings::default());
+        // So does one written before the batch limit was a run knob.
+        let mut v = serde_json::to_value(RunConfig::with_seed(3)).unwrap();
+        v.as_object_mut().unwrap().remove("entries_per_message_max");
+        let c: RunConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(c.entries_per_message_max, 64);
     }
 
     #[test]
@@ -570,6 +575,10 @@ mod tests {
                 Box::new(|c| c.snapshot_every_entries = 0),
             ),
             ("test_name", Box::new(|c| c.test_name = "a/b".into())),
+            (
+                "entries_per_message_max",
+                Box::new(|c| c.entries_per_message_max = 0),
+            ),
             ("sim.step_ms", Box::new(|c| c.sim.step_ms = 0)),
             ("sim.tick_ms", Box::new(|c| c.sim.tick_ms = 0)),
             ("sim.latency_ms_max", Box::new(|c| c.sim.latency_ms_max = 0)),

@@ -135,13 +135,13 @@ pub fn draw_nightly(c: &mut RunConfig, pinned: &BTreeSet<String>) {
         ClientRouting::Leader
     };
     let keys = *[1, 2, 4, 8].choose(&mut rng).unwrap_or(&4);
-    let lease = rng.gen_bool(1.0 / 3.0);
+    let lease = rng.gen_bool(0.5);
     let election_ms = *[300, 500, 1_000, 2_000].choose(&mut rng).unwrap_or(&1_000);
     let drift_pct = *[0, 10, 20, 40].choose(&mut rng).unwrap_or(&20);
     let snapshot_every = *[20, 50, 200, 1_000].choose(&mut rng).unwrap_or(&200);
     let latency_ms_min = rng.gen_range(0..=2u64);
     let latency_spread_ms = *[2, 5, 20, 50].choose(&mut rng).unwrap_or(&4);
-    let entries_per_message = *[1, 4, 16, 64].choose(&mut rng).unwrap_or(&64);
+    let entries_per_message = *[1, 2, 4, 64].choose(&mut rng).unwrap_or(&64);
 
     let set = |flag: &str, apply: &mut dyn FnMut()| {
         if free(flag) {

@@ -20,7 +20,8 @@ impl Raft {
         self.election_elapsed = self.election_elapsed.saturating_add(1);
         if self.election_elapsed >= self.config.election_ticks {
             self.election_elapsed = 0;
-            if self.config.check_quorum && !self.quorum_active() {
+            let check_quorum = self.config.check_quorum && !self.bug(Bug::NoCheckQuorum);
+            if check_quorum && !self.quorum_active() {
                 self.counters.check_quorum_step_downs += 1;
                 tracing::info!(
                     term = self.term,
