@@ -318,10 +318,18 @@ pub fn strip_svg(nodes: &[NodeState], mark: Option<u64>) -> String {
     );
     if let Some(m) = mark {
         let mx = (x(m) + x(m + 1)) / 2.0;
+        // The label stays inside the picture at either end.
+        let anchor = if mx > LABEL_W + BAR_W - 40.0 {
+            "end"
+        } else if mx < LABEL_W + 40.0 {
+            "start"
+        } else {
+            "middle"
+        };
         let _ = write!(
             out,
             "<line class=\"mark\" data-index=\"{m}\" x1=\"{mx:.1}\" x2=\"{mx:.1}\" y1=\"0\" y2=\"{:.1}\" stroke=\"#c62828\" stroke-width=\"2\"/>\
-             <text x=\"{mx:.1}\" y=\"{:.1}\" fill=\"#c62828\" text-anchor=\"middle\">index {m}</text>",
+             <text x=\"{mx:.1}\" y=\"{:.1}\" fill=\"#c62828\" text-anchor=\"{anchor}\">index {m}</text>",
             axis_y - 10.0,
             axis_y + 14.0
         );
