@@ -32,6 +32,8 @@ fn a_suite_runs_every_seed_and_tallies_them() {
         "3,10..=11",
         "--jobs",
         "2",
+        "--keep",
+        "all",
         "--store",
         root.to_str().unwrap(),
         "--summary",

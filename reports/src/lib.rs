@@ -23,6 +23,9 @@
 //!   `data:` URIs (for `faultline check --html OUT.html`).
 //! * [`render_index`] writes `store/index.html` from the runs the store
 //!   lists ([`index::RunEntry`]).
+//! * [`junit::render`] writes JUnit XML and [`suite_page::render_suite_page`]
+//!   the page of a whole suite (seeds × verdict, failures grouped), from
+//!   plain models the caller fills in.
 //! * [`ReportInput`] is what a page shows: the checker's
 //!   [`faultline_checker::RunResults`] (the `results.json` model) plus the
 //!   operations and fault periods ([`operations_from_history`],
@@ -46,9 +49,11 @@ pub mod from_history;
 pub mod html;
 pub mod index;
 pub mod input;
+pub mod junit;
 pub mod plot;
 pub mod render;
 pub mod style;
+pub mod suite_page;
 
 pub use error::ReportError;
 pub use from_history::{faults_from_history, operations_from_history};

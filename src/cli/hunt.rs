@@ -171,6 +171,7 @@ pub fn run(args: HuntArgs) -> Result<Exit, CliError> {
         fail_fast: false,
         progress: false,
         seed_wall_s_max: args.seed_timeout.max(1),
+        ..RunAllOptions::default()
     };
     println!(
         "hunt: {} bugs × {} seeds (control: {control_seeds}), {jobs} at a time; every seed: {}",
@@ -335,6 +336,7 @@ mod tests {
             error: None,
             reason: reason.map(str::to_string),
             situations: BTreeMap::new(),
+            ..SeedOutcome::default()
         }
     }
 

@@ -9,13 +9,21 @@ pub mod bench_check;
 pub mod bugs;
 pub mod check;
 pub mod check_output;
+pub mod compare;
 pub mod exit;
 pub mod hunt;
+pub mod junit;
+pub mod merge;
+pub mod output;
+pub mod page;
+pub mod progress;
 pub mod replay;
 pub mod report;
 pub mod run;
+pub mod shard;
 pub mod situations;
 pub mod suite;
+pub mod summary;
 
 use std::ffi::OsString;
 
@@ -46,6 +54,10 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Re-render a stored run's report from its files, without re-running it.
     Report(report::ReportArgs),
+    /// Merge the summaries of a suite's shards into one summary, tally and JUnit file.
+    Merge(merge::MergeArgs),
+    /// Compare two summaries of one suite from two builds: new failures, new passes, stat changes.
+    Compare(compare::CompareArgs),
     /// Measure how many simulated seconds per wall second the default run achieves.
     Bench(bench::BenchArgs),
     /// Measure detection: the correct Raft and every seeded bug over the same seeds.
@@ -61,7 +73,7 @@ where
     T: Into<OsString> + Clone,
 {
     use clap::{CommandFactory, FromArgMatches};
-    let parsed = Cli::command()
+    let parsed = negative_numbers_are_values(Cli::command())
         .try_get_matches_from(args)
         .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
     let (mut cli, matches) = match parsed {
@@ -75,6 +87,8 @@ where
         Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args),
         Command::Suite(args) => suite::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Report(args) => report::run(args),
         Command::Bench(args) => bench::run(args),
@@ -93,6 +107,22 @@ impl Command {
             _ => None,
         }
     }
+}
+
+/// Lets every flag that takes a value take a negative number, so `--rate
+/// -1` reaches the flag's own check ("--rate: -1 is not above 0") and `--seed
+/// -1` is "invalid value '-1' for '--seed <N>'", never clap's "unexpected
+/// argument '-1'". Applied to every subcommand, nested ones included.
+fn negative_numbers_are_values(command: clap::Command) -> clap::Command {
+    command
+        .mut_args(|arg| {
+            if arg.get_action().takes_values() {
+                arg.allow_negative_numbers(true)
+            } else {
+                arg
+            }
+        })
+        .mut_subcommands(negative_numbers_are_values)
 }
 
 /// The profile-drawn flags given on the command line (not defaulted).

@@ -69,16 +69,17 @@ pub fn run(args: ReplayArgs) -> Result<Exit, CliError> {
             args.run_dir.join(store::CONFIG_JSON).display()
         ))
     })?;
+    super::output::check_store(&args.store)?;
     let stored_path = args.run_dir.join(store::HISTORY_CSV);
     let stored = std::fs::read_to_string(&stored_path)
         .map_err(|e| CliError::bad_input(format!("{}: cannot read: {e}", stored_path.display())))?;
-    println!(
+    crate::say!(
         "replaying {}: {}",
         args.run_dir.display(),
         config.replay_command()
     );
     let outcome =
-        execute(&config, &args.store, &mut |line| println!("{line}")).map_err(|e| match e {
+        execute(&config, &args.store, &mut |line| crate::say!("{line}")).map_err(|e| match e {
             RunError::Config(m) => CliError::bad_input(format!(
                 "{}: {m}",
                 args.run_dir.join(store::CONFIG_JSON).display()
@@ -98,23 +99,23 @@ pub fn run(args: ReplayArgs) -> Result<Exit, CliError> {
     })?;
     let r = &outcome.results;
     super::run::print_checkers(r);
-    println!("run directory: {}", outcome.dir.display());
+    crate::say!("run directory: {}", outcome.dir.display());
     let difference = first_difference(&stored, &new);
     match &difference {
-        None => println!(
+        None => crate::say!(
             "history: identical to the stored run ({} lines)",
             new.lines().count()
         ),
         Some((line, was, now)) => {
-            println!("history: differs from the stored run at line {line}");
-            println!("  stored:   {was}");
-            println!("  replayed: {now}");
-            println!(
+            crate::say!("history: differs from the stored run at line {line}");
+            crate::say!("  stored:   {was}");
+            crate::say!("  replayed: {now}");
+            crate::say!(
                 "  (expected if the code under test changed; with the same build it means determinism broke)"
             );
         }
     }
-    println!("verdict: {}", r.verdict);
+    crate::say!("verdict: {}", r.verdict);
     if args.require_identical {
         if let Some((line, _, _)) = difference {
             return Err(CliError::Internal(anyhow::anyhow!(

@@ -190,7 +190,7 @@ impl RunArgs {
             seed,
             nodes: self.nodes,
             workload,
-            nemesis: FaultKind::parse_list(&self.nemesis).map_err(|e| bad("nemesis", e))?,
+            nemesis: parse_nemesis(&self.nemesis, self.nodes)?,
             nemesis_targets: self
                 .nemesis_targets
                 .split(',')
@@ -241,6 +241,30 @@ impl RunArgs {
     }
 }
 
+/// The `--nemesis` list for a cluster of `nodes`: a group (`all`, a family,
+/// `protocol`) stands for its kinds that apply to that many nodes, so
+/// `--nodes 1` and `2` run with the default `all`; a kind named explicitly
+/// that needs more nodes stays an error ([`RunConfig::validate`] names it).
+fn parse_nemesis(list: &str, nodes: usize) -> Result<BTreeSet<FaultKind>, CliError> {
+    let kinds = FaultKind::parse_list(list).map_err(|e| bad("nemesis", e))?;
+    let named: BTreeSet<FaultKind> = list
+        .split(',')
+        .filter_map(|name| name.parse::<FaultKind>().ok())
+        .collect();
+    let applicable: BTreeSet<FaultKind> = kinds
+        .iter()
+        .copied()
+        .filter(|k| k.min_nodes() <= nodes || named.contains(k))
+        .collect();
+    // Nothing left (a partition family on one node): keep the list as
+    // given, so validation names the kind that does not fit.
+    Ok(if applicable.is_empty() {
+        kinds
+    } else {
+        applicable
+    })
+}
+
 /// The `--inject-bug` names as a set; an unknown name is bad input.
 fn parse_bugs(names: &[String]) -> Result<BugSet, CliError> {
     let mut bugs = BugSet::NONE;
@@ -273,9 +297,9 @@ pub(crate) fn fresh_seed() -> u64 {
 /// Prints each checker's verdict, with its summary when it is not valid.
 pub(crate) fn print_checkers(r: &RunResults) {
     for c in &r.checkers {
-        println!("  {:<28} {}", c.name, c.verdict);
+        crate::say!("  {:<28} {}", c.name, c.verdict);
         if c.verdict != Verdict::Valid {
-            println!("      {}", c.summary);
+            crate::say!("      {}", c.summary);
         }
     }
 }
@@ -287,9 +311,12 @@ fn print_summary(dir: &std::path::Path) {
     match crate::store::read::load_report(dir) {
         Ok(mut input) => {
             let events = crate::explain::attach(&mut input, dir);
-            print!("{}", crate::explain::text::summary(&input, &events));
+            let summary = crate::explain::text::summary(&input, &events);
+            for line in summary.lines() {
+                crate::say!("{line}");
+            }
         }
-        Err(e) => println!("(no summary: {e})"),
+        Err(e) => crate::say!("(no summary: {e})"),
     }
 }
 
@@ -297,18 +324,22 @@ fn print_summary(dir: &std::path::Path) {
 pub fn run(command: RunCommand) -> Result<Exit, CliError> {
     let given_seed = command.run.seed.is_some();
     let (config, store) = command.run.into_config()?;
+    super::output::check_store(&store)?;
+    if let Some(path) = &command.result_file {
+        super::output::check_file("result-file", path)?;
+    }
     if !given_seed {
-        println!("seed {} (random)", config.seed);
+        crate::say!("seed {} (random)", config.seed);
     }
     if let Some(draw) = &config.profile {
-        println!(
+        crate::say!(
             "profile {}: {}",
             draw.profile.as_str(),
             profile::describe(&config)
         );
     }
     let outcome =
-        execute(&config, &store, &mut |line| println!("{line}")).map_err(|e| match e {
+        execute(&config, &store, &mut |line| crate::say!("{line}")).map_err(|e| match e {
             RunError::Config(e) => bad(flag_of(e.field), e.reason),
             RunError::Refused(m) => CliError::bad_input(m),
             RunError::Internal(e) => CliError::Internal(e.context(format!(
@@ -321,9 +352,9 @@ pub fn run(command: RunCommand) -> Result<Exit, CliError> {
     if r.verdict != Verdict::Valid {
         print_summary(&outcome.dir);
     }
-    println!("run directory: {}", outcome.dir.display());
-    println!("verdict: {}", r.verdict);
-    println!("replay: {}", config.replay_command());
+    crate::say!("run directory: {}", outcome.dir.display());
+    crate::say!("verdict: {}", r.verdict);
+    crate::say!("replay: {}", config.replay_command());
     if let Some(path) = &command.result_file {
         let record = serde_json::to_string(&outcome.record(config.seed))
             .map_err(|e| CliError::Internal(e.into()))?;

@@ -5,11 +5,11 @@
 
 use super::suite::SeedOutcome;
 use faultline_sim::situations::names;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One situation over many seeds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SituationTally {
     /// Seeds whose run reached it at least once.
     pub seeds_reached: u64,
@@ -82,13 +82,8 @@ mod tests {
     fn outcome(seed: u64, reached: &[(&str, u64, u64)]) -> SeedOutcome {
         SeedOutcome {
             seed,
-            valid: None,
             exit_code: Some(0),
-            run_dir: None,
-            replay: String::new(),
             wall_s: 1.0,
-            error: None,
-            reason: None,
             situations: names::ALL
                 .iter()
                 .map(|&n| (n.to_string(), SituationCount::default()))
@@ -100,6 +95,7 @@ mod tests {
                     (n.to_string(), c)
                 }))
                 .collect(),
+            ..SeedOutcome::default()
         }
     }
 

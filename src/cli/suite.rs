@@ -15,11 +15,14 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{CliError, Exit};
+use super::progress::Progress;
 use super::run::{fresh_seed, RunArgs};
-use super::situations::{self, SituationTally};
+use super::shard;
+use super::situations;
+use super::summary::{self, write_summary, Keep, SuiteSummary, SummaryParts};
 use crate::run::config::RunConfig;
 use crate::run::RunRecord;
 use faultline_checker::{SituationCount, Verdict};
@@ -27,6 +30,9 @@ use faultline_checker::{SituationCount, Verdict};
 /// The default wall-clock bound of one seed, in seconds (a default run
 /// takes one to three).
 pub(crate) const SEED_WALL_S_MAX: u64 = 300;
+
+/// The default seconds between plain progress lines.
+const PROGRESS_EVERY_S: u64 = 30;
 
 /// The most seeds one suite may run.
 const SEEDS_MAX: u64 = 1_000_000;
@@ -51,6 +57,27 @@ pub struct SuiteArgs {
     /// Also write the suite's outcome as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
+    /// Run only the I-th of N interleaved slices of the seeds (1-based:
+    /// `1/4` … `4/4`); `auto/N` takes I from JOB_COMPLETION_INDEX
+    /// (Kubernetes Indexed Job, 0-based) or CI_NODE_INDEX (GitLab), `auto`
+    /// also N from CI_NODE_TOTAL. Needs --seeds.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Also write a JUnit XML file: one test case per seed.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write the suite page (HTML): seeds × verdict, failures grouped
+    /// by checker and finding kind, links to reports, replay commands.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Run directories to keep: failing (full artifacts for seeds that are
+    /// not valid, the summary line for valid ones), all, or none.
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = Keep::Failing)]
+    pub keep: Keep,
+    /// Seconds between plain progress lines when standard error is not a
+    /// terminal (0: after every seed).
+    #[arg(long, value_name = "SECS", default_value_t = PROGRESS_EVERY_S)]
+    pub progress_every: u64,
     /// Stop a seed that runs longer than this many wall-clock seconds; it
     /// counts as unknown, with the cause.
     #[arg(long, value_name = "SECS", default_value_t = SEED_WALL_S_MAX)]
@@ -99,7 +126,7 @@ pub fn parse_seeds(list: &str) -> Result<Vec<u64>, String> {
 }
 
 /// How one seed ended.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SeedOutcome {
     /// The seed.
     pub seed: u64,
@@ -108,7 +135,8 @@ pub struct SeedOutcome {
     pub valid: Option<Verdict>,
     /// The child's exit status (None: killed by a signal).
     pub exit_code: Option<i32>,
-    /// The run directory, when the run got that far.
+    /// The run directory, when the run got that far and it was kept
+    /// (`--keep`).
     pub run_dir: Option<PathBuf>,
     /// The command that replays this seed alone.
     pub replay: String,
@@ -120,7 +148,18 @@ pub struct SeedOutcome {
     /// first finding.
     pub reason: Option<String>,
     /// The situations the run reached (empty when it did not finish).
+    #[serde(default)]
     pub situations: BTreeMap<String, SituationCount>,
+    /// For a run that is not valid: the first checker that says so.
+    #[serde(default)]
+    pub checker: Option<String>,
+    /// That checker's first finding (its first line).
+    #[serde(default)]
+    pub first_finding: Option<String>,
+    /// Availability, recovery, ops by outcome and latency quantiles of the
+    /// run (see [`super::summary::digest_run`]).
+    #[serde(default)]
+    pub stats: BTreeMap<String, f64>,
 }
 
 impl SeedOutcome {
@@ -138,27 +177,7 @@ impl SeedOutcome {
     }
 }
 
-/// The whole suite's outcome (what `--summary` writes).
-#[derive(Debug, Serialize)]
-pub struct SuiteSummary {
-    /// The configuration every seed ran with (its `seed` is the first's).
-    pub config: RunConfig,
-    /// The suite's verdict: every seed's, combined (`unknown` also when a
-    /// seed could not be run).
-    pub valid: Verdict,
-    /// Seeds by status (`valid`, `invalid`, `unknown`, `bad-input`, `error`).
-    pub tally: BTreeMap<String, u64>,
-    /// Every situation: how many seeds reached it, how often, how soon.
-    pub situations: BTreeMap<String, SituationTally>,
-    /// Every seed that ran, in seed order.
-    pub seeds: Vec<SeedOutcome>,
-    /// Seeds not started because of `--fail-fast`.
-    pub skipped: u64,
-    /// Wall-clock seconds for the whole suite.
-    pub wall_s: f64,
-}
-
-fn status_name(exit: Exit) -> &'static str {
+pub(crate) fn status_name(exit: Exit) -> &'static str {
     match exit {
         Exit::Valid => "valid",
         Exit::Invalid => "invalid",
@@ -189,14 +208,8 @@ fn run_seed(
     args.extend(config.run_args());
     let mut outcome = SeedOutcome {
         seed: config.seed,
-        valid: None,
-        exit_code: None,
-        run_dir: None,
         replay: config.replay_command(),
-        wall_s: 0.0,
-        error: None,
-        reason: None,
-        situations: BTreeMap::new(),
+        ..SeedOutcome::default()
     };
     let child = Command::new(exe)
         .args(&args)
@@ -296,11 +309,18 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
             "--seed: a suite takes --seeds LIST or --count N",
         ));
     }
-    let seeds = match &args.seeds {
-        Some(list) => {
-            parse_seeds(list).map_err(|e| CliError::bad_input(format!("--seeds: {e}")))?
-        }
+    let (all_seeds, seed_set) = match &args.seeds {
+        Some(list) => (
+            parse_seeds(list).map_err(|e| CliError::bad_input(format!("--seeds: {e}")))?,
+            list.trim().to_string(),
+        ),
         None => {
+            if args.shard.is_some() {
+                return Err(CliError::bad_input(
+                    "--shard: needs --seeds LIST, so that every shard cuts the same seed set \
+                     (--count starts at a random seed)",
+                ));
+            }
             if !(1..=SEEDS_MAX).contains(&args.count) {
                 return Err(CliError::bad_input(format!(
                     "--count: {} is not between 1 and {SEEDS_MAX}",
@@ -308,9 +328,29 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
                 )));
             }
             let first = fresh_seed();
-            println!("seeds {first}..{} (random start)", first + args.count);
-            (first..first + args.count).collect()
+            crate::say!("seeds {first}..{} (random start)", first + args.count);
+            (
+                (first..first + args.count).collect(),
+                format!("{first}..{}", first + args.count),
+            )
         }
+    };
+    let shard = args
+        .shard
+        .as_deref()
+        .map(|arg| shard::parse(arg, &|name| std::env::var(name).ok()))
+        .transpose()
+        .map_err(|e| CliError::bad_input(format!("--shard: {e}")))?;
+    let seeds = match &shard {
+        Some(shard) if shard.count > all_seeds.len() as u64 => {
+            return Err(CliError::bad_input(format!(
+                "--shard: {} shards of {} seeds would leave some empty",
+                shard.count,
+                all_seeds.len()
+            )))
+        }
+        Some(shard) => shard::slice(&all_seeds, shard),
+        None => all_seeds.clone(),
     };
     let jobs = match args.jobs {
         Some(0) => return Err(CliError::bad_input("--jobs: must be at least 1")),
@@ -323,51 +363,98 @@ pub fn run(args: SuiteArgs) -> Result<Exit, CliError> {
         ..args.run
     }
     .into_config()?;
+    // Every output location is tried before the first seed starts.
+    super::output::check_store(&store)?;
+    for (flag, path) in [
+        ("summary", &args.summary),
+        ("junit", &args.junit),
+        ("html", &args.html),
+    ] {
+        if let Some(path) = path {
+            super::output::check_file(flag, path)?;
+        }
+    }
     let exe = std::env::current_exe().map_err(|e| {
         CliError::Internal(anyhow::anyhow!("cannot find the faultline binary: {e}"))
     })?;
-    println!(
-        "suite: {} seeds, {jobs} at a time; every seed: {}",
+    if let Some(shard) = &shard {
+        crate::say!(
+            "shard {shard}: {} of the {} seeds of {seed_set}",
+            seeds.len(),
+            all_seeds.len()
+        );
+    }
+    crate::say!(
+        "suite: {} seeds, {jobs} at a time, keeping {} run directories; every seed: {}",
         seeds.len(),
-        base.run_args()[2..].join(" ")
+        keep_name(args.keep),
+        summary::run_flags(&base)
     );
 
+    let started_at = crate::store::write::utc_now_rfc3339();
     let started = Instant::now();
     let options = RunAllOptions {
         jobs,
         fail_fast: args.fail_fast,
         progress: true,
         seed_wall_s_max: args.seed_timeout.max(1),
+        keep: args.keep,
+        progress_every: Duration::from_secs(args.progress_every),
     };
     let outcomes = run_all(&seeds, &base, &store, &exe, options)?;
+    if args.keep != Keep::All {
+        // Pruned runs leave the store's index and `latest` behind.
+        crate::store::write::repair_latest(&store.join(&base.test_name))
+            .and_then(|()| crate::store::list::refresh_index(&store).map(|_| ()))
+            .map_err(|e| CliError::Internal(e.context("tidying the store after --keep")))?;
+    }
     let wall_s = started.elapsed().as_secs_f64();
     let skipped = (seeds.len() - outcomes.len()) as u64;
-    let summary = summarize(base, outcomes, skipped, wall_s);
+    let parts = SummaryParts {
+        config: base,
+        seed_set,
+        seeds_total: all_seeds.len() as u64,
+        shard,
+        keep: args.keep,
+        started_at: Some(started_at),
+    };
+    let summary = summary::summarize(parts, outcomes, skipped, wall_s);
     print_summary(&summary);
     if let Some(path) = &args.summary {
         write_summary(path, &summary)?;
-        println!("summary: {}", path.display());
+        crate::say!("summary: {}", path.display());
     }
-    let exit = summary
-        .seeds
-        .iter()
-        .fold(Exit::Valid, |worst, o| worst.worst(o.exit()));
-    println!("verdict: {}", status_name(exit));
+    write_outputs(&summary, args.junit.as_deref(), args.html.as_deref())?;
+    let exit = summary.exit();
+    crate::say!("verdict: {}", status_name(exit));
     Ok(exit)
 }
 
-/// Writes the summary as JSON to `path`, creating missing parent
-/// directories (as `check --html` does).
-fn write_summary(path: &Path, summary: &SuiteSummary) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(summary)
-        .map_err(|e| CliError::Internal(anyhow::anyhow!("encoding the summary: {e}")))?;
-    let cannot = |e: std::io::Error| {
-        CliError::bad_input(format!("--summary: cannot write {}: {e}", path.display()))
-    };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(cannot)?;
+/// Writes the outputs a suite or a merge was asked for besides its
+/// summary: the JUnit file and the suite page.
+pub(crate) fn write_outputs(
+    summary: &SuiteSummary,
+    junit: Option<&Path>,
+    html: Option<&Path>,
+) -> Result<(), CliError> {
+    if let Some(path) = junit {
+        super::junit::write(path, summary)?;
+        crate::say!("junit: {}", path.display());
     }
-    std::fs::write(path, text + "\n").map_err(cannot)
+    if let Some(path) = html {
+        super::page::write(path, summary)?;
+        crate::say!("page: {}", path.display());
+    }
+    Ok(())
+}
+
+/// `--keep`'s value, as the flag spells it.
+fn keep_name(keep: Keep) -> &'static str {
+    match keep {
+        Keep::Failing => "failing",
+        Keep::All => "all",
+        Keep::None => "no",
+    }
 }
 
 /// How [`run_all`] runs its seeds.
@@ -377,14 +464,35 @@ pub(crate) struct RunAllOptions {
     pub jobs: usize,
     /// No seed starts after the first that is not valid.
     pub fail_fast: bool,
-    /// Print a line as each seed finishes.
+    /// Print a line as each seed finishes, and the progress.
     pub progress: bool,
     /// Wall-clock seconds one seed may take before it is stopped.
     pub seed_wall_s_max: u64,
+    /// Which seeds keep their run directories.
+    pub keep: Keep,
+    /// How often a plain progress line is printed (not on a terminal).
+    pub progress_every: Duration,
+}
+
+impl Default for RunAllOptions {
+    /// One job, no fail-fast, quiet, the default seed bound, every run
+    /// directory kept.
+    fn default() -> Self {
+        RunAllOptions {
+            jobs: 1,
+            fail_fast: false,
+            progress: false,
+            seed_wall_s_max: SEED_WALL_S_MAX,
+            keep: Keep::All,
+            progress_every: Duration::from_secs(PROGRESS_EVERY_S),
+        }
+    }
 }
 
 /// Runs every seed, `jobs` at a time, each as a child process of `exe`;
-/// returns the outcomes in seed order.
+/// returns the outcomes in seed order. Each outcome carries its run's
+/// first finding and statistics; a run directory `keep` does not keep is
+/// removed as soon as its seed is done.
 pub(crate) fn run_all(
     seeds: &[u64],
     base: &RunConfig,
@@ -397,6 +505,8 @@ pub(crate) fn run_all(
         fail_fast,
         progress,
         seed_wall_s_max,
+        keep,
+        progress_every,
     } = options;
     static BATCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let batch = BATCH.fetch_add(1, Ordering::SeqCst);
@@ -421,22 +531,34 @@ pub(crate) fn run_all(
             let Some(seed) = next else { return };
             let config = base.for_seed(seed);
             let record = records.join(format!("seed-{seed}.json"));
-            let outcome = run_seed(&exe, &config, &store, &record, seed_wall_s_max);
+            let mut outcome = run_seed(&exe, &config, &store, &record, seed_wall_s_max);
+            if let Some(dir) = outcome.run_dir.clone() {
+                summary::digest_run(&dir, &mut outcome);
+                if !keep.keeps(outcome.exit())
+                    && crate::store::write::prune_run(&store, &dir).is_ok()
+                {
+                    outcome.run_dir = None;
+                }
+            }
             if tx.send(outcome).is_err() {
                 return;
             }
         }));
     }
     drop(tx);
+    let mut display = progress.then(|| Progress::new(seeds.len(), progress_every));
     let mut outcomes = Vec::new();
     for outcome in rx {
-        if progress {
-            print_outcome(&outcome, outcomes.len() + 1, seeds.len());
+        if let Some(display) = &mut display {
+            display.seed_done(&outcome);
         }
         if fail_fast && outcome.exit() != Exit::Valid {
             stop.store(true, Ordering::SeqCst);
         }
         outcomes.push(outcome);
+    }
+    if let Some(display) = &display {
+        display.clear();
     }
     for w in workers {
         let _ = w.join();
@@ -446,59 +568,17 @@ pub(crate) fn run_all(
     Ok(outcomes)
 }
 
-fn print_outcome(outcome: &SeedOutcome, done: usize, total: usize) {
-    let dir = outcome
-        .run_dir
-        .as_ref()
-        .map_or(String::new(), |d| format!("  {}", d.display()));
-    println!(
-        "[{done}/{total}] seed {}: {} ({:.1} s){dir}",
-        outcome.seed,
-        outcome.status(),
-        outcome.wall_s
-    );
-    if let Some(reason) = &outcome.reason {
-        println!("    {reason}");
-    }
-    if let Some(e) = &outcome.error {
-        for line in e.lines() {
-            println!("    {line}");
-        }
-    }
-}
-
-/// The suite's summary: tally and combined verdict (a seed without a
-/// verdict counts as unknown).
-fn summarize(
-    config: RunConfig,
-    seeds: Vec<SeedOutcome>,
-    skipped: u64,
-    wall_s: f64,
-) -> SuiteSummary {
-    let mut tally: BTreeMap<String, u64> = BTreeMap::new();
-    for o in &seeds {
-        *tally.entry(o.status().to_string()).or_insert(0) += 1;
-    }
-    let valid = Verdict::combine_all(seeds.iter().map(|o| o.valid.unwrap_or(Verdict::Unknown)));
-    SuiteSummary {
-        config,
-        valid,
-        tally,
-        situations: situations::tally(&seeds),
-        seeds,
-        skipped,
-        wall_s,
-    }
-}
-
-fn print_summary(summary: &SuiteSummary) {
+/// The end of a suite on the terminal: the tally and throughput, the
+/// situations, the failures grouped by checker and kind, and every seed
+/// that was not valid with its replay command.
+pub(crate) fn print_summary(summary: &SuiteSummary) {
     let counts: Vec<String> = summary
         .tally
         .iter()
         .map(|(v, n)| format!("{n} {v}"))
         .collect();
     let ran = summary.seeds.len();
-    println!(
+    crate::say!(
         "suite done: {ran} seeds in {:.1} s ({:.2} seeds/s): {}{}",
         summary.wall_s,
         ran as f64 / summary.wall_s.max(1e-9),
@@ -510,7 +590,20 @@ fn print_summary(summary: &SuiteSummary) {
         }
     );
     for line in situations::lines(&summary.situations, ran) {
-        println!("{line}");
+        crate::say!("{line}");
+    }
+    if !summary.failure_groups.is_empty() {
+        crate::say!("failures by checker and kind:");
+        for g in &summary.failure_groups {
+            crate::say!(
+                "  {} {} {}: {} (seeds {})",
+                g.seeds.len(),
+                g.status,
+                g.checker.as_deref().unwrap_or("no verdict"),
+                g.kind,
+                seed_list(&g.seeds, 10)
+            );
+        }
     }
     let failing: Vec<&SeedOutcome> = summary
         .seeds
@@ -518,10 +611,21 @@ fn print_summary(summary: &SuiteSummary) {
         .filter(|o| o.exit() != Exit::Valid)
         .collect();
     if !failing.is_empty() {
-        println!("not valid:");
+        crate::say!("not valid:");
         for o in &failing {
-            println!("  seed {} {}: {}", o.seed, o.status(), o.replay);
+            crate::say!("  seed {} {}: {}", o.seed, o.status(), o.replay);
         }
+    }
+}
+
+/// At most `n` seeds, comma-separated, then how many more.
+pub(crate) fn seed_list(seeds: &[u64], n: usize) -> String {
+    let shown: Vec<String> = seeds.iter().take(n).map(u64::to_string).collect();
+    let more = seeds.len().saturating_sub(n);
+    if more > 0 {
+        format!("{}, +{more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
     }
 }
 

@@ -14,7 +14,15 @@ fn seed_lists_take_numbers_and_both_kinds_of_range() {
 fn the_summary_file_gets_its_missing_parent_directories() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("nightly/2024/summary.json");
-    let summary = summarize(RunConfig::with_seed(1), Vec::new(), 0, 1.0);
+    let parts = SummaryParts {
+        config: RunConfig::with_seed(1),
+        seed_set: "1".into(),
+        seeds_total: 1,
+        shard: None,
+        keep: Keep::Failing,
+        started_at: None,
+    };
+    let summary = summary::summarize(parts, Vec::new(), 0, 1.0);
     write_summary(&path, &summary).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("\"tally\""), "{text}");

@@ -124,6 +124,58 @@ pub fn point_latest(run_dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Removes a stored run (`suite --keep`): `run_dir` must be a run
+/// directory the store made (`<store_root>/<test>/<timestamp>-s<seed>`,
+/// holding `config.json`), so nothing else is ever deleted.
+pub fn prune_run(store_root: &Path, run_dir: &Path) -> Result<()> {
+    let name = run_dir.file_name().and_then(|n| n.to_str());
+    let test_dir = run_dir.parent();
+    let is_run = name.and_then(RunName::parse).is_some()
+        && test_dir.and_then(Path::parent) == Some(store_root)
+        && run_dir.join(CONFIG_JSON).is_file();
+    if !is_run {
+        anyhow::bail!(
+            "{} is not a run directory of {}",
+            run_dir.display(),
+            store_root.display()
+        );
+    }
+    fs::remove_dir_all(run_dir).with_context(|| format!("removing {}", run_dir.display()))
+}
+
+/// Points `<test_dir>/latest` at the newest complete run left (one with
+/// `results.json`) after runs were pruned, or removes it when none is
+/// left; a `latest` that still resolves is left alone.
+pub fn repair_latest(test_dir: &Path) -> Result<()> {
+    let link = test_dir.join(LATEST);
+    if link.join(RESULTS_JSON).is_file() || !test_dir.is_dir() {
+        return Ok(());
+    }
+    let mut runs: Vec<(RunName, PathBuf)> = fs::read_dir(test_dir)
+        .with_context(|| format!("reading {}", test_dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = RunName::parse(e.file_name().to_str()?)?;
+            e.path()
+                .join(RESULTS_JSON)
+                .is_file()
+                .then(|| (name, e.path()))
+        })
+        .collect();
+    runs.sort_by(|(a, _), (b, _)| {
+        (&a.stamp, a.attempt, a.seed).cmp(&(&b.stamp, b.attempt, b.seed))
+    });
+    match runs.last() {
+        Some((_, newest)) => point_latest(newest),
+        None => match fs::remove_file(&link) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("removing {}", link.display()))
+            }
+            _ => Ok(()),
+        },
+    }
+}
+
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`, for the results.
 pub fn utc_now_rfc3339() -> String {
     let compact = utc_timestamp(SystemTime::now());
@@ -197,5 +249,32 @@ mod tests {
         point_latest(&a).unwrap();
         let latest = fs::canonicalize(root.path().join("t").join(LATEST)).unwrap();
         assert_eq!(latest, fs::canonicalize(&a).unwrap());
+    }
+
+    #[test]
+    fn pruning_removes_only_run_directories_and_latest_follows_what_is_left() {
+        let root = tempfile::tempdir().unwrap();
+        let complete = |dir: &Path| {
+            fs::write(dir.join(CONFIG_JSON), "{}").unwrap();
+            fs::write(dir.join(RESULTS_JSON), "{}").unwrap();
+        };
+        let a = create_run_dir(root.path(), "t", 1).unwrap();
+        let b = create_run_dir(root.path(), "t", 2).unwrap();
+        complete(&a);
+        complete(&b);
+        point_latest(&b).unwrap();
+        // Not run directories of this store: refused, untouched.
+        let other = tempfile::tempdir().unwrap();
+        assert!(prune_run(other.path(), &a).is_err());
+        assert!(prune_run(root.path(), &root.path().join("t")).is_err());
+        assert!(a.is_dir());
+        prune_run(root.path(), &b).unwrap();
+        assert!(!b.exists());
+        repair_latest(&root.path().join("t")).unwrap();
+        let latest = fs::canonicalize(root.path().join("t").join(LATEST)).unwrap();
+        assert_eq!(latest, fs::canonicalize(&a).unwrap());
+        prune_run(root.path(), &a).unwrap();
+        repair_latest(&root.path().join("t")).unwrap();
+        assert!(fs::symlink_metadata(root.path().join("t").join(LATEST)).is_err());
     }
 }
