@@ -6,6 +6,7 @@
 //! 255 internal error). A panic anywhere is an internal error.
 
 mod cli;
+mod explain;
 mod run;
 mod store;
 

@@ -183,5 +183,8 @@ pub use linearizability::{
     RealTimeOrder,
 };
 pub use model::{Model, ModelKind};
-pub use results::{CheckerResult, LinearizabilityFailure, RunResults, SituationCount};
+pub use results::{
+    CheckerResult, FindingGroup, GroupSpan, LinearizabilityFailure, NodeState, RunResults,
+    SituationCount,
+};
 pub use verdict::Verdict;

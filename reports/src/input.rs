@@ -26,6 +26,9 @@ pub struct ReportInput {
     /// The run's node logs, as paths relative to the report (`nodes/n1.log`),
     /// linked from the page.
     pub node_logs: Vec<String>,
+    /// What happened before the first violation, when the caller worked
+    /// it out (a stored run's node logs and history); shown as told.
+    pub story: Option<Story>,
 }
 
 impl ReportInput {
@@ -37,6 +40,7 @@ impl ReportInput {
             operations: operations_from_history(history),
             faults: faults_from_history(history),
             node_logs: Vec::new(),
+            story: None,
         }
     }
 }
@@ -92,4 +96,54 @@ pub struct FaultPeriod {
     /// Plain-text detail (e.g. the partition's sides).
     #[serde(default)]
     pub description: String,
+}
+
+/// The story before a run's first violation: what broke first, the nodes
+/// it involves, the events that led up to it and every node's state at
+/// that moment. The caller decides what belongs in it; the page shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Story {
+    /// The checker whose finding is told.
+    pub checker: String,
+    /// The finding's kind (its group's).
+    pub kind: String,
+    /// When the first violation was seen, nanoseconds.
+    pub failure_ns: u64,
+    /// The events' window starts here, nanoseconds.
+    pub window_start_ns: u64,
+    /// The nodes the finding involves (`n1`, ...); empty: all.
+    pub nodes: Vec<String>,
+    /// The log index the finding is about, if any (marked on the strip).
+    pub index: Option<u64>,
+    /// Events in the window, in time order.
+    pub events: Vec<StoryEvent>,
+    /// Every node's state at the first violation, when recorded.
+    pub strip: Vec<faultline_checker::NodeState>,
+}
+
+/// One event of a [`Story`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoryEvent {
+    /// Simulated time, nanoseconds.
+    pub time_ns: u64,
+    /// The node it happened on (`n3`); `None` for the nemesis.
+    pub node: Option<String>,
+    /// What kind of event: `nemesis`, `leader`, `election`, `step-down`,
+    /// `truncation`, `crash`, `start`, `restart`, `snapshot`.
+    pub kind: String,
+    /// What happened, in a line.
+    pub text: String,
+    /// The node-log line it comes from.
+    pub log: Option<LogLine>,
+}
+
+/// A line of a node log, relative to the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// The log's path relative to the report (`nodes/n3.log`).
+    pub path: String,
+    /// The line number, from 1.
+    pub line: usize,
+    /// The line's timestamp as written (`11.398000s`), to find it by.
+    pub stamp: String,
 }

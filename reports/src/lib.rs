@@ -29,14 +29,18 @@
 //! * [`ReportInput`] is what a page shows: the checker's
 //!   [`faultline_checker::RunResults`] (the `results.json` model) plus the
 //!   operations and fault periods ([`operations_from_history`],
-//!   [`faults_from_history`]) the timeline and plots draw.
+//!   [`faults_from_history`]) the timeline and plots draw, and, for an
+//!   invalid run, the [`Story`] before its first violation (worked out by
+//!   the caller). Findings show in the groups of the results model
+//!   ([`faultline_checker::FindingGroup`]); nothing here groups or judges.
 //!
 //! The page needs no network: CSS and JavaScript are inline, the timeline's
 //! data is embedded as JSON, and the plots' text uses an embedded font.
 //! The timeline is a canvas (one lane per process, only visible lanes are
 //! drawn), tested with 100,000 operations. `tests/browser.rs` loads pages in
 //! headless Chromium (Debian package `chromium`) and reads the result from
-//! attributes the page sets: `data-op-bars` on `#timeline`, and
+//! attributes the page sets: `data-op-bars` on `#timeline` (and, in
+//! self-test mode, `data-selftest-groups`: grouped findings expanded), and
 //! `data-console-error-count` / `data-console-errors` on `<html>`.
 
 pub mod error;
@@ -54,5 +58,5 @@ pub mod suite_page;
 pub use error::ReportError;
 pub use from_history::{faults_from_history, operations_from_history};
 pub use index::render_index;
-pub use input::{FaultPeriod, OpView, ReportInput};
+pub use input::{FaultPeriod, LogLine, OpView, ReportInput, Story, StoryEvent};
 pub use render::{render_run, render_standalone, REPORT_HTML};

@@ -5,8 +5,9 @@
 //! Needs Debian's `chromium` package. Without it every test here prints
 //! `SKIPPED: chromium not installed` and returns (or fails, when
 //! `FAULTLINE_REQUIRE_BROWSER` is set); CI installs it.
-//! Set `FAULTLINE_REPORTS_OUT=/some/dir` to keep the rendered pages and a
-//! screenshot of the invalid report for a look.
+//! Set `FAULTLINE_REPORTS_OUT=/some/dir` to keep the rendered pages and
+//! screenshots for a look, `FAULTLINE_SCREENSHOTS=docs` to refresh the
+//! README's screenshots.
 
 mod common;
 
@@ -201,22 +202,69 @@ fn ten_thousand_op_report_loads_without_errors_and_draws_every_op() {
     render_and_check(&browser, &dir, "large", &input);
 }
 
+/// Screenshots of a valid and an invalid report: checked here, and kept in
+/// `FAULTLINE_SCREENSHOTS` (a directory) when that is set, which is how the
+/// README's pictures are made:
+/// `FAULTLINE_SCREENSHOTS=docs cargo test -p faultline-reports --test browser screenshots`.
 #[test]
-fn screenshot_of_an_invalid_report_has_content() {
+fn screenshots_of_a_valid_and_an_invalid_report_have_content() {
     let browser = chromium_or_skip!();
     let (_keep, dir) = output_dir();
-    let page = render_run(&dir.join("shot"), &common::invalid_input(400)).unwrap();
-    let shot = dir.join("invalid-report.png");
-    run_browser(
-        &browser,
-        &format!("file://{}", page.canonicalize().unwrap().display()),
-        &[
-            &format!("--screenshot={}", shot.display()),
-            "--window-size=1400,2000",
-            "--hide-scrollbars",
-        ],
+    let keep = std::env::var_os("FAULTLINE_SCREENSHOTS").map(PathBuf::from);
+    let pages = [
+        ("valid-report", {
+            let mut valid = common::valid_input(400);
+            valid.results.title = "register, 5 nodes, seed 7".into();
+            valid
+        }),
+        ("invalid-report", common::grouped_input(400, 32)),
+    ];
+    for (name, input) in pages {
+        let page = render_run(&dir.join(name), &input).unwrap();
+        let shot = dir.join(format!("{name}.png"));
+        run_browser(
+            &browser,
+            &format!("file://{}", page.canonicalize().unwrap().display()),
+            &[
+                &format!("--screenshot={}", shot.display()),
+                "--window-size=1400,2000",
+                "--hide-scrollbars",
+            ],
+        );
+        let decoder = png::Decoder::new(std::fs::File::open(&shot).expect("screenshot written"));
+        let reader = decoder.read_info().unwrap();
+        assert_eq!((reader.info().width, reader.info().height), (1400, 2000));
+        if let Some(to) = &keep {
+            std::fs::create_dir_all(to).unwrap();
+            std::fs::copy(&shot, to.join(format!("{name}.png"))).unwrap();
+        }
+    }
+}
+
+#[test]
+fn grouped_invalid_report_expands_its_groups_without_errors() {
+    let browser = chromium_or_skip!();
+    let (_keep, dir) = output_dir();
+    let input = common::grouped_input(2_000, 3_000);
+    let dom = render_and_check(&browser, &dir, "grouped", &input);
+    let page = std::fs::metadata(dir.join("grouped").join("report.html"))
+        .unwrap()
+        .len();
+    println!("page weight of an invalid report with 3,001 findings: {page} bytes");
+    assert!(page < 3_000_000, "{page} bytes");
+    // One expandable group (the other has a single finding): clicked open
+    // by the self-test, and its list then shows.
+    assert_eq!(
+        attribute(&dom, "id=\"timeline\"", "data-selftest-groups").as_deref(),
+        Some("1/1"),
+        "the groups expand"
     );
-    let decoder = png::Decoder::new(std::fs::File::open(&shot).expect("screenshot written"));
-    let reader = decoder.read_info().unwrap();
-    assert_eq!((reader.info().width, reader.info().height), (1400, 2000));
+    assert!(
+        dom.contains("<details class=\"rest\" open=\"\">"),
+        "opened in the DOM"
+    );
+    assert!(
+        dom.contains("<line class=\"mark\" data-index=\"117\""),
+        "the strip rendered"
+    );
 }

@@ -18,10 +18,31 @@ pub struct ReportArgs {
     /// A stored run directory (`store/<test>/<run>`, or `store/<test>/latest`).
     #[arg(value_name = "RUN_DIR")]
     pub run_dir: PathBuf,
+    /// Print the one-screen summary of what broke (what, where, when, the
+    /// likely cause, the replay command) instead of rewriting the report.
+    #[arg(long)]
+    pub text: bool,
 }
 
 /// Runs `faultline report`.
 pub fn run(args: ReportArgs) -> Result<Exit, CliError> {
+    if args.text {
+        let (dir, mut input) = load(&args.run_dir)?;
+        let events = crate::explain::attach(&mut input, &dir);
+        let verdict = input.results.verdict;
+        match crate::explain::text::summary(&input, &events) {
+            s if s.is_empty() => println!(
+                "{}: {}",
+                verdict.as_str().to_uppercase(),
+                input.results.title
+            ),
+            s => print!("{s}"),
+        }
+        if let Some(cmd) = &input.results.replay_command {
+            println!("replay: {cmd}");
+        }
+        return Ok(Exit::from(verdict));
+    }
     let (report, verdict) = rerender(&args.run_dir)?;
     println!("{}", report.display());
     Ok(Exit::from(verdict))
@@ -30,6 +51,21 @@ pub fn run(args: ReportArgs) -> Result<Exit, CliError> {
 /// Re-renders the run in `dir` (and the store index, if any); returns the
 /// report's path and the stored verdict.
 pub fn rerender(dir: &Path) -> Result<(PathBuf, Verdict), CliError> {
+    let (dir, mut input) = load(dir)?;
+    crate::explain::attach(&mut input, &dir);
+    let report = faultline_reports::render_run(&dir, &input).map_err(|e| {
+        CliError::Internal(anyhow::Error::new(e).context("cannot render the report"))
+    })?;
+    if let Some(store_root) = store_root_of(&dir) {
+        store::list::refresh_index(store_root)
+            .map_err(|e| CliError::Internal(e.context("cannot refresh the store index")))?;
+    }
+    Ok((report, input.results.verdict))
+}
+
+/// The stored run in `dir` (resolved: `latest` and relative paths) and
+/// what its report shows; bad input when it is missing or unreadable.
+pub fn load(dir: &Path) -> Result<(PathBuf, faultline_reports::ReportInput), CliError> {
     if !dir.is_dir() {
         return Err(CliError::bad_input(format_args!(
             "{}: no such run directory",
@@ -43,14 +79,7 @@ pub fn rerender(dir: &Path) -> Result<(PathBuf, Verdict), CliError> {
     let input = store::read::load_report(&dir).map_err(|e| {
         CliError::BadInput(anyhow::Error::new(e).context("cannot load the stored run"))
     })?;
-    let report = faultline_reports::render_run(&dir, &input).map_err(|e| {
-        CliError::Internal(anyhow::Error::new(e).context("cannot render the report"))
-    })?;
-    if let Some(store_root) = store_root_of(&dir) {
-        store::list::refresh_index(store_root)
-            .map_err(|e| CliError::Internal(e.context("cannot refresh the store index")))?;
-    }
-    Ok((report, input.results.verdict))
+    Ok((dir, input))
 }
 
 /// The store root of a run directory laid out as `<store>/<test>/<run>`:

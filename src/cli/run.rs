@@ -304,6 +304,22 @@ pub(crate) fn print_checkers(r: &RunResults) {
     }
 }
 
+/// Prints the one-screen summary of a stored run that is not valid
+/// ([`crate::explain::text::summary`]); the full findings are in its
+/// `results.json` and report.
+fn print_summary(dir: &std::path::Path) {
+    match crate::store::read::load_report(dir) {
+        Ok(mut input) => {
+            let events = crate::explain::attach(&mut input, dir);
+            let summary = crate::explain::text::summary(&input, &events);
+            for line in summary.lines() {
+                crate::say!("{line}");
+            }
+        }
+        Err(e) => crate::say!("(no summary: {e})"),
+    }
+}
+
 /// Runs `faultline run`.
 pub fn run(command: RunCommand) -> Result<Exit, CliError> {
     let given_seed = command.run.seed.is_some();
@@ -333,19 +349,8 @@ pub fn run(command: RunCommand) -> Result<Exit, CliError> {
         })?;
     let r = &outcome.results;
     print_checkers(r);
-    for f in &r.linearizability_failures {
-        crate::say!("{}", f.text);
-    }
-    for c in r
-        .checkers
-        .iter()
-        .filter(|c| !c.name.starts_with("linearizability"))
-    {
-        if c.verdict != Verdict::Valid {
-            for finding in &c.findings {
-                crate::say!("  {finding}");
-            }
-        }
+    if r.verdict != Verdict::Valid {
+        print_summary(&outcome.dir);
     }
     crate::say!("run directory: {}", outcome.dir.display());
     crate::say!("verdict: {}", r.verdict);

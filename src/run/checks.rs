@@ -61,6 +61,7 @@ pub fn check_run(config: &RunConfig, out: &SimOutput, started_at: &str) -> RunRe
     results.checkers.push(stability(out));
     results.checkers.push(bounds(out, config));
     results.combine();
+    results.group_findings();
     results.stats = super::stats::stats(history, out);
     results.situations = out.situations.clone();
     results
@@ -135,6 +136,7 @@ fn raft_invariants(out: &SimOutput, config: &RunConfig) -> CheckerResult {
             format!("{} violation(s)", out.violations.len())
         },
         findings: out.violations.iter().map(|v| v.to_string()).collect(),
+        groups: Vec::new(),
     };
     let first_loss_ns = out.data_losses.first().map_or(u64::MAX, |l| l.time_ns);
     if out.violations.iter().all(|v| v.time_ns >= first_loss_ns) {
@@ -206,6 +208,7 @@ fn stability(out: &SimOutput) -> CheckerResult {
             format!("{} stability finding(s)", out.stability.len())
         },
         findings: out.stability.clone(),
+        groups: Vec::new(),
     };
     excuse(&mut result, &out.data_losses);
     result
@@ -224,12 +227,14 @@ fn bounds(out: &SimOutput, config: &RunConfig) -> CheckerResult {
                 config.sim.messages_per_s_max
             ),
             findings: Vec::new(),
+            groups: Vec::new(),
         },
         Some(storm) => CheckerResult {
             name: "bounds".into(),
             verdict: Verdict::Unknown,
             summary: "the run was stopped by its work bound (a message storm)".into(),
             findings: vec![storm.clone()],
+            groups: Vec::new(),
         },
     }
 }
@@ -244,6 +249,7 @@ fn liveness(out: &SimOutput) -> CheckerResult {
             summary: "not judged: the run was stopped by its work bound before the final heal"
                 .into(),
             findings: Vec::new(),
+            groups: Vec::new(),
         };
     }
     let mut result = CheckerResult {
@@ -259,6 +265,7 @@ fn liveness(out: &SimOutput) -> CheckerResult {
             "no recovery after the final heal".into()
         },
         findings: out.liveness.clone(),
+        groups: Vec::new(),
     };
     excuse(&mut result, &out.data_losses);
     result

@@ -109,6 +109,7 @@ pub fn execute(
     progress("rendering the report");
     let mut input = faultline_reports::ReportInput::new(results, &out.history);
     input.node_logs = store::read::node_logs(&dir);
+    crate::explain::attach(&mut input, &dir);
     faultline_reports::render_run(&dir, &input).context("rendering report.html")?;
     store::write::point_latest(&dir)?;
     store::list::refresh_index(store_root)?;

@@ -157,8 +157,7 @@ pub fn callout(input: &ReportInput, ops: &BTreeMap<u64, &OpView>, colours: &Colo
         } else {
             "warn"
         };
-        let title = format!("{}: {}", checker.name, checker.summary);
-        list_box(&mut out, &title, class, &checker.findings);
+        out.push_str(&super::groups::callout(checker, class));
     }
     out
 }
@@ -169,30 +168,15 @@ pub const FAILURES_SHOWN_MAX: usize = 5;
 /// Prefix steps listed in the table (the latest ones; earlier ones are counted).
 const PREFIX_SHOWN_MAX: usize = 20;
 
-/// Maximum lines shown per findings list (the rest are counted).
-const LINES_MAX: usize = 200;
-
-fn list_box(out: &mut String, title: &str, class: &str, lines: &[String]) {
-    if lines.is_empty() {
-        return;
-    }
-    let _ = write!(
-        out,
-        "<div class=\"callout {class}\"><h2>{}</h2><ul>",
-        html(title)
-    );
-    for line in lines.iter().take(LINES_MAX) {
-        let _ = write!(out, "<li>{}</li>", html(line));
-    }
-    if lines.len() > LINES_MAX {
-        let _ = write!(out, "<li>… and {} more</li>", lines.len() - LINES_MAX);
-    }
-    out.push_str("</ul></div>");
-}
-
 /// The detailed explanation of one failure: prefix with states, concurrent
 /// ops, and the checker's text.
-pub fn detail(failure: &LinearizabilityFailure, ops: &BTreeMap<u64, &OpView>) -> String {
+/// `key_window` (the values allowed and the key's recent operations) is
+/// shown after the prefix.
+pub fn detail(
+    failure: &LinearizabilityFailure,
+    ops: &BTreeMap<u64, &OpView>,
+    key_window: &str,
+) -> String {
     let mut out = String::new();
     let key = failure.key.as_deref().unwrap_or("(unkeyed)");
     let _ = write!(
@@ -245,6 +229,7 @@ pub fn detail(failure: &LinearizabilityFailure, ops: &BTreeMap<u64, &OpView>) ->
         "<tr class=\"failing\"><td>✗</td><td>{}</td><td>cannot take effect next</td></tr></tbody></table>",
         op_cell(failure.failing_op_id)
     );
+    out.push_str(key_window);
     if !failure.concurrent_op_ids.is_empty() {
         out.push_str("<h4>Operations concurrent with it</h4><ul class=\"concurrent\">");
         for id in &failure.concurrent_op_ids {

@@ -2,7 +2,9 @@
 
 pub mod escape;
 pub mod explain;
+pub mod groups;
 pub mod page;
+pub mod story;
 pub mod summary;
 pub mod timeline_data;
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::escape::{base64, html, json_in_script, url_segment};
-use super::{explain, summary, timeline_data};
+use super::{explain, story, summary, timeline_data};
 use crate::input::{OpView, ReportInput};
 use crate::plot::Plots;
 use crate::style::Colours;
@@ -66,10 +66,15 @@ pub fn render_page(
         );
     }
     out.push_str(&explain::callout(input, &ops, colours));
+    out.push_str(&story::section(input));
     timeline(&mut out, input);
     let shown = explain::FAILURES_SHOWN_MAX;
     for failure in input.results.linearizability_failures.iter().take(shown) {
-        out.push_str(&explain::detail(failure, &ops));
+        out.push_str(&explain::detail(
+            failure,
+            &ops,
+            &story::key_window(failure, &ops),
+        ));
     }
     let _ = write!(
         out,

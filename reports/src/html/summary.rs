@@ -68,9 +68,6 @@ pub fn header(input: &ReportInput) -> String {
     out
 }
 
-/// Maximum findings listed per checker (the rest are counted).
-const FINDINGS_MAX: usize = 50;
-
 /// The table of checkers and their verdicts.
 pub fn checkers(input: &ReportInput) -> String {
     if input.results.checkers.is_empty() {
@@ -87,20 +84,7 @@ pub fn checkers(input: &ReportInput) -> String {
             badge(c.verdict),
             html(&c.summary)
         );
-        if !c.findings.is_empty() {
-            out.push_str("<ul>");
-            for f in c.findings.iter().take(FINDINGS_MAX) {
-                let _ = write!(out, "<li>{}</li>", html(f));
-            }
-            if c.findings.len() > FINDINGS_MAX {
-                let _ = write!(
-                    out,
-                    "<li>… and {} more</li>",
-                    c.findings.len() - FINDINGS_MAX
-                );
-            }
-            out.push_str("</ul>");
-        }
+        out.push_str(&super::groups::brief(c));
         out.push_str("</td></tr>");
     }
     out.push_str("</tbody></table>");

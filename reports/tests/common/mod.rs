@@ -142,6 +142,7 @@ pub fn valid_input(ops: usize) -> ReportInput {
             verdict: Verdict::Valid,
             summary: "all 3 keys linearizable".into(),
             findings: vec![],
+            groups: vec![],
         }],
         config: json!({"nodes": 5, "workload": "register", "nemesis": ["partition", "kill"]}),
         seed: Some(7),
@@ -217,6 +218,7 @@ pub fn invalid_input(ops: usize) -> ReportInput {
             key.clone().unwrap()
         ),
         findings: vec![format!("op {failing} read a value no write produced")],
+        groups: vec![],
     };
     input.results.linearizability_failures = vec![LinearizabilityFailure {
         key,
@@ -231,12 +233,105 @@ pub fn invalid_input(ops: usize) -> ReportInput {
         verdict: Verdict::Invalid,
         summary: "1 violation(s)".into(),
         findings: vec!["term 4: two leaders <n1> & <n3>".into()],
+        groups: vec![],
     });
     input.results.checkers.push(CheckerResult {
         name: "liveness".into(),
         verdict: Verdict::Invalid,
         summary: "no recovery after the final heal".into(),
         findings: vec!["no recovery: n3 did not converge within 5 s".into()],
+        groups: vec![],
+    });
+    input
+}
+
+/// An invalid report whose Raft invariants checker found `findings`
+/// state-machine-safety violations at successive indices from 117 (each
+/// with its five node-state lines, as the observer records them) plus one
+/// leader-completeness violation, with the story before the first: the
+/// majority partition, the new leader, and the node states with n1's
+/// term-1 entries diverging from n3's term-2 ones.
+pub fn grouped_input(ops: usize, findings: usize) -> ReportInput {
+    use faultline_checker::NodeState;
+    use faultline_reports::{LogLine, Story, StoryEvent};
+    let mut input = invalid_input(ops);
+    // Plain text: this page is the README's picture of an invalid report.
+    input.results.title = "kv, 5 nodes, seed 1".into();
+    let failing = input.results.linearizability_failures[0].failing_op_id;
+    if let Some(op) = input.operations.iter_mut().find(|o| o.id == failing) {
+        op.output = json!(4);
+    }
+    input.results.linearizability_failures[0].text =
+        "read 4 cannot take effect next: the register holds 3".into();
+    let nodes = [
+        "n1 Follower term=1 commit=130 applied=130 snapshot=0 last=130 starts=1 log=[t1:1..=130]",
+        "n2 Follower term=2 commit=116 applied=116 snapshot=0 last=117 starts=1 log=[t1:1..=116 t2:117..=117]",
+        "n3 Leader term=2 commit=117 applied=117 snapshot=0 last=117 starts=1 log=[t1:1..=116 t2:117..=117]",
+        "n4 DOWN Follower term=1 commit=130 applied=130 snapshot=100 last=130 starts=2 log=[t1:100..=130]",
+        "n5 Follower term=2 commit=116 applied=116 snapshot=0 last=117 starts=1 log=[t1:1..=116 t2:117..=117]",
+    ];
+    let dump: String = nodes.iter().map(|n| format!("\n    {n}")).collect();
+    let mut all: Vec<String> = (0..findings)
+        .map(|i| {
+            let ms = 11_407 + i as u64;
+            format!(
+                "state-machine-safety violated at {}.{:03} s (step {ms}): index {}: node 1 holds it \
+                 committed as term 1 but node {} as term 2{dump}",
+                ms / 1000,
+                ms % 1000,
+                117 + i % 14,
+                [2, 3, 5][i % 3]
+            )
+        })
+        .collect();
+    all.insert(
+        1,
+        format!("leader-completeness violated at 11.425 s (step 11425): leader 3 of term 2 has no entry at index 118{dump}"),
+    );
+    input.results.checkers[1] = CheckerResult {
+        name: "raft invariants".into(),
+        verdict: Verdict::Invalid,
+        summary: format!("{} violation(s)", all.len()),
+        findings: all,
+        groups: vec![],
+    };
+    input.results.group_findings();
+    let event = |ms: u64, node: Option<&str>, kind: &str, text: &str, line: usize| StoryEvent {
+        time_ns: ms * MS,
+        node: node.map(String::from),
+        kind: kind.into(),
+        text: text.into(),
+        log: Some(LogLine {
+            path: format!("nodes/{}.log", node.unwrap_or("n1")),
+            line,
+            stamp: format!("{}.{:03}000s", ms / 1000, ms % 1000),
+        }),
+    };
+    input.story = Some(Story {
+        checker: "raft invariants".into(),
+        kind: "state-machine-safety".into(),
+        failure_ns: 11_407 * MS,
+        window_start_ns: 6_407 * MS,
+        nodes: vec!["n1".into(), "n2".into(), "n3".into(), "n5".into()],
+        index: Some(117),
+        events: vec![
+            event(
+                10_000,
+                None,
+                "nemesis",
+                "start-partition (partition-majority: n1 n4 | n2 n3 n5)",
+                7,
+            ),
+            event(
+                11_390,
+                Some("n3"),
+                "election",
+                "election timeout: asking for pre-votes next_term=2",
+                12,
+            ),
+            event(11_398, Some("n3"), "leader", "became leader of term 2", 14),
+        ],
+        strip: nodes.iter().map(|n| NodeState::parse(n).unwrap()).collect(),
     });
     input
 }

@@ -69,26 +69,31 @@ impl NodeView {
         runs
     }
 
-    /// One line: role, term, indices and the log's runs of terms.
+    /// One line: role, term, indices and the log's runs of terms, as
+    /// [`faultline_checker::NodeState`] writes it (and reads it back from
+    /// a stored finding).
     pub fn summary(&self) -> String {
-        let runs: Vec<String> = self
-            .runs()
-            .iter()
-            .map(|(t, a, b)| format!("t{t}:{a}..={b}"))
-            .collect();
-        format!(
-            "n{} {}{:?} term={} commit={} applied={} snapshot={} last={} starts={} log=[{}]",
-            self.id,
-            if self.running { "" } else { "DOWN " },
-            self.role,
-            self.term,
-            self.commit,
-            self.applied,
-            self.shape.base,
-            self.shape.last(),
-            self.starts,
-            runs.join(" ")
-        )
+        faultline_checker::NodeState {
+            id: self.id,
+            running: self.running,
+            role: format!("{:?}", self.role),
+            term: self.term,
+            commit: self.commit,
+            applied: self.applied,
+            snapshot: self.shape.base,
+            last: self.shape.last(),
+            starts: self.starts,
+            log: self
+                .runs()
+                .into_iter()
+                .map(|(term, first, last)| faultline_checker::results::TermRun {
+                    term,
+                    first,
+                    last,
+                })
+                .collect(),
+        }
+        .to_string()
     }
 }
 
@@ -138,6 +143,12 @@ mod tests {
         };
         assert_eq!(view.runs(), vec![(2, 4, 6), (3, 7, 7)]);
         assert!(view.summary().contains("log=[t2:4..=6 t3:7..=7]"));
+        // A stored finding's node line reads back as the node's state.
+        let state = faultline_checker::NodeState::parse(&view.summary()).unwrap();
+        assert_eq!(
+            (state.snapshot, state.last, state.term_at(7)),
+            (4, 7, Some(3))
+        );
         assert_eq!(view.term_at(6), Some(2));
         assert_eq!(view.term_at(8), None);
     }

@@ -548,6 +548,16 @@
     var before = view.b - view.a;
     document.getElementById('tl-in').click();
     root.setAttribute('data-selftest-zoom', ((view.b - view.a) / before).toFixed(3));
+    // Expand every group of findings by clicking its summary, as a reader
+    // would, and count those whose list then shows.
+    var groups = document.querySelectorAll('details.rest');
+    var shown = 0;
+    for (var g = 0; g < groups.length; g++) {
+      groups[g].querySelector('summary').click();
+      var list = groups[g].querySelector('ul');
+      if (groups[g].open && list && list.getBoundingClientRect().height > 0) { shown++; }
+    }
+    root.setAttribute('data-selftest-groups', groups.length + '/' + shown);
   }
 
   resize();

@@ -17,7 +17,9 @@
 //!   "title": "kv, 5 nodes, seed 42",
 //!   "test_name": "kv", "started_at": "2026-11-23T10:41:00Z",
 //!   "checkers": [{"name": "linearizability (kv)", "valid": false,
-//!                 "summary": "1 of 10 keys is not linearizable", "findings": ["key k3: read 2"]}],
+//!                 "summary": "1 of 10 keys is not linearizable", "findings": ["key k3: read 2"],
+//!                 "groups": [{"kind": "not linearizable", "first": "key k3: read 2", "count": 1,
+//!                             "span": {"keys": ["k3"]}}]}],
 //!   "config": {"nodes": 5}, "seed": 42, "replay_command": "faultline run --seed 42 ...",
 //!   "stats": {"ops_ok": 120, "availability_during_faults": 0.61},
 //!   "linearizability_failures": [{"key": "k3", "failing_op_id": 17,
@@ -27,6 +29,14 @@
 //!                  "snapshot-installed": {"count": 0}}
 //! }
 //! ```
+//!
+//! `groups` ([`FindingGroup`], computed by [`groups::group_findings`]) holds
+//! a checker's findings grouped by kind: the first in full, the count, and
+//! the span (times in ms, log indices, nodes, keys) of the whole group. It
+//! is left out when a checker has no findings; results without it (older
+//! builds) are grouped when read ([`CheckerResult::grouped`]). A Raft
+//! invariant finding's lines after the first are the nodes' states
+//! ([`NodeState`]).
 //!
 //! `situations` says which interesting situations the run reached (their
 //! names and meanings are the harness's to define), each with how many
@@ -39,6 +49,13 @@
 //! `verdict` instead of `valid`, and a single `linearizability_failure`
 //! object.
 
+pub mod groups;
+pub mod node_state;
+
+pub use groups::{FindingGroup, GroupSpan};
+pub use node_state::{NodeState, TermRun};
+
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -64,6 +81,10 @@ pub struct CheckerResult {
     /// further lines give detail).
     #[serde(default)]
     pub findings: Vec<String>,
+    /// The findings grouped by kind ([`groups::group_findings`]); empty when
+    /// not grouped yet (see [`CheckerResult::grouped`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<FindingGroup>,
 }
 
 impl CheckerResult {
@@ -76,6 +97,33 @@ impl CheckerResult {
             verdict,
             summary: lines.next().unwrap_or("").to_string(),
             findings: lines.map(str::to_string).collect(),
+            groups: Vec::new(),
+        }
+    }
+
+    /// The kind of a finding that names none: `not linearizable` for an
+    /// invalid linearizability result, else the checker's name.
+    fn default_kind(&self) -> &str {
+        if self.name.starts_with("linearizability") && self.verdict == Verdict::Invalid {
+            "not linearizable"
+        } else {
+            &self.name
+        }
+    }
+
+    /// Fills [`CheckerResult::groups`] from the findings (the one grouping,
+    /// [`groups::group_findings`]).
+    pub fn group(&mut self) {
+        self.groups = groups::group_findings(&self.findings, self.default_kind());
+    }
+
+    /// The findings' groups: the stored ones, or, for a result stored
+    /// without them, the same grouping computed now.
+    pub fn grouped(&self) -> Cow<'_, [FindingGroup]> {
+        if self.groups.is_empty() && !self.findings.is_empty() {
+            Cow::Owned(groups::group_findings(&self.findings, self.default_kind()))
+        } else {
+            Cow::Borrowed(&self.groups)
         }
     }
 
@@ -87,6 +135,7 @@ impl CheckerResult {
             verdict: Verdict::Unknown,
             summary: format!("the history could not be checked: {reason}"),
             findings: vec![reason.to_string()],
+            groups: Vec::new(),
         }
     }
 
@@ -205,6 +254,7 @@ impl CheckReport {
                 self.verdict
             ),
             findings,
+            groups: Vec::new(),
         }
     }
 
@@ -305,6 +355,13 @@ impl RunResults {
         self.verdict
     }
 
+    /// Groups every checker's findings ([`CheckerResult::group`]).
+    pub fn group_findings(&mut self) {
+        for c in &mut self.checkers {
+            c.group();
+        }
+    }
+
     /// The first checker that is not valid, if any.
     pub fn first_failing(&self) -> Option<&CheckerResult> {
         self.checkers.iter().find(|c| c.verdict != Verdict::Valid)
@@ -398,6 +455,34 @@ mod tests {
                                "snapshot-installed": {"count": 0}})
         );
         assert_eq!(serde_json::from_value::<RunResults>(json).unwrap(), results);
+    }
+
+    #[test]
+    fn groups_are_stored_when_grouped_and_computed_for_results_without_them() {
+        let mut results = RunResults {
+            checkers: vec![CheckerResult::from_explanation(
+                "stability",
+                Verdict::Invalid,
+                "2 findings\nunstable: the term rose (n2) at 3.000 s\nunstable: again (n4) at 5.500 s",
+            )],
+            ..RunResults::default()
+        };
+        let old = serde_json::to_value(&results).unwrap();
+        assert!(old["checkers"][0].get("groups").is_none(), "{old}");
+        results.group_findings();
+        let json = serde_json::to_value(&results).unwrap();
+        assert_eq!(
+            json["checkers"][0]["groups"],
+            serde_json::json!([{"kind": "unstable", "first": "unstable: the term rose (n2) at 3.000 s",
+                "count": 2, "members": [0, 1],
+                "span": {"first_ms": 3000, "last_ms": 5500, "nodes": ["n2", "n4"]}}])
+        );
+        assert_eq!(serde_json::from_value::<RunResults>(json).unwrap(), results);
+        let loaded: RunResults = serde_json::from_value(old).unwrap();
+        assert_eq!(
+            *loaded.checkers[0].grouped(),
+            results.checkers[0].groups[..]
+        );
     }
 
     #[test]
