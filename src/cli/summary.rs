@@ -18,7 +18,7 @@ use super::situations::{self, SituationTally};
 use super::suite::SeedOutcome;
 use crate::run::config::RunConfig;
 use crate::store;
-use faultline_checker::history::{EventType, History, Process};
+use faultline_checker::history::{History, Outcome};
 use faultline_checker::Verdict;
 
 /// The `format` of a suite summary (a merged one has the same).
@@ -378,28 +378,15 @@ pub fn digest_run(dir: &Path, outcome: &mut SeedOutcome) {
     }
 }
 
-/// Quantiles of the latency of `ok` client operations, in ms.
+/// Quantiles of the latency of `ok` client operations, in ms (the
+/// history's operations, paired as the checker pairs them).
 fn latency_ms(history: &History) -> BTreeMap<String, f64> {
-    let mut invoked: BTreeMap<u64, u64> = BTreeMap::new();
-    let mut latencies: Vec<u64> = Vec::new();
-    for e in &history.events {
-        let Process::Client(p) = e.process else {
-            continue;
-        };
-        match e.kind {
-            EventType::Invoke => {
-                invoked.insert(p, e.time_ns);
-            }
-            EventType::Ok => {
-                if let Some(t) = invoked.remove(&p) {
-                    latencies.push(e.time_ns.saturating_sub(t));
-                }
-            }
-            _ => {
-                invoked.remove(&p);
-            }
-        }
-    }
+    let mut latencies: Vec<u64> = history
+        .operations_lenient()
+        .iter()
+        .filter(|op| op.outcome == Outcome::Ok)
+        .filter_map(|op| op.return_ns.map(|r| r.saturating_sub(op.call_ns)))
+        .collect();
     if latencies.is_empty() {
         return BTreeMap::new();
     }
