@@ -256,7 +256,7 @@ pub fn grouped_input(ops: usize, findings: usize) -> ReportInput {
     use faultline_reports::{LogLine, Story, StoryEvent};
     let mut input = invalid_input(ops);
     // Plain text: this page is the README's picture of an invalid report.
-    input.results.title = "kv, 5 nodes, seed 1".into();
+    input.results.title = "register, 5 nodes, seed 7".into();
     let failing = input.results.linearizability_failures[0].failing_op_id;
     if let Some(op) = input.operations.iter_mut().find(|o| o.id == failing) {
         op.output = json!(4);
