@@ -17,7 +17,7 @@ use faultline_checker::history::History;
 use faultline_checker::{
     check_history, CheckOptions, CheckerResult, ModelKind, RunResults, Verdict,
 };
-use faultline_nemesis::fault::FaultFamily;
+use faultline_nemesis::fault::{FaultFamily, FaultKind};
 use faultline_raft::ReadMode;
 use faultline_sim::data_loss::DataLoss;
 use faultline_workloads::CheckerModel;
@@ -161,8 +161,8 @@ fn excuse_lease_under_clock_faults(
     let lease = faultline_raft::invariants::names::LEASE_SAFETY;
     let freshness = faultline_raft::invariants::names::READ_FRESHNESS;
     let lease_made = |p: &str| p == lease || read_mode == ReadMode::Lease && p == freshness;
-    let bounded =
-        |v: &serde_json::Value| v.get("fault").and_then(|f| f.as_str()) == Some("clock-drift");
+    let drift = FaultKind::ClockDrift.as_str();
+    let bounded = |v: &Value| v.get("fault").and_then(|f| f.as_str()) == Some(drift);
     let first_clock_ns = out
         .history
         .events
@@ -381,7 +381,13 @@ mod tests {
 
     /// `out` with a clock fault starting before its first event.
     fn clock_fault_first(out: &mut SimOutput) {
+        clock_fault_first_as(out, Value::Null);
+    }
+
+    /// `out` with a clock fault, described by `value`, starting first.
+    fn clock_fault_first_as(out: &mut SimOutput, value: Value) {
         let mut clock = out.history.events[0].clone();
+        clock.value = value;
         clock.process = faultline_checker::history::Process::Nemesis;
         clock.kind = faultline_checker::history::EventType::Info;
         clock.f = FaultFamily::Clock.start_f();
@@ -426,6 +432,23 @@ mod tests {
         out.violations
             .push(output(history(5000, "1"), &[7000], None).violations[0].clone());
         assert_eq!(verdicts(&out).1, Verdict::Invalid);
+    }
+
+    #[test]
+    fn lease_violations_after_bounded_clock_drift_stay_invalid() {
+        let mut out = output(history(5000, "1"), &[6000], None);
+        out.violations[0].property = faultline_raft::invariants::names::LEASE_SAFETY;
+        let drift = faultline_nemesis::plan::Fault::ClockDrift {
+            rates_ppm: [(1, 1_050_000)].into(),
+        };
+        clock_fault_first_as(&mut out, serde_json::to_value(drift).unwrap());
+        assert_eq!(verdicts(&out).1, Verdict::Invalid);
+        // The same violation after an unbounded skew is excused.
+        let skew = faultline_nemesis::plan::Fault::ClockSkew {
+            rates_ppm: [(1, 1_050_000)].into(),
+        };
+        out.history.events[0].value = serde_json::to_value(skew).unwrap();
+        assert_eq!(verdicts(&out).1, Verdict::Unknown);
     }
 
     #[test]
