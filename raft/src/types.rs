@@ -173,6 +173,10 @@ pub enum MessageBody {
         conflict_term: Option<Term>,
         /// On rejection, the first index the leader should try next.
         conflict_index: LogIndex,
+        /// On rejection, the `prev_log_index` of the AppendEntries refused
+        /// (0 on success): lets the leader tell the answer to its current
+        /// probe from a stale or duplicated one.
+        rejected_index: LogIndex,
         /// Echo of the request's `read_round`.
         read_round: u64,
     },

@@ -111,6 +111,7 @@ fn append_ack(match_index: u64) -> MessageBody {
         match_index,
         conflict_term: None,
         conflict_index: 0,
+        rejected_index: 0,
         read_round: 0,
     }
 }
@@ -250,6 +251,7 @@ fn leader_steps_down_on_higher_term_answer(bugs: BugSet) -> bool {
         match_index: 0,
         conflict_term: None,
         conflict_index: 0,
+        rejected_index: 0,
         read_round: 0,
     };
     net.step(1, Input::Message(msg(2, 1, term + 1, refusal)));

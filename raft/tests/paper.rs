@@ -623,6 +623,7 @@ fn s5_4_2_leader_does_not_commit_previous_term_entries_by_counting() {
                 match_index,
                 conflict_term: None,
                 conflict_index: 0,
+                rejected_index: 0,
                 read_round: 0,
             },
         ))
@@ -1233,6 +1234,7 @@ fn bad_input_out_of_range_indices_are_rejected() {
                 match_index: u64::MAX,
                 conflict_term: None,
                 conflict_index: 0,
+                rejected_index: 0,
                 read_round: u64::MAX,
             },
         )))
@@ -1340,6 +1342,7 @@ fn bad_input_random_messages_never_panic_and_keep_invariants() {
                 match_index: idx(&mut rng),
                 conflict_term: rng.gen::<bool>().then(|| rng.gen_range(0..5)),
                 conflict_index: idx(&mut rng),
+                rejected_index: idx(&mut rng),
                 read_round: idx(&mut rng),
             },
             4 => MessageBody::InstallSnapshot {

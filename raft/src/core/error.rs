@@ -38,6 +38,9 @@ pub enum RejectReason {
     StaleSnapshot,
     /// A `Persisted` notice for an index or term we do not hold.
     StalePersisted,
+    /// A refusal of an AppendEntries the leader has moved past (another of
+    /// a pipelined window, a duplicate, a reordered answer).
+    StaleRejection,
     /// A request only a leader can serve (a leadership transfer).
     NotLeader,
 }
@@ -58,6 +61,7 @@ impl RejectReason {
             RejectReason::BadSnapshot => "bad_snapshot",
             RejectReason::StaleSnapshot => "stale_snapshot",
             RejectReason::StalePersisted => "stale_persisted",
+            RejectReason::StaleRejection => "stale_rejection",
             RejectReason::NotLeader => "not_leader",
         }
     }
@@ -75,6 +79,7 @@ impl RejectReason {
                 | RejectReason::LeaderLease
                 | RejectReason::StaleSnapshot
                 | RejectReason::StalePersisted
+                | RejectReason::StaleRejection
                 | RejectReason::NotLeader
                 | RejectReason::IndexOutOfRange
         )

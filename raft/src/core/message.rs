@@ -129,6 +129,7 @@ impl Raft {
                 match_index,
                 conflict_term,
                 conflict_index,
+                rejected_index,
                 read_round,
             } => self.handle_append_response(
                 from,
@@ -136,6 +137,7 @@ impl Raft {
                 match_index,
                 conflict_term,
                 conflict_index,
+                rejected_index,
                 read_round,
             ),
             MessageBody::InstallSnapshot {
@@ -169,6 +171,7 @@ impl Raft {
                         match_index: 0,
                         conflict_term: None,
                         conflict_index: 0,
+                        rejected_index: 0,
                         read_round: 0,
                     },
                 );

@@ -246,7 +246,7 @@ impl Raft {
         match self.log.term(prev_index) {
             Some(t) if t == prev_term => {}
             found => {
-                self.reply_append_conflict(from, prev_index, found, read_round);
+                self.reply_append_conflict(from, prev_log_index, prev_index, found, read_round);
                 return Ok(());
             }
         }
@@ -309,10 +309,12 @@ impl Raft {
     /// Refuses entries whose predecessor at `prev_index` we lack (`found`
     /// is `None`) or hold with another term, with a hint for the leader: our
     /// log's end, or the start of the conflicting term's run (never at or
-    /// below our commit index).
+    /// below our commit index). `rejected_index` is the request's own
+    /// `prev_log_index`, echoed so the leader can tell current from stale.
     fn reply_append_conflict(
         &mut self,
         to: NodeId,
+        rejected_index: LogIndex,
         prev_index: LogIndex,
         found: Option<Term>,
         read_round: u64,
@@ -333,6 +335,7 @@ impl Raft {
                 match_index: 0,
                 conflict_term,
                 conflict_index,
+                rejected_index,
                 read_round,
             },
         );
@@ -363,12 +366,14 @@ impl Raft {
                 match_index,
                 conflict_term: None,
                 conflict_index: 0,
+                rejected_index: 0,
                 read_round,
             },
         );
     }
 
     /// A leader's side of an AppendEntries answer in its term.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn handle_append_response(
         &mut self,
         from: NodeId,
@@ -376,6 +381,7 @@ impl Raft {
         match_index: LogIndex,
         conflict_term: Option<Term>,
         conflict_index: LogIndex,
+        rejected_index: LogIndex,
         read_round: u64,
     ) -> Result<(), RejectReason> {
         if !self.role.is_leader() {
@@ -392,47 +398,78 @@ impl Raft {
         let Some(pr) = self.role.progress_mut(from) else {
             return Ok(());
         };
-        if success {
-            let advanced = pr.acknowledge(match_index);
-            match pr.state {
-                ProgressState::Probe => pr.become_replicate(),
-                ProgressState::Snapshot if pr.match_index >= pr.snapshot_index => pr.become_probe(),
-                _ => {}
-            }
-            if advanced {
-                // Followers learn a new commit index with the next message.
-                self.maybe_commit();
-            }
-            self.maybe_send_timeout_now(from);
-        } else {
-            if pr.state == ProgressState::Snapshot {
-                return Ok(());
-            }
-            // Fast backtracking: jump past the follower's conflicting term, or
-            // to the end of its log. Each rejection only moves `next_index`
-            // back, so a stale or duplicated rejection cannot cause a loop.
-            let hint = match conflict_term {
-                Some(t) => self
-                    .log
-                    .last_index_of_term(t, self.log.last_index())
-                    .map_or(conflict_index, |i| i.saturating_add(1)),
-                None => conflict_index,
-            };
-            let last_index = self.log.last_index();
-            let Some(pr) = self.role.progress_mut(from) else {
-                return Ok(());
-            };
-            pr.next_index = hint
-                .min(pr.next_index.saturating_sub(1))
-                .min(last_index.saturating_add(1))
-                .max(pr.match_index.saturating_add(1));
-            pr.state = ProgressState::Probe;
-            pr.probe_sent = false;
-            pr.inflight.clear();
-            self.send_append(from, true);
-            return Ok(());
+        if !success {
+            return self.handle_append_rejection(
+                from,
+                conflict_term,
+                conflict_index,
+                rejected_index,
+            );
         }
+        let advanced = pr.acknowledge(match_index);
+        match pr.state {
+            ProgressState::Probe => pr.become_replicate(),
+            ProgressState::Snapshot if pr.match_index >= pr.snapshot_index => pr.become_probe(),
+            _ => {}
+        }
+        if advanced {
+            // Followers learn a new commit index with the next message.
+            self.maybe_commit();
+        }
+        self.maybe_send_timeout_now(from);
         while self.send_append(from, false) {}
+        Ok(())
+    }
+
+    /// A follower refused the AppendEntries whose `prev_log_index` was
+    /// `rejected_index`. Only the answer to what the leader is waiting on
+    /// counts (in Probe, the probe at `next_index - 1`; in Replicate, a
+    /// message sent past what is known to match): the other answers of a
+    /// pipelined window, duplicates and reordered ones are stale and
+    /// ignored, so a window of refusals costs one probe, not one each (the
+    /// message storm of answering every refusal). A current refusal at the
+    /// match index means the follower lost entries it acknowledged (a
+    /// damaged disk): the leader believes it and backs its match index off,
+    /// or the follower could never catch up.
+    fn handle_append_rejection(
+        &mut self,
+        from: NodeId,
+        conflict_term: Option<Term>,
+        conflict_index: LogIndex,
+        rejected_index: LogIndex,
+    ) -> Result<(), RejectReason> {
+        let last_index = self.log.last_index();
+        // Fast backtracking: jump past the follower's conflicting term, or
+        // to the end of its log.
+        let hint = match conflict_term {
+            Some(t) => self
+                .log
+                .last_index_of_term(t, last_index)
+                .map_or(conflict_index, |i| i.saturating_add(1)),
+            None => conflict_index,
+        };
+        let Some(pr) = self.role.progress_mut(from) else {
+            return Ok(());
+        };
+        let current = match pr.state {
+            ProgressState::Snapshot => false,
+            ProgressState::Probe => rejected_index.saturating_add(1) == pr.next_index,
+            ProgressState::Replicate => (pr.match_index..pr.next_index).contains(&rejected_index),
+        };
+        if !current {
+            return Err(RejectReason::StaleRejection);
+        }
+        if rejected_index <= pr.match_index {
+            pr.match_index = hint.saturating_sub(1).min(rejected_index.saturating_sub(1));
+        }
+        pr.next_index = hint
+            .min(rejected_index)
+            .min(last_index.saturating_add(1))
+            .max(pr.match_index.saturating_add(1));
+        pr.state = ProgressState::Probe;
+        pr.probe_sent = false;
+        pr.inflight.clear();
+        self.send_append(from, true);
         Ok(())
     }
 

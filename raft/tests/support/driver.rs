@@ -59,10 +59,11 @@ pub fn describe(message: &Message) -> String {
             match_index,
             conflict_term,
             conflict_index,
+            rejected_index,
             read_round,
         } => format!(
             "{head} AppendResp ok={success} match {match_index} conflict {conflict_term:?}@\
-             {conflict_index} round {read_round}"
+             {conflict_index} rejected {rejected_index} round {read_round}"
         ),
         MessageBody::InstallSnapshot {
             meta,

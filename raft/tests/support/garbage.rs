@@ -37,6 +37,7 @@ pub fn garbage_message(rng: &mut ChaCha8Rng) -> Message {
             match_index: small(rng),
             conflict_term: rng.gen::<bool>().then(|| small(rng)),
             conflict_index: small(rng),
+            rejected_index: small(rng),
             read_round: small(rng),
         },
         4 => MessageBody::InstallSnapshot {
