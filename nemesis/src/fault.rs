@@ -120,6 +120,8 @@ fault_kinds! {
         "Protocol-aware: crash a node right after it grants a vote; restart on stop.";
     KillNewLeader => "kill-new-leader", Kill, 3,
         "Protocol-aware: crash a newly elected leader before an entry of its term commits.";
+    KillLeaderAfterCommit => "kill-leader-after-commit", Kill, 3,
+        "Protocol-aware: crash the leader right after it commits, before followers learn the commit index.";
     Pause => "pause", Pause, 1, "Pause targeted nodes; resume on stop.";
     ClockBump => "clock-bump", Clock, 1, "Jump clocks by milliseconds to minutes, either way.";
     ClockStrobe => "clock-strobe", Clock, 1, "Make clocks flip back and forth rapidly.";
@@ -164,6 +166,7 @@ impl FaultKind {
                 Some(Trigger::NewLeaderUncommitted)
             }
             FaultKind::PartitionLeaderUncommitted => Some(Trigger::LeaderUncommitted),
+            FaultKind::KillLeaderAfterCommit => Some(Trigger::LeaderCommitted),
             _ => None,
         }
     }
@@ -173,9 +176,10 @@ impl FaultKind {
     /// the configured set, and partitions have none.
     pub fn fixed_target(self) -> Option<Target> {
         match self {
-            FaultKind::KillLeader | FaultKind::KillAfterVote | FaultKind::KillNewLeader => {
-                Some(Target::Leader)
-            }
+            FaultKind::KillLeader
+            | FaultKind::KillAfterVote
+            | FaultKind::KillNewLeader
+            | FaultKind::KillLeaderAfterCommit => Some(Target::Leader),
             FaultKind::KillMajority => Some(Target::Majority),
             FaultKind::KillAll => Some(Target::All),
             _ => None,

@@ -467,7 +467,8 @@ impl FaultPlan {
             | FaultKind::KillMajority
             | FaultKind::KillAll
             | FaultKind::KillAfterVote
-            | FaultKind::KillNewLeader => Fault::Kill {
+            | FaultKind::KillNewLeader
+            | FaultKind::KillLeaderAfterCommit => Fault::Kill {
                 nodes: targets(rng),
             },
             FaultKind::Pause => Fault::Pause {

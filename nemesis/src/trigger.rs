@@ -3,7 +3,8 @@
 //! fires at the first step where its [`Trigger`] sees the event, against
 //! the node the event names (crash the node that just granted a vote,
 //! isolate the leader that holds uncommitted entries, crash or isolate a
-//! leader elected a moment ago before an entry of its term committed), and
+//! leader elected a moment ago before an entry of its term committed, crash
+//! a leader the moment it commits, before its followers hear of it), and
 //! it stops at its scheduled stop. A fault whose event never came does
 //! nothing and records nothing.
 //!
@@ -24,6 +25,9 @@ pub enum Trigger {
     NewLeaderUncommitted,
     /// The leader holds entries beyond its commit index.
     LeaderUncommitted,
+    /// The leader just advanced its commit index in the term it led
+    /// before: the followers learn the new index only with its next message.
+    LeaderCommitted,
 }
 
 /// One node's state as the triggers see it.
@@ -65,6 +69,12 @@ impl Trigger {
                         && was(n.id).is_some_and(|b| !b.leads || b.term != n.term)
                 }
                 Trigger::LeaderUncommitted => n.leads && n.last_index > n.commit_index,
+                Trigger::LeaderCommitted => {
+                    n.leads
+                        && was(n.id).is_some_and(|b| {
+                            b.leads && b.term == n.term && b.commit_index < n.commit_index
+                        })
+                }
             };
             hit.then_some(n.id)
         })
@@ -127,5 +137,27 @@ mod tests {
         assert_eq!(Trigger::LeaderUncommitted.fired(&now, &now), Some(2));
         now[1].running = false;
         assert_eq!(Trigger::LeaderUncommitted.fired(&now, &now), None);
+    }
+
+    #[test]
+    fn a_leader_that_commits_fires_but_a_new_leader_or_a_follower_does_not() {
+        let mut before = [node(1, 3), node(2, 3)];
+        before[0].leads = true;
+        before[0].commit_index = 4;
+        before[1].commit_index = 4;
+        let mut now = before;
+        now[0].commit_index = 5;
+        assert_eq!(Trigger::LeaderCommitted.fired(&before, &now), Some(1));
+        assert_eq!(Trigger::LeaderCommitted.fired(&now, &now), None);
+        // A follower learning the commit index is not the event.
+        let mut follower = now;
+        follower[1].commit_index = 5;
+        assert_eq!(Trigger::LeaderCommitted.fired(&now, &follower), None);
+        // Nor a leader of a new term whose commit index is its predecessor's.
+        let mut elected = before;
+        elected[1].leads = true;
+        elected[1].term = 4;
+        elected[1].commit_index = 6;
+        assert_eq!(Trigger::LeaderCommitted.fired(&before, &elected), None);
     }
 }

@@ -221,11 +221,12 @@ fn nemesis_lists_parse_and_bad_values_are_named() {
     let partitions = FaultKind::parse_list("partition").unwrap();
     assert_eq!(partitions.len(), 11);
     let protocol = FaultKind::parse_list("protocol").unwrap();
-    assert_eq!(protocol.len(), 5);
+    assert_eq!(protocol.len(), 6);
     assert!(protocol
         .iter()
         .all(|k| k.is_protocol_aware() && k.needs_leader()));
     assert!(protocol.contains(&FaultKind::PartitionChaseLeader));
+    assert!(protocol.contains(&FaultKind::KillLeaderAfterCommit));
     for kind in FaultKind::ALL {
         assert_eq!(kind.as_str().parse::<FaultKind>().unwrap(), *kind);
     }

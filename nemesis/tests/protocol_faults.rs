@@ -150,6 +150,25 @@ fn partition_leader_uncommitted_isolates_the_leader_holding_uncommitted_entries(
 }
 
 #[test]
+fn kill_leader_after_commit_crashes_the_leader_the_step_it_commits() {
+    let mut ex = executor(FaultKind::KillLeaderAfterCommit);
+    let mut cluster = Scripted {
+        view: quiet_cluster(),
+        ..Scripted::default()
+    };
+    ex.poll(&mut cluster, at(0)).unwrap();
+    assert!(ex.poll(&mut cluster, at(1_000)).unwrap().is_empty());
+    // A follower catching up is not the event.
+    cluster.view[2].commit_index += 1;
+    assert!(ex.poll(&mut cluster, at(1_050)).unwrap().is_empty());
+    cluster.view[0].commit_index += 1;
+    let events = ex.poll(&mut cluster, at(1_100)).unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].f, "start-kill");
+    assert_eq!(cluster.crashed, [1]);
+}
+
+#[test]
 fn the_leader_chase_isolates_each_new_leader_in_turn_until_its_stop() {
     let mut ex = executor(FaultKind::PartitionChaseLeader);
     let mut cluster = Scripted {
