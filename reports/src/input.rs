@@ -119,6 +119,21 @@ pub struct Story {
     pub events: Vec<StoryEvent>,
     /// Every node's state at the first violation, when recorded.
     pub strip: Vec<faultline_checker::NodeState>,
+    /// The fault that most likely started it (the last fault to start
+    /// before the violation on the nodes involved) and every node's state
+    /// as that fault started, when the node logs recorded it.
+    pub before: Option<StoryBefore>,
+}
+
+/// The cluster just before the fault that started a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoryBefore {
+    /// When the fault started, nanoseconds.
+    pub time_ns: u64,
+    /// The fault, as the story's events describe it.
+    pub fault: String,
+    /// Every node's state as it started.
+    pub strip: Vec<faultline_checker::NodeState>,
 }
 
 /// One event of a [`Story`].

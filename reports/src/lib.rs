@@ -58,5 +58,5 @@ pub mod suite_page;
 pub use error::ReportError;
 pub use from_history::{faults_from_history, operations_from_history};
 pub use index::render_index;
-pub use input::{FaultPeriod, LogLine, OpView, ReportInput, Story, StoryEvent};
+pub use input::{FaultPeriod, LogLine, OpView, ReportInput, Story, StoryBefore, StoryEvent};
 pub use render::{render_run, render_standalone, REPORT_HTML};

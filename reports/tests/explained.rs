@@ -57,7 +57,8 @@ fn the_story_holds_the_partition_and_the_leader_change_and_the_strip_marks_the_i
     assert!(story.contains("data-indices=\"96-130\""), "{story}");
     assert!(story.contains(">… 96</text>"));
     // One row per node; the marked index is term 1 on n1, term 2 on n3.
-    assert_eq!(story.matches("<g class=\"node\"").count(), 5);
+    let at_failure = &story[..story.find("id=\"strip-before\"").unwrap()];
+    assert_eq!(at_failure.matches("<g class=\"node\"").count(), 5);
     assert!(story.contains("data-node=\"n1\" data-term-at-mark=\"1\""));
     assert!(story.contains("data-node=\"n3\" data-term-at-mark=\"2\""));
     assert!(story.contains("data-node=\"n4\" data-term-at-mark=\"1\""));
@@ -67,6 +68,14 @@ fn the_story_holds_the_partition_and_the_leader_change_and_the_strip_marks_the_i
         story.contains("(uncommitted)"),
         "n2's entry past its commit"
     );
+    // The cluster as the partition started: one log, term 1 throughout.
+    let before = &story[story
+        .find("Node states as <code>start-partition (partition-majority")
+        .expect("the strip before the fault")..];
+    assert!(before.contains("at 10.000 s"), "{before}");
+    let before = &before[before.find("id=\"strip-before\"").unwrap()..];
+    assert_eq!(before.matches("<g class=\"node\"").count(), 5);
+    assert!(before.contains("n1 Leader t1 c110 a110"), "{before}");
 }
 
 #[test]

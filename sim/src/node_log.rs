@@ -163,6 +163,30 @@ impl NodeLog {
         }
     }
 
+    /// Notes each node's state (as [`faultline_checker::NodeState`] writes
+    /// it) in its own log, as a `state at fault start: ...` line: written when a fault
+    /// starts, so a report can show the cluster just before the fault that
+    /// led to a failure.
+    pub fn states(&mut self, time_ns: u64, states: &BTreeMap<NodeId, String>) {
+        let at = Duration::from_nanos(time_ns);
+        let offsets: Vec<(NodeId, _)> = states
+            .keys()
+            .map(|&id| (id, self.offset_at(id, at)))
+            .collect();
+        let mut lines = self.lock();
+        for (id, offset) in offsets {
+            if let Some(state) = states.get(&id) {
+                lines.push(
+                    id,
+                    time_ns,
+                    offset,
+                    "INFO",
+                    &format!("state at fault start: {state}"),
+                );
+            }
+        }
+    }
+
     /// Node `id`'s log so far.
     pub fn text(&self, id: NodeId) -> String {
         self.lock()

@@ -1,8 +1,9 @@
 //! The events of a run a reader needs to follow a failure, read from its
 //! node logs (`nodes/n<id>.log`, written by `faultline_sim::node_log`):
 //! nemesis actions, leader changes and their causes (election timeouts,
-//! check-quorum), step-downs, log truncations, crashes and restarts, and
-//! snapshot installs. Each keeps the log line it came from, so the report
+//! check-quorum), step-downs, log truncations, crashes and restarts,
+//! snapshot installs, and each node's state when a fault started (`state`
+//! events, for the strip before the fault; never listed in a story). Each keeps the log line it came from, so the report
 //! can link to it. A nemesis action is written into every node's log; it is
 //! kept once, from the first log that has it.
 
@@ -136,6 +137,12 @@ fn classify(p: &Parsed<'_>, leading: &mut bool) -> Option<RunEvent> {
             },
             touched,
         });
+    }
+    if let Some(state) = text.strip_prefix("state at fault start: ") {
+        // A node's state at a fault's start: kept whole, for the strip.
+        let mut e = node_event("state", String::new());
+        e.event.text = state.to_string();
+        return Some(e);
     }
     if let Some(fields) = text.strip_prefix("role, term or leader changed ") {
         let was_leading = *leading;

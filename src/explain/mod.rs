@@ -13,7 +13,7 @@ pub mod text;
 use std::path::Path;
 
 use faultline_checker::{CheckerResult, FindingGroup, NodeState, Verdict};
-use faultline_reports::{ReportInput, Story};
+use faultline_reports::{ReportInput, Story, StoryBefore};
 
 use events::RunEvent;
 
@@ -111,6 +111,7 @@ pub fn story(input: &ReportInput, events: &[RunEvent]) -> Option<Story> {
     let start = at.saturating_sub(STORY_WINDOW_NS);
     let mut told: Vec<&RunEvent> = events
         .iter()
+        .filter(|e| e.event.kind != "state")
         .filter(|e| (start..=at).contains(&e.event.time_ns) && e.involves(&nodes))
         .collect();
     // The last fault started before the window opened.
@@ -141,8 +142,31 @@ pub fn story(input: &ReportInput, events: &[RunEvent]) -> Option<Story> {
         window_start_ns: start,
         index: first.index_min,
         strip: NodeState::parse_all(failure.group.first.lines().skip(1)),
+        before: before(events, at, &nodes),
         nodes,
         events: told.into_iter().map(|e| e.event.clone()).collect(),
+    })
+}
+
+/// The last fault to start at or before `at` on `nodes`, with every
+/// node's state as it started (the `state` events the run noted then);
+/// none when no fault started or the logs hold no states for it.
+fn before(events: &[RunEvent], at: u64, nodes: &[String]) -> Option<StoryBefore> {
+    let fault = events.iter().rev().find(|e| {
+        e.event.time_ns <= at && e.event.kind == "nemesis" && e.is_cause() && e.involves(nodes)
+    })?;
+    let time_ns = fault.event.time_ns;
+    let mut strip: Vec<NodeState> = events
+        .iter()
+        .filter(|e| e.event.kind == "state" && e.event.time_ns == time_ns)
+        .filter_map(|e| NodeState::parse(&e.event.text))
+        .collect();
+    strip.sort_by_key(|n| n.id);
+    strip.dedup_by_key(|n| n.id);
+    (!strip.is_empty()).then(|| StoryBefore {
+        time_ns,
+        fault: fault.event.text.clone(),
+        strip,
     })
 }
 
@@ -231,7 +255,30 @@ mod tests {
                 "process stopped (crashed or killed)",
             ),
         ];
+        let mut events = events;
+        for id in [1, 3] {
+            let mut state = event(
+                10_000,
+                Some(&format!("n{id}")),
+                "state",
+                &format!("n{id} Follower term=1 commit=8 applied=8 snapshot=0 last=8 starts=1 log=[t1:1..=8]"),
+            );
+            state.event.text = state
+                .event
+                .text
+                .replace("Follower", if id == 1 { "Leader" } else { "Follower" });
+            events.insert(2, state);
+        }
         let story = story(&input, &events).expect("a story");
+        let before = story.before.as_ref().expect("the strip before the fault");
+        assert_eq!(before.time_ns, 10_000_000_000);
+        assert!(before.fault.starts_with("start-partition"));
+        let roles: Vec<(u64, &str)> = before
+            .strip
+            .iter()
+            .map(|n| (n.id, n.role.as_str()))
+            .collect();
+        assert_eq!(roles, [(1, "Leader"), (3, "Follower")]);
         assert_eq!((story.failure_ns, story.index), (20_000_000_000, Some(9)));
         assert_eq!(story.nodes, ["n1", "n3"]);
         assert_eq!(story.strip.len(), 1);

@@ -230,11 +230,19 @@ impl<'c> Run<'c> {
     /// The one path by which a nemesis action enters the run: stamped in
     /// the run's non-decreasing time, then written to the node logs and the
     /// history.
+    /// A fault's start also notes every node's state in its log (the
+    /// report's strip of the cluster just before the fault).
     fn record(&mut self, events: Vec<NemesisEvent>) -> Result<(), SimError> {
         let mut s = lock(&self.shared);
         for event in events {
             let t = s.stamp(event.time_ns);
             self.logs.nemesis(t, &event.f, &event.value);
+            if event.f.starts_with("start-") {
+                self.logs.states(
+                    t,
+                    &faultline_sim::observer::summaries(self.cluster.handles()),
+                );
+            }
             s.recorder
                 .nemesis(t, &event.f, event.value)
                 .map_err(|e| SimError::Internal(format!("recorder: {e}")))?;

@@ -1,5 +1,6 @@
 //! The story before the first violation ([`crate::Story`], told by the
-//! caller): every node's state at that moment as a strip (one row per node:
+//! caller): every node's state at that moment, and as the fault that
+//! started it began, as strips (one row per node:
 //! role, term, commit, applied, and its log as segments coloured by term,
 //! the snapshot grey, entries past the commit index faded, the index the
 //! finding is about marked), then the events of the seconds before it, each
@@ -54,6 +55,19 @@ pub fn section(input: &ReportInput) -> String {
             strip_svg(&story.strip, story.index)
         );
         legend(&mut out, &story.strip);
+    }
+    if let Some(before) = &story.before {
+        let _ = write!(
+            out,
+            "<h3>Node states as <code>{}</code> started, at {}</h3><div class=\"strip\" \
+             id=\"strip-before\">{}</div>",
+            html(&before.fault),
+            fmt_s(before.time_ns),
+            strip_svg(&before.strip, story.index)
+        );
+        if story.strip.is_empty() {
+            legend(&mut out, &before.strip);
+        }
     }
     events(&mut out, story);
     out.push_str("</section>");

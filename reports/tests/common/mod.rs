@@ -253,7 +253,7 @@ pub fn invalid_input(ops: usize) -> ReportInput {
 /// term-1 entries diverging from n3's term-2 ones.
 pub fn grouped_input(ops: usize, findings: usize) -> ReportInput {
     use faultline_checker::NodeState;
-    use faultline_reports::{LogLine, Story, StoryEvent};
+    use faultline_reports::{LogLine, Story, StoryBefore, StoryEvent};
     let mut input = invalid_input(ops);
     // Plain text: this page is the README's picture of an invalid report.
     input.results.title = "register, 5 nodes, seed 7".into();
@@ -332,6 +332,20 @@ pub fn grouped_input(ops: usize, findings: usize) -> ReportInput {
             event(11_398, Some("n3"), "leader", "became leader of term 2", 14),
         ],
         strip: nodes.iter().map(|n| NodeState::parse(n).unwrap()).collect(),
+        before: Some(StoryBefore {
+            time_ns: 10_000 * MS,
+            fault: "start-partition (partition-majority: n1 n4 | n2 n3 n5)".into(),
+            strip: (1..=5)
+                .map(|id| {
+                    let line = format!(
+                        "n{id} {} term=1 commit=110 applied=110 snapshot=100 last=112 starts=1 \
+                         log=[t1:100..=112]",
+                        if id == 1 { "Leader" } else { "Follower" }
+                    );
+                    NodeState::parse(&line).unwrap()
+                })
+                .collect(),
+        }),
     });
     input
 }

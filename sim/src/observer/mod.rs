@@ -18,7 +18,7 @@
 
 mod view;
 
-pub use view::NodeView;
+pub use view::{summaries, NodeView};
 
 use faultline_raft::invariants::acks::{self, AckedWrite};
 use faultline_raft::invariants::commit::CommitTracker;

@@ -2,8 +2,9 @@
 //! observation's durable log shape, taken under the lock and checked after.
 
 use faultline_raft::invariants::{self, LogShape};
-use faultline_raft::node::NodeObservation;
+use faultline_raft::node::{NodeHandles, NodeObservation};
 use faultline_raft::{LogIndex, NodeId, Role, Term};
+use std::collections::BTreeMap;
 
 /// One node's state at one step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +96,15 @@ impl NodeView {
         }
         .to_string()
     }
+}
+
+/// Every node's [`NodeView::summary`] line, by id: the cluster at a moment
+/// (the node logs note it when a fault starts).
+pub fn summaries(nodes: &BTreeMap<NodeId, NodeHandles>) -> BTreeMap<NodeId, String> {
+    nodes
+        .iter()
+        .map(|(&id, h)| (id, NodeView::of(&h.observation.lock()).summary()))
+        .collect()
 }
 
 impl invariants::NodeView for NodeView {
