@@ -130,11 +130,15 @@ fn an_invalid_run_is_grouped_told_and_summarized() {
         story.contains(&format!("<line class=\"mark\" data-index=\"{index}\"")),
         "the strip marks index {index}: {story}"
     );
+    let (at_failure, before) =
+        story.split_at(story.find("id=\"strip-before\"").expect("the strip before"));
     assert_eq!(
-        story.matches("<g class=\"node\"").count(),
+        at_failure.matches("<g class=\"node\"").count(),
         5,
         "a row per node"
     );
+    // And every node as the fault that started it began.
+    assert_eq!(before.matches("<g class=\"node\"").count(), 5, "{before}");
 
     // The terminal summary of the stored run.
     let text = faultline(&["report", "--text", dir.to_str().unwrap()]);
@@ -191,4 +195,104 @@ fn report_text_of_a_valid_run_is_one_line() {
         2,
         "the verdict and the replay: {printed}"
     );
+}
+
+/// The first of `seeds` on which `bug` makes a short run invalid, with the
+/// run's directory (the test fails when none does).
+fn first_invalid(name: &str, bug: &str, seeds: &[u64], extra: &[&str]) -> std::path::PathBuf {
+    let store = scratch("cli_explain", name).join("store");
+    for seed in seeds {
+        let seed = seed.to_string();
+        let mut args = vec![
+            "run",
+            "--seed",
+            &seed,
+            "--inject-bug",
+            bug,
+            "--quiet",
+            "2",
+            "--store",
+            store.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = faultline(&args);
+        if out.status.code() == Some(1) {
+            return run_dir(&out);
+        }
+    }
+    panic!("{bug}: no seed of {seeds:?} was invalid");
+}
+
+/// Each checker's groups on the page, a story whose strips have a row per
+/// node (at the violation, and as the fault that started it began) and
+/// whose events link their log lines, and a summary naming each group.
+fn assert_told(dir: &std::path::Path) {
+    let results = results(dir);
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let text = faultline(&["report", "--text", dir.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    for c in results["checkers"].as_array().unwrap() {
+        if c["verdict"] != "invalid" {
+            continue;
+        }
+        let groups = c["groups"].as_array().unwrap();
+        let total: u64 = groups.iter().map(|g| g["count"].as_u64().unwrap()).sum();
+        assert_eq!(total as usize, c["findings"].as_array().unwrap().len());
+        for g in groups {
+            let tag = format!("data-kind=\"{}\"", g["kind"].as_str().unwrap());
+            assert!(page.contains(&tag), "the page shows the group {tag}");
+        }
+        let name = c["name"].as_str().unwrap();
+        assert!(text.contains(&format!("{name} invalid: ")), "{text}");
+    }
+    let story = &page[page.find("id=\"story\"").expect("a story")..];
+    let story = &story[..story.find("</section>").unwrap()];
+    assert!(story.contains("href=\"nodes/n"), "{story}");
+    let nodes = results["config"]["nodes"].as_u64().expect("config.nodes") as usize;
+    if let Some(at) = story.find("id=\"strip-before\"") {
+        let (at_failure, before) = story.split_at(at);
+        assert_eq!(before.matches("<g class=\"node\"").count(), nodes);
+        let rows = at_failure.matches("<g class=\"node\"").count();
+        assert!(rows == 0 || rows == nodes, "{rows} rows");
+    }
+}
+
+#[test]
+fn a_follower_that_commits_past_what_it_matched_is_told() {
+    let dir = first_invalid(
+        "follower-commit",
+        "follower-commit-to-last-index",
+        &[5, 1, 2, 3],
+        &["--time-limit", "22"],
+    );
+    assert_told(&dir);
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let story = &page[page.find("id=\"story\"").unwrap()..];
+    assert!(
+        story.contains("<line class=\"mark\" data-index=\""),
+        "{story}"
+    );
+    assert!(story.contains("id=\"strip-before\""), "{story}");
+}
+
+#[test]
+fn a_follower_that_reads_its_own_state_is_told() {
+    let dir = first_invalid(
+        "follower-reads",
+        "follower-local-reads",
+        &[1, 2, 3],
+        &[
+            "--time-limit",
+            "12",
+            "--nemesis",
+            "partition-majority,partition-isolate-leader",
+            "--nemesis-interval",
+            "3",
+        ],
+    );
+    assert_told(&dir);
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    // The stale read's explanation: what the model allows beside what was read.
+    assert!(page.contains("The model allows"), "no allowed values");
+    assert!(page.contains("read-freshness"), "the rule it broke");
 }
