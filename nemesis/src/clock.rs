@@ -68,6 +68,11 @@ pub struct ClockState {
     /// The latest true time the clock has seen (ns); used when it is read
     /// outside a host.
     pub last_true_ns: i128,
+    /// Whether every change since the last reset kept the clock continuous
+    /// and within the drift bound leases assume ([`SimClock::drift_rate`]
+    /// only): such a clock is restored by returning to the nominal rate,
+    /// never by a step back to true time.
+    pub bounded: bool,
 }
 
 impl ClockState {
@@ -78,6 +83,7 @@ impl ClockState {
             rate_ppm: RATE_PPM_NOMINAL,
             strobe: None,
             last_true_ns: 0,
+            bounded: true,
         }
     }
 
@@ -156,6 +162,7 @@ impl SimClock {
         let mut s = self.lock();
         s.reanchor(ns(at));
         s.anchor_local_ns += delta_ms as i128 * 1_000_000;
+        s.bounded = false;
     }
 
     /// From true time `at` on, local time runs at `rate_ppm` parts per
@@ -164,6 +171,35 @@ impl SimClock {
         let mut s = self.lock();
         s.reanchor(ns(at));
         s.rate_ppm = rate_ppm;
+        s.bounded = false;
+    }
+
+    /// Like [`SimClock::set_rate`], for a rate the caller keeps within the
+    /// drift bound leases assume: the clock stays `bounded`, so
+    /// [`SimClock::restore`] ends the drift without a step.
+    pub fn drift_rate(&self, at: Duration, rate_ppm: u64) {
+        let mut s = self.lock();
+        s.reanchor(ns(at));
+        s.rate_ppm = rate_ppm;
+    }
+
+    /// Ends whatever faults moved the clock: a bounded clock returns to the
+    /// nominal rate from where it stands (keeping the offset its drift
+    /// built up, as a clock whose drift ends does: a step back to true
+    /// time would itself be a clock fault beyond the bound); any other is
+    /// [`SimClock::reset`] to true time.
+    pub fn restore(&self, at: Duration) {
+        let bounded = {
+            let mut s = self.lock();
+            if s.bounded {
+                s.reanchor(ns(at));
+                s.rate_ppm = RATE_PPM_NOMINAL;
+            }
+            s.bounded
+        };
+        if !bounded {
+            self.reset(at);
+        }
     }
 
     /// From `at` for `duration`, the clock alternates every `period` between
@@ -176,6 +212,7 @@ impl SimClock {
             period_ns: ns(period).max(1),
             delta_ns: delta_ms as i128 * 1_000_000,
         });
+        s.bounded = false;
     }
 
     /// Puts the clock back on true time: no offset, nominal rate, no strobe.
@@ -250,6 +287,24 @@ mod tests {
         assert_eq!(c.local_at(ms(1150)), ms(1450));
         assert_eq!(c.local_at(ms(1250)), ms(1250));
         assert_eq!(c.local_at(ms(2150)), ms(2150));
+    }
+
+    #[test]
+    fn a_drift_ends_without_a_step_but_a_bump_is_undone() {
+        let c = SimClock::new();
+        c.drift_rate(ms(0), 1_050_000);
+        let before = c.offset_ns_at(ms(1_000));
+        assert_eq!(before, 50_000_000);
+        c.restore(ms(1_000));
+        assert_eq!(c.offset_ns_at(ms(1_000)), before, "no step");
+        assert_eq!(c.offset_ns_at(ms(3_000)), before, "nominal rate again");
+        c.bump(ms(3_000), -40);
+        c.restore(ms(3_000));
+        assert_eq!(c.offset_ns_at(ms(3_000)), 0, "a bumped clock is reset");
+        assert!(c.state().bounded);
+        c.set_rate(ms(3_000), 1_500_000);
+        c.restore(ms(4_000));
+        assert_eq!(c.offset_ns_at(ms(4_000)), 0, "a skewed clock is reset");
     }
 
     #[test]

@@ -8,10 +8,10 @@
 //! | partition | cut each link a grudge names, one way | repair every link |
 //! | kill | crash (power loss: unsynced writes lost) | restart |
 //! | pause | close the node's pause gate | open it |
-//! | clock bump / strobe / skew / drift | move the node's [`crate::clock::SimClock`] | reset it |
+//! | clock bump / strobe / skew / drift | move the node's [`crate::clock::SimClock`] | reset it (a drift: back to the nominal rate from where it stands, no step) |
 //! | packet loss | loss rate on every link of the node | rate 0 |
 //! | packet delay | raise the links' latency (base + jitter) | restore it |
-//! | packet duplicate / reorder | the node's [`crate::message_faults::MessageFaults`] | switch off |
+//! | packet duplicate / reorder / late / late replies | the node's [`crate::message_faults::MessageFaults`] | switch off |
 //! | disk corruption / I/O error | the node's [`crate::disk_faults::DiskFaults`] | clear, then restart nodes the faults killed |
 //!
 //! A protocol-aware start ([`crate::trigger`]) is armed when due and carried
@@ -332,10 +332,17 @@ fn apply(cluster: &mut dyn FaultTarget, fault: &Fault, now: Duration) {
                 }
             }
         }
-        Fault::ClockSkew { rates_ppm } | Fault::ClockDrift { rates_ppm } => {
+        Fault::ClockSkew { rates_ppm } => {
             for (n, &r) in rates_ppm {
                 if let Some(c) = cluster.clock(*n) {
                     c.set_rate(now, r);
+                }
+            }
+        }
+        Fault::ClockDrift { rates_ppm } => {
+            for (n, &r) in rates_ppm {
+                if let Some(c) = cluster.clock(*n) {
+                    c.drift_rate(now, r);
                 }
             }
         }
@@ -390,6 +397,19 @@ fn apply(cluster: &mut dyn FaultTarget, fault: &Fault, now: Duration) {
                 }
             }
         }
+        Fault::PacketLateReplies {
+            nodes,
+            probability,
+            delay_ms_min,
+            delay_ms_max,
+        } => {
+            let holds = Duration::from_millis(*delay_ms_min)..=Duration::from_millis(*delay_ms_max);
+            for n in nodes {
+                if let Some(m) = cluster.message_faults(*n) {
+                    m.set_late_replies(*probability, holds.clone());
+                }
+            }
+        }
         Fault::DiskCorruption { nodes, probability } => {
             for n in nodes {
                 if let Some(d) = cluster.disk_faults(*n) {
@@ -417,8 +437,14 @@ fn undo(cluster: &mut dyn FaultTarget, fault: &Fault, now: Duration) {
             }
         }
         Fault::ClockBump { deltas_ms } => reset_clocks(cluster, deltas_ms.keys(), now),
-        Fault::ClockSkew { rates_ppm } | Fault::ClockDrift { rates_ppm } => {
-            reset_clocks(cluster, rates_ppm.keys(), now)
+        Fault::ClockSkew { rates_ppm } => reset_clocks(cluster, rates_ppm.keys(), now),
+        // A drift ends as drift does: back to the nominal rate, no step.
+        Fault::ClockDrift { rates_ppm } => {
+            for n in rates_ppm.keys() {
+                if let Some(c) = cluster.clock(*n) {
+                    c.restore(now);
+                }
+            }
         }
         Fault::ClockStrobe { nodes, .. } => reset_clocks(cluster, nodes.iter(), now),
         Fault::PacketLoss { nodes, .. } => {
@@ -438,7 +464,8 @@ fn undo(cluster: &mut dyn FaultTarget, fault: &Fault, now: Duration) {
         }
         Fault::PacketDuplicate { nodes, .. }
         | Fault::PacketReorder { nodes, .. }
-        | Fault::PacketLate { nodes, .. } => {
+        | Fault::PacketLate { nodes, .. }
+        | Fault::PacketLateReplies { nodes, .. } => {
             for n in nodes {
                 if let Some(m) = cluster.message_faults(*n) {
                     m.clear();
@@ -477,7 +504,7 @@ fn restore_everything(cluster: &mut dyn FaultTarget, now: Duration) {
         cluster.restart(n);
         cluster.resume(n);
         if let Some(c) = cluster.clock(n) {
-            c.reset(now);
+            c.restore(now);
         }
         if let Some(d) = cluster.disk_faults(n) {
             d.clear();

@@ -134,6 +134,8 @@ fault_kinds! {
     PacketReorder => "packet-reorder", Packet, 2, "Reorder packets on links of targeted nodes.";
     PacketLate => "packet-late", Packet, 2,
         "Deliver a few packets of targeted nodes seconds late, after terms moved on.";
+    PacketLateReplies => "packet-late-replies", Packet, 2,
+        "Deliver many answers (vote and append responses) of targeted nodes seconds late.";
     DiskCorruption => "disk-corruption", Disk, 1, "Corrupt a fraction of disk writes on targeted nodes.";
     DiskIoError => "disk-io-error", Disk, 1, "Fail a fraction of disk operations on targeted nodes.";
 }

@@ -13,6 +13,7 @@
 //! others.
 
 use faultline_raft::node::{Fate, OutboundFaults};
+use faultline_raft::{Message, MessageBody};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::ops::RangeInclusive;
@@ -23,6 +24,9 @@ use std::time::Duration;
 struct State {
     duplicate: f64,
     reorder: f64,
+    /// Only answers (vote and append responses) are duplicated or held;
+    /// other messages pass as they are, without a draw.
+    replies_only: bool,
     holds: RangeInclusive<Duration>,
     rng: ChaCha8Rng,
     duplicated: u64,
@@ -42,6 +46,7 @@ impl MessageFaults {
             state: Arc::new(Mutex::new(State {
                 duplicate: 0.0,
                 reorder: 0.0,
+                replies_only: false,
                 holds: Duration::ZERO..=Duration::ZERO,
                 rng: ChaCha8Rng::seed_from_u64(seed),
                 duplicated: 0,
@@ -61,7 +66,17 @@ impl MessageFaults {
         let mut s = self.lock();
         s.duplicate = duplicate.clamp(0.0, 1.0);
         s.reorder = reorder.clamp(0.0, 1.0);
+        s.replies_only = false;
         s.holds = holds;
+    }
+
+    /// Holds back each answer (a vote or append response) with
+    /// probability `late` for a time drawn from `holds`, and nothing else:
+    /// a candidate counts its votes, and a leader its acknowledgements,
+    /// long after they were given.
+    pub fn set_late_replies(&self, late: f64, holds: RangeInclusive<Duration>) {
+        self.set(0.0, late, holds);
+        self.lock().replies_only = true;
     }
 
     /// Switches every message fault off.
@@ -77,9 +92,12 @@ impl MessageFaults {
 }
 
 impl OutboundFaults for MessageFaults {
-    fn decide(&self) -> Fate {
+    fn decide(&self, message: &Message) -> Fate {
         let mut s = self.lock();
         if s.duplicate <= 0.0 && s.reorder <= 0.0 {
+            return Fate::AS_IS;
+        }
+        if s.replies_only && !is_reply(&message.body) {
             return Fate::AS_IS;
         }
         let (dup, reorder) = (s.duplicate, s.reorder);
@@ -102,20 +120,71 @@ impl OutboundFaults for MessageFaults {
     }
 }
 
+/// Whether a message answers another (the kinds a late-replies fault holds).
+fn is_reply(body: &MessageBody) -> bool {
+    matches!(
+        body,
+        MessageBody::RequestVoteResponse { .. }
+            | MessageBody::AppendEntriesResponse { .. }
+            | MessageBody::InstallSnapshotResponse { .. }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn heartbeat() -> Message {
+        Message {
+            from: 1,
+            to: 2,
+            term: 1,
+            body: MessageBody::AppendEntries {
+                prev_log_index: 0,
+                prev_log_term: 0,
+                entries: Vec::new(),
+                leader_commit: 0,
+                read_round: 0,
+            },
+        }
+    }
+
+    fn vote() -> Message {
+        Message {
+            from: 2,
+            to: 1,
+            term: 1,
+            body: MessageBody::RequestVoteResponse {
+                pre_vote: false,
+                granted: true,
+            },
+        }
+    }
+
+    #[test]
+    fn late_replies_hold_answers_only() {
+        let f = MessageFaults::new(5);
+        let hold = Duration::from_millis(1_000)..=Duration::from_millis(3_000);
+        f.set_late_replies(1.0, hold.clone());
+        assert_eq!(f.decide(&heartbeat()), Fate::AS_IS);
+        let late = f.decide(&vote()).hold.expect("the vote is held");
+        assert!(hold.contains(&late));
+        assert_eq!(f.injected(), (0, 1));
+        // A plain reorder fault afterwards holds every kind again.
+        f.set(0.0, 1.0, hold);
+        assert!(f.decide(&heartbeat()).hold.is_some());
+    }
+
     #[test]
     fn off_by_default_and_seeded_when_on() {
         let f = MessageFaults::new(7);
-        assert_eq!(f.decide(), Fate::AS_IS);
+        assert_eq!(f.decide(&heartbeat()), Fate::AS_IS);
         let up_to_30 = Duration::from_nanos(1)..=Duration::from_millis(30);
         f.set(0.5, 0.5, up_to_30.clone());
-        let a: Vec<Fate> = (0..50).map(|_| f.decide()).collect();
+        let a: Vec<Fate> = (0..50).map(|_| f.decide(&heartbeat())).collect();
         let g = MessageFaults::new(7);
         g.set(0.5, 0.5, up_to_30);
-        let b: Vec<Fate> = (0..50).map(|_| g.decide()).collect();
+        let b: Vec<Fate> = (0..50).map(|_| g.decide(&heartbeat())).collect();
         assert_eq!(a, b);
         assert!(a.iter().any(|x| x.copies == 2));
         assert!(a.iter().any(|x| x.hold.is_some()));
@@ -123,7 +192,7 @@ mod tests {
             .iter()
             .all(|x| x.hold.is_none_or(|d| d <= Duration::from_millis(30))));
         f.clear();
-        assert_eq!(f.decide(), Fate::AS_IS);
+        assert_eq!(f.decide(&heartbeat()), Fate::AS_IS);
     }
 
     #[test]
@@ -131,7 +200,9 @@ mod tests {
         let f = MessageFaults::new(3);
         let (lo, hi) = (Duration::from_millis(500), Duration::from_millis(6_000));
         f.set(0.0, 1.0, lo..=hi);
-        let holds: Vec<Duration> = (0..200).filter_map(|_| f.decide().hold).collect();
+        let holds: Vec<Duration> = (0..200)
+            .filter_map(|_| f.decide(&heartbeat()).hold)
+            .collect();
         assert_eq!(holds.len(), 200);
         assert!(holds.iter().all(|&d| lo <= d && d <= hi));
         assert!(holds.iter().any(|&d| d > Duration::from_secs(3)));

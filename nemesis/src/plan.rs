@@ -46,6 +46,9 @@ pub struct Magnitudes {
     /// Late delivery: how long a held packet is held (ms), drawn per packet;
     /// the default spans one to several election timeouts.
     pub late_delay_ms: (u64, u64),
+    /// Late replies: probability an answer (vote or append response) is
+    /// held back (for a time drawn from `late_delay_ms`).
+    pub late_replies_probability: (f64, f64),
     /// Disk write corruption probability.
     pub corruption_probability: (f64, f64),
     /// Disk I/O error probability.
@@ -67,6 +70,7 @@ impl Default for Magnitudes {
             reorder_delay_ms_max: 100,
             late_probability: (0.02, 0.2),
             late_delay_ms: (500, 6_000),
+            late_replies_probability: (0.2, 0.6),
             corruption_probability: (0.02, 0.1),
             io_error_probability: (0.01, 0.2),
         }
@@ -109,6 +113,7 @@ impl Magnitudes {
             ("duplicate_probability", self.duplicate_probability),
             ("reorder_probability", self.reorder_probability),
             ("late_probability", self.late_probability),
+            ("late_replies_probability", self.late_replies_probability),
             ("corruption_probability", self.corruption_probability),
             ("io_error_probability", self.io_error_probability),
         ];
@@ -229,6 +234,20 @@ pub enum Fault {
         /// The longest hold.
         delay_ms_max: u64,
     },
+    /// Deliver some of these nodes' answers (vote and append responses)
+    /// late, as [`Fault::PacketLate`] does: a candidate gets a vote after
+    /// it moved to a newer campaign, a leader an acknowledgement after it
+    /// moved on. Other messages pass as they are.
+    PacketLateReplies {
+        /// The nodes whose answers are held.
+        nodes: BTreeSet<NodeId>,
+        /// Probability an answer is held back.
+        probability: f64,
+        /// The shortest hold.
+        delay_ms_min: u64,
+        /// The longest hold.
+        delay_ms_max: u64,
+    },
     /// Deliver some packets sent by these nodes late: each held back with
     /// `probability` for a delay drawn from `delay_ms_min..=delay_ms_max`,
     /// long enough that the cluster has moved to a newer term when it lands
@@ -274,7 +293,8 @@ impl Fault {
             | Fault::PacketDelay { .. }
             | Fault::PacketDuplicate { .. }
             | Fault::PacketReorder { .. }
-            | Fault::PacketLate { .. } => FaultFamily::Packet,
+            | Fault::PacketLate { .. }
+            | Fault::PacketLateReplies { .. } => FaultFamily::Packet,
             Fault::DiskCorruption { .. } | Fault::DiskIoError { .. } => FaultFamily::Disk,
         }
     }
@@ -370,6 +390,16 @@ impl Fault {
                  packets from {}",
                 list(nodes)
             ),
+            Fault::PacketLateReplies {
+                nodes,
+                probability,
+                delay_ms_min,
+                delay_ms_max,
+            } => format!(
+                "late delivery {probability:.3} (holds {delay_ms_min}-{delay_ms_max} ms) of \
+                 the answers of {}",
+                list(nodes)
+            ),
             Fault::DiskCorruption { nodes, probability } => {
                 format!("disk corruption {probability:.4} on {}", list(nodes))
             }
@@ -400,6 +430,7 @@ impl Fault {
             | Fault::PacketDuplicate { nodes, .. }
             | Fault::PacketReorder { nodes, .. }
             | Fault::PacketLate { nodes, .. }
+            | Fault::PacketLateReplies { nodes, .. }
             | Fault::DiskCorruption { nodes, .. }
             | Fault::DiskIoError { nodes, .. } => nodes.clone(),
         }
@@ -538,6 +569,12 @@ impl FaultPlan {
             FaultKind::PacketLate => Fault::PacketLate {
                 nodes: targets(rng),
                 probability: probability(m.late_probability, rng),
+                delay_ms_min: m.late_delay_ms.0,
+                delay_ms_max: m.late_delay_ms.1,
+            },
+            FaultKind::PacketLateReplies => Fault::PacketLateReplies {
+                nodes: targets(rng),
+                probability: probability(m.late_replies_probability, rng),
                 delay_ms_min: m.late_delay_ms.0,
                 delay_ms_max: m.late_delay_ms.1,
             },

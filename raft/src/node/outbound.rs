@@ -8,6 +8,7 @@
 //! This crate ships only [`SendAsIs`]; the seeded fault switch lives with the
 //! other faults in `faultline-nemesis`, as the faulty disk does.
 
+use crate::types::Message;
 use std::fmt::Debug;
 use std::time::Duration;
 
@@ -28,10 +29,11 @@ impl Fate {
     };
 }
 
-/// Decides the fate of each outbound Raft message of one node.
+/// Decides the fate of each outbound Raft message of one node (seeing the
+/// message, so a fault may pick on a kind of message, as a middlebox could).
 pub trait OutboundFaults: Debug + Send + Sync + 'static {
-    /// The fate of the next outbound message.
-    fn decide(&self) -> Fate;
+    /// The fate of `message`, the next outbound message.
+    fn decide(&self, message: &Message) -> Fate;
 }
 
 /// No faults: every message is sent once, at once.
@@ -39,7 +41,7 @@ pub trait OutboundFaults: Debug + Send + Sync + 'static {
 pub struct SendAsIs;
 
 impl OutboundFaults for SendAsIs {
-    fn decide(&self) -> Fate {
+    fn decide(&self, _message: &Message) -> Fate {
         Fate::AS_IS
     }
 }

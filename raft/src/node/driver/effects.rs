@@ -87,7 +87,7 @@ impl<S: LogStorage> Driver<S> {
         self.sent.extend(messages.iter().filter_map(Sent::of));
         for msg in messages {
             NodeStats::bump(&self.stats.raft_messages_sent);
-            let fate = self.outbound.decide();
+            let fate = self.outbound.decide(&msg);
             for _ in 1..fate.copies {
                 links.send(msg.clone());
             }
