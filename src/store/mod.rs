@@ -7,7 +7,10 @@
 //!   <test-name>/
 //!     latest -> <run>                the newest *complete* run
 //!     <timestamp>-s<seed>[-<n>]/     one run (`-2`, `-3`, ... when two runs
-//!       config.json                    of one seed start in the same second)
+//!                                      of one seed start in the same second;
+//!                                      `-shrunk` before it: made by
+//!                                      `faultline shrink`)
+//!       config.json
 //!       history.csv  history.jsonl
 //!       results.json                 the checker's results model
 //!       report.html  latency-raw.png  latency-quantiles.png  rate.png
@@ -47,8 +50,9 @@ pub fn node_log_path(id: u64) -> String {
     format!("{NODES_DIR}/n{id}.log")
 }
 
-/// A run directory's name: `<timestamp>-s<seed>`, with `-<attempt>` when an
-/// earlier run of the same seed took the name in the same second.
+/// A run directory's name: `<timestamp>-s<seed>`, then `-shrunk` for a run
+/// made by `faultline shrink`, then `-<attempt>` when an earlier run of
+/// the same seed took the name in the same second.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunName {
     /// UTC, `YYYYMMDDTHHMMSSZ`.
@@ -57,11 +61,16 @@ pub struct RunName {
     pub seed: u64,
     /// 1 for the first run with this stamp and seed, then 2, 3, ...
     pub attempt: u32,
+    /// Whether `faultline shrink` made it (`-shrunk`).
+    pub shrunk: bool,
 }
 
 impl fmt::Display for RunName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-s{}", self.stamp, self.seed)?;
+        if self.shrunk {
+            write!(f, "-shrunk")?;
+        }
         if self.attempt > 1 {
             write!(f, "-{}", self.attempt)?;
         }
@@ -74,9 +83,14 @@ impl RunName {
     /// make.
     pub fn parse(name: &str) -> Option<RunName> {
         let (stamp, rest) = name.rsplit_once("-s")?;
+        let (rest, shrunk) = match rest.split_once("-shrunk") {
+            Some((seed, "")) => (seed.to_string(), true),
+            Some((seed, attempt)) if attempt.starts_with('-') => (format!("{seed}{attempt}"), true),
+            _ => (rest.to_string(), false),
+        };
         let (seed, attempt) = match rest.split_once('-') {
             Some((seed, attempt)) => (seed, attempt.parse().ok().filter(|&a| a > 1)?),
-            None => (rest, 1),
+            None => (rest.as_str(), 1),
         };
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         if stamp.is_empty() || !digits(seed) {
@@ -86,6 +100,7 @@ impl RunName {
             stamp: stamp.to_string(),
             seed: seed.parse().ok()?,
             attempt,
+            shrunk,
         })
     }
 }
@@ -117,13 +132,25 @@ mod tests {
             ("20261123T104100Z-s42", 42, 1),
             ("20261123T104100Z-s42-2", 42, 2),
             ("20261123T104100Z-s0-17", 0, 17),
+            ("20261123T104100Z-s42-shrunk", 42, 1),
+            ("20261123T104100Z-s42-shrunk-3", 42, 3),
         ] {
             let name = RunName::parse(text).unwrap();
             assert_eq!((name.seed, name.attempt), (seed, attempt), "{text}");
+            assert_eq!(name.shrunk, text.contains("-shrunk"), "{text}");
             assert_eq!(name.stamp, "20261123T104100Z");
             assert_eq!(name.to_string(), text);
         }
-        for bad in ["weird-name", "t-sx", "-s4", "x-s4-1", "x-s4-y", "x-s-2"] {
+        for bad in [
+            "weird-name",
+            "t-sx",
+            "-s4",
+            "x-s4-1",
+            "x-s4-y",
+            "x-s-2",
+            "x-s4-shrunkx",
+            "x-s4-shrunk-1",
+        ] {
             assert_eq!(RunName::parse(bad), None, "{bad}");
         }
     }
