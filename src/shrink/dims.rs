@@ -46,7 +46,8 @@ pub fn with_actions(config: &RunConfig, actions: Vec<PlanAction>) -> RunConfig {
     }
 }
 
-/// Shorter durations of fault `index`: an eighth, a quarter, a half.
+/// Shorter durations of fault `index`: an eighth, a quarter, a half,
+/// three quarters.
 pub fn durations(config: &RunConfig, index: usize) -> Vec<Candidate> {
     let actions = actions(config);
     let Some(a) = actions.get(index) else {
@@ -75,14 +76,19 @@ pub fn durations(config: &RunConfig, index: usize) -> Vec<Candidate> {
     out
 }
 
-/// Every fault moved earlier together, so the first starts at 1 s, 2 s or
-/// half its time.
+/// Every fault moved earlier together, so the first starts at 1 s, 2 s,
+/// half or three quarters of its time.
 pub fn shift(config: &RunConfig) -> Vec<Candidate> {
     let actions = actions(config);
     let Some(first_ms) = actions.iter().map(|a| a.start_ms).min() else {
         return Vec::new();
     };
-    let mut targets: Vec<u64> = vec![FIRST_START_MS_MIN, 2 * FIRST_START_MS_MIN, first_ms / 2];
+    let mut targets: Vec<u64> = vec![
+        FIRST_START_MS_MIN,
+        2 * FIRST_START_MS_MIN,
+        first_ms / 2,
+        3 * first_ms / 4,
+    ];
     targets.retain(|t| *t >= FIRST_START_MS_MIN && *t < first_ms);
     targets.sort_unstable();
     targets.dedup();
@@ -178,10 +184,10 @@ pub fn concurrency(config: &RunConfig) -> Vec<Candidate> {
     })
 }
 
-/// A lower rate.
+/// A lower rate: an eighth, a quarter, a half, three quarters.
 pub fn rate(config: &RunConfig) -> Vec<Candidate> {
     let r = config.rate_per_s;
-    let values: Vec<f64> = [r / 8.0, r / 4.0, r / 2.0]
+    let values: Vec<f64> = [r / 8.0, r / 4.0, r / 2.0, 3.0 * r / 4.0]
         .into_iter()
         .map(|v| (v * 100.0).round() / 100.0)
         .filter(|v| *v >= 0.5)

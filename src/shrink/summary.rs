@@ -82,12 +82,11 @@ pub fn render(
         let _ = writeln!(out, "  settings: {}", settings.join(", "));
     }
     let faults = faultline_reports::from_history::faults_from_history(history);
-    let _ = writeln!(
-        out,
-        "{} fault{}:",
-        faults.len(),
-        if faults.len() == 1 { "" } else { "s" }
-    );
+    let _ = match faults.len() {
+        0 => writeln!(out, "no faults: the failure needs none"),
+        1 => writeln!(out, "1 fault:"),
+        n => writeln!(out, "{n} faults:"),
+    };
     for f in &faults {
         let end = f.end_ns.map_or("the final heal".to_string(), |e| {
             format!("{:.1} s", e as f64 / 1e9)
@@ -97,7 +96,7 @@ pub fn render(
             "  {} at {:.1} s until {end}: {}",
             f.kind,
             f.start_ns as f64 / 1e9,
-            f.description
+            describe(&f.description)
         );
     }
     for line in failure.lines().skip(1).take(6) {
@@ -164,4 +163,59 @@ fn changed_settings(a: &RunConfig, b: &RunConfig) -> Vec<String> {
         .filter(|(_, x, y)| x != y)
         .map(|(name, x, y)| format!("{name} {x} → {y}"))
         .collect()
+}
+
+/// A fault as applied (the nemesis event's JSON value) in a few words:
+/// who drops whom for a partition, the nodes and magnitudes otherwise.
+fn describe(value: &str) -> String {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(value) else {
+        return value.to_string();
+    };
+    let ids = |v: &serde_json::Value| -> String {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|n| format!("n{n}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default()
+    };
+    let mut parts = Vec::new();
+    for (name, v) in &fields {
+        match name.as_str() {
+            "fault" => {}
+            "kind" => parts.insert(0, v.as_str().unwrap_or("").to_string()),
+            "nodes" => parts.push(format!("on {}", ids(v))),
+            "grudge" => {
+                let drops = v.get("drops").and_then(|d| d.as_object());
+                let cuts: Vec<String> = drops
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, d)| d.as_array().is_some_and(|a| !a.is_empty()))
+                    .map(|(n, d)| format!("n{n} drops {}", ids(d)))
+                    .collect();
+                parts.push(cuts.join("; "));
+            }
+            _ => parts.push(format!("{name} {v}")),
+        }
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn applied_faults_read_as_words() {
+        assert_eq!(
+            describe(
+                r#"{"fault":"partition","grudge":{"drops":{"1":[3],"2":[],"3":[1,2]}},"kind":"partition-majority"}"#
+            ),
+            "partition-majority, n1 drops n3; n3 drops n1,n2"
+        );
+        assert_eq!(describe(r#"{"fault":"kill","nodes":[2,5]}"#), "on n2,n5");
+        assert_eq!(describe("not json"), "not json");
+    }
 }
