@@ -67,6 +67,9 @@ pub enum Command {
     Bugs(bugs::BugsArgs),
     /// Shrink a failing run to the smallest run found that fails for the same reason.
     Shrink(shrink::ShrinkArgs),
+    /// One candidate of a shrink, in its own process (internal).
+    #[command(hide = true)]
+    ShrinkCandidate(shrink::CandidateArgs),
 }
 
 /// Parses `args` (program name first) and runs the chosen subcommand.
@@ -98,6 +101,7 @@ where
         Command::Bugs(args) => bugs::run(args),
         Command::Hunt(args) => hunt::run(args),
         Command::Shrink(args) => shrink::run(args),
+        Command::ShrinkCandidate(args) => shrink::run_candidate(args),
     }
 }
 

@@ -16,10 +16,11 @@ use faultline_checker::Verdict;
 
 use super::exit::{CliError, Exit};
 use crate::run::config::{RunConfig, ShrunkFrom};
-use crate::run::{evaluate, store_run, Evaluated, RunError};
+use crate::run::{evaluate, store_run, RunError};
+use crate::shrink::candidate::{history_digest, CandidateRecord, Runner};
 use crate::shrink::reason::Reason;
 use crate::shrink::summary::{render, ShrinkRecord};
-use crate::shrink::trials::{Budget, Tick, Trials};
+use crate::shrink::trials::{Best, Budget, Tick, Trials};
 use crate::shrink::{search, Measures};
 use crate::store;
 
@@ -78,7 +79,19 @@ pub fn run(args: ShrinkArgs) -> Result<Exit, CliError> {
             ""
         }
     );
-    let original = evaluate(&config, &mut |_| {}).map_err(|e| run_error(&args.run_dir, e))?;
+    let exe = std::env::current_exe().map_err(|e| {
+        CliError::Internal(anyhow::anyhow!("cannot find the faultline binary: {e}"))
+    })?;
+    let runner = Runner::new(exe, &std::env::temp_dir()).map_err(|e| {
+        CliError::Internal(anyhow::anyhow!("cannot create a scratch directory: {e}"))
+    })?;
+    let limit = Duration::from_secs(super::suite::SEED_WALL_S_MAX.max(args.budget_secs));
+    let original = runner.run(&config, limit).map_err(|e| {
+        CliError::Internal(anyhow::anyhow!(
+            "re-running {}: {e}",
+            args.run_dir.display()
+        ))
+    })?;
     let reproduces = if args.any_failure {
         original.results.verdict == Verdict::Invalid
     } else {
@@ -92,7 +105,7 @@ pub fn run(args: ShrinkArgs) -> Result<Exit, CliError> {
             original.results.verdict
         )));
     }
-    let original_measures = Measures::of(&original);
+    let original_measures = original.measures;
     let original_config = original.config.clone();
     let budget = Budget {
         runs_max: args.budget_runs,
@@ -100,8 +113,13 @@ pub fn run(args: ShrinkArgs) -> Result<Exit, CliError> {
     };
     let mut display = Display::new();
     let mut on_tick = |tick: &Tick<'_>| display.tick(tick);
+    let best = Best {
+        config: original.config.clone(),
+        record: original,
+    };
     let mut trials = Trials::new(
-        original,
+        &runner,
+        best,
         target.clone(),
         args.any_failure,
         jobs,
@@ -115,22 +133,29 @@ pub fn run(args: ShrinkArgs) -> Result<Exit, CliError> {
         trials.others().clone(),
         trials.errors().clone(),
     );
-    let mut best = trials.into_best();
+    let best = trials.into_best();
     display.clear();
     crate::say!("re-running the shrunk run twice to check that it is deterministic");
-    let replays_identical = replays_identical(&best);
-    best.config.shrunk_from = Some(shrunk_from(&args.run_dir, &args.store, &best.config));
-    best.results.config = serde_json::to_value(&best.config).unwrap_or_default();
-    let shrunk_measures = Measures::of(&best);
-    let shrunk_config = best.config.clone();
-    let history = best.out.history.clone();
+    // This process has simulated nothing yet, so its run is a fresh
+    // process's; the second re-run is a child like every candidate.
+    let mut shrunk = evaluate(&best.config, &mut |_| {})
+        .map_err(|e| run_error(&args.run_dir.join(store::CONFIG_JSON), e))?;
+    let again = runner.run(&best.config, limit);
+    let expected = best.record.history_digest;
+    let replays_identical = u32::from(history_digest(&shrunk.out.history) == expected)
+        + u32::from(again.is_ok_and(|r| r.history_digest == expected));
+    shrunk.config.shrunk_from = Some(shrunk_from(&args.run_dir, &args.store, &shrunk.config));
+    shrunk.results.config = serde_json::to_value(&shrunk.config).unwrap_or_default();
+    let shrunk_measures = Measures::of(&shrunk);
+    let shrunk_config = shrunk.config.clone();
+    let history = shrunk.out.history.clone();
     let outcome = store_run(
-        best,
+        shrunk,
         &args.store,
         store::write::RunDirKind::Shrunk,
         &mut |_| {},
     )
-    .map_err(|e| run_error(&args.run_dir, e))?;
+    .map_err(|e| run_error(&args.run_dir.join(store::CONFIG_JSON), e))?;
     let record = ShrinkRecord {
         original_run_dir: args.run_dir.display().to_string(),
         shrunk_run_dir: outcome.dir.display().to_string(),
@@ -175,6 +200,32 @@ pub fn run(args: ShrinkArgs) -> Result<Exit, CliError> {
     Ok(Exit::from(outcome.results.verdict))
 }
 
+/// The raw arguments of the hidden `faultline shrink-candidate`: the
+/// shrinker's child process for one candidate.
+#[derive(Debug, Args)]
+pub struct CandidateArgs {
+    /// The candidate's configuration (a `config.json`).
+    #[arg(value_name = "CONFIG")]
+    pub config: PathBuf,
+    /// Where its [`CandidateRecord`] is written.
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+}
+
+/// Runs one candidate (`faultline shrink-candidate CONFIG OUT`): simulate
+/// and check it, store nothing, write its record; the exit status is its
+/// verdict.
+pub fn run_candidate(args: CandidateArgs) -> Result<Exit, CliError> {
+    let config: RunConfig = store::read::read_json(&args.config).map_err(CliError::bad_input)?;
+    let evaluated = evaluate(&config, &mut |_| {}).map_err(|e| run_error(&args.config, e))?;
+    let record = CandidateRecord::of(&evaluated);
+    let json = serde_json::to_string(&record).map_err(|e| CliError::Internal(e.into()))?;
+    std::fs::write(&args.out, json).map_err(|e| {
+        CliError::Internal(anyhow::anyhow!("cannot write {}: {e}", args.out.display()))
+    })?;
+    Ok(Exit::from(record.results.verdict))
+}
+
 /// Reads `dir`'s configuration and results; a run that is not invalid, or
 /// a directory that is not a readable run, is bad input.
 fn read_invalid_run(dir: &Path) -> Result<(RunConfig, Reason), CliError> {
@@ -212,36 +263,6 @@ fn run_error(dir: &Path, e: RunError) -> CliError {
             dir.display()
         ))),
     }
-}
-
-/// How many of two re-runs of `best` record the same history, byte for
-/// byte.
-fn replays_identical(best: &Evaluated) -> u32 {
-    let csv = |e: &Evaluated| {
-        let mut bytes = Vec::new();
-        faultline_checker::io::csv::write(&e.out.history, &mut bytes).ok()?;
-        Some(bytes)
-    };
-    let expected = csv(best);
-    let again: Vec<Option<Vec<u8>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..2)
-            .map(|_| {
-                scope.spawn(|| {
-                    evaluate(&best.config, &mut |_| {})
-                        .ok()
-                        .and_then(|e| csv(&e))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().ok().flatten())
-            .collect()
-    });
-    again
-        .iter()
-        .filter(|h| h.is_some() && **h == expected)
-        .count() as u32
 }
 
 /// Where the shrunk run came from, with the original's report as a link

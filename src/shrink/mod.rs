@@ -4,9 +4,11 @@
 //! actions first (delta debugging, [`ddmin`]), then each fault's duration,
 //! when the faults start and how long the main phase and the quiet period
 //! last, then clients, their rate, keys and nodes; rounds repeat while
-//! one of them still cuts something. Candidates run in parallel and within
-//! budgets ([`trials`]); the search always ends with the best run found.
+//! one of them still cuts something. Candidates run in parallel, each in
+//! its own process ([`candidate`]), within budgets ([`trials`]); the
+//! search always ends with the best run found.
 
+pub mod candidate;
 pub mod ddmin;
 pub mod dims;
 pub mod reason;
@@ -53,7 +55,7 @@ pub fn search(trials: &mut Trials<'_>) {
         durations(trials);
         once(trials, "fault start", &|t| dims::shift(&t.best().config));
         once(trials, "main phase", &|t| {
-            dims::time_limit(&t.best().config, failure_ms(t.best()))
+            dims::time_limit(&t.best().config, failure_ms(&t.best().record.results))
         });
         once(trials, "quiet period", &|t| dims::quiet(&t.best().config));
         once(trials, "clients", &|t| dims::concurrency(&t.best().config));
@@ -113,9 +115,9 @@ fn once(trials: &mut Trials<'_>, dimension: &str, make: &dyn Fn(&Trials<'_>) -> 
     }
 }
 
-/// When the best run's first invalid finding happened, in ms, if known.
-fn failure_ms(e: &Evaluated) -> Option<u64> {
-    e.results
+/// When a run's first invalid finding happened, in ms, if known.
+fn failure_ms(results: &faultline_checker::RunResults) -> Option<u64> {
+    results
         .checkers
         .iter()
         .filter(|c| c.verdict == faultline_checker::Verdict::Invalid)

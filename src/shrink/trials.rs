@@ -1,17 +1,17 @@
-//! Running candidates: each is one deterministic simulated run
-//! ([`crate::run::evaluate`], nothing stored), `jobs` at a time on their
-//! own threads, within the shrink's budgets of runs and wall-clock
-//! seconds. A batch's first candidate (in its order) that still fails for
-//! the reason sought becomes the best so far; which one that is does not
-//! depend on `jobs`. The budgets are read between groups of runs: a run
-//! that has started finishes.
+//! Running candidates: each is one deterministic simulated run in its own
+//! process ([`super::candidate`], nothing stored), `jobs` at a time,
+//! within the shrink's budgets of runs and wall-clock seconds. A batch's
+//! first candidate (in its order) that still fails for the reason sought
+//! becomes the best so far; which one that is does not depend on `jobs`.
+//! The run budget is read between groups of runs; a candidate still
+//! running when the wall-clock budget ends is stopped and not counted.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::run::config::RunConfig;
-use crate::run::{evaluate, Evaluated};
 
+use super::candidate::{CandidateRecord, Runner};
 use super::ddmin::Batch;
 use super::reason::Reason;
 use super::Measures;
@@ -40,8 +40,18 @@ pub struct Tick<'a> {
     pub accepted: Option<&'a str>,
 }
 
+/// The best run so far: its configuration and what its run reported.
+#[derive(Debug, Clone)]
+pub struct Best {
+    /// The configuration.
+    pub config: RunConfig,
+    /// Its run's record.
+    pub record: CandidateRecord,
+}
+
 /// The candidates tried so far and the best of them.
 pub struct Trials<'p> {
+    runner: &'p Runner,
     target: Reason,
     any_failure: bool,
     jobs: usize,
@@ -49,7 +59,7 @@ pub struct Trials<'p> {
     started: Instant,
     runs: u64,
     exhausted: bool,
-    best: Evaluated,
+    best: Best,
     /// Other reasons candidates failed for, with how many did.
     others: BTreeMap<String, u64>,
     /// Candidates that could not run (refused configurations, errors).
@@ -60,9 +70,11 @@ pub struct Trials<'p> {
 }
 
 impl<'p> Trials<'p> {
-    /// Trials starting from `best` (a run that fails for `target`).
+    /// Trials starting from `best` (a run that fails for `target`), run by
+    /// `runner`.
     pub fn new(
-        best: Evaluated,
+        runner: &'p Runner,
+        best: Best,
         target: Reason,
         any_failure: bool,
         jobs: usize,
@@ -70,6 +82,7 @@ impl<'p> Trials<'p> {
         progress: &'p mut dyn FnMut(&Tick<'_>),
     ) -> Self {
         Trials {
+            runner,
             target,
             any_failure,
             jobs: jobs.max(1),
@@ -86,7 +99,7 @@ impl<'p> Trials<'p> {
     }
 
     /// The best run so far.
-    pub fn best(&self) -> &Evaluated {
+    pub fn best(&self) -> &Best {
         &self.best
     }
 
@@ -116,16 +129,16 @@ impl<'p> Trials<'p> {
     }
 
     /// The search's result.
-    pub fn into_best(self) -> Evaluated {
+    pub fn into_best(self) -> Best {
         self.best
     }
 
     /// Whether `results` count as the failure sought.
-    fn matches(&self, e: &Evaluated) -> bool {
+    fn matches(&self, r: &CandidateRecord) -> bool {
         if self.any_failure {
-            e.results.verdict == faultline_checker::Verdict::Invalid
+            r.results.verdict == faultline_checker::Verdict::Invalid
         } else {
-            self.target.found_in(&e.results)
+            self.target.found_in(&r.results)
         }
     }
 
@@ -139,32 +152,40 @@ impl<'p> Trials<'p> {
         let mut start = 0;
         while start < candidates.len() {
             let left = self.budget.runs_max.saturating_sub(self.runs);
-            if left == 0 || self.started.elapsed() >= self.budget.wall_max {
+            let wall_left = self.budget.wall_max.saturating_sub(self.started.elapsed());
+            if left == 0 || wall_left.is_zero() {
                 self.exhausted = true;
                 return Batch::Exhausted;
             }
             let end = (start + self.jobs.min(left as usize)).min(candidates.len());
             let group = &candidates[start..end];
-            let outcomes = run_group(group);
+            let outcomes = run_group(self.runner, group, wall_left);
+            if self.started.elapsed() >= self.budget.wall_max {
+                // Runs the clock stopped part-way decided nothing.
+                self.exhausted = true;
+            }
             self.runs += group.len() as u64;
             let mut found = None;
             for (i, outcome) in outcomes.into_iter().enumerate() {
                 match outcome {
-                    Ok(e) if self.matches(&e) => {
+                    Ok(record) if self.matches(&record) => {
                         if found.is_none() {
-                            found = Some((start + i, e));
+                            found = Some((start + i, record));
                         }
                     }
-                    Ok(e) => {
-                        if let Some(r) = Reason::primary(&e.results) {
+                    Ok(record) => {
+                        if let Some(r) = Reason::primary(&record.results) {
                             *self.others.entry(r.to_string()).or_default() += 1;
                         }
                     }
                     Err(e) => *self.errors.entry(e).or_default() += 1,
                 }
             }
-            let accepted = found.map(|(i, e)| {
-                self.best = e;
+            let accepted = found.map(|(i, record)| {
+                self.best = Best {
+                    config: candidates[i].1.clone(),
+                    record,
+                };
                 self.accepted
                     .push(format!("{dimension}: {}", candidates[i].0));
                 i
@@ -174,11 +195,14 @@ impl<'p> Trials<'p> {
                 runs: self.runs,
                 runs_max: self.budget.runs_max,
                 dimension,
-                best: Measures::of(&self.best),
+                best: self.best.record.measures,
                 accepted: label,
             });
             if let Some(i) = accepted {
                 return Batch::Pass(i);
+            }
+            if self.exhausted {
+                return Batch::Exhausted;
             }
             start = end;
         }
@@ -186,24 +210,24 @@ impl<'p> Trials<'p> {
     }
 }
 
-/// Runs a group of candidates, each on its own thread; results in order.
-fn run_group(group: &[(String, RunConfig)]) -> Vec<Result<Evaluated, String>> {
+/// Runs a group of candidates at once, each in its own process (stopped
+/// after `limit`); results in order.
+fn run_group(
+    runner: &Runner,
+    group: &[(String, RunConfig)],
+    limit: std::time::Duration,
+) -> Vec<Result<CandidateRecord, String>> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = group
             .iter()
-            .map(|(_, config)| scope.spawn(move || evaluate(config, &mut |_| {})))
+            .map(|(_, config)| scope.spawn(move || runner.run(config, limit)))
             .collect();
         handles
             .into_iter()
-            .map(|h| match h.join() {
-                Ok(Ok(e)) => Ok(e),
-                Ok(Err(e)) => Err(first_line(&e.to_string())),
-                Err(_) => Err("the candidate's run panicked".to_string()),
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("the candidate's thread panicked".to_string()))
             })
             .collect()
     })
-}
-
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or("").to_string()
 }
