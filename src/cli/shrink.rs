@@ -86,25 +86,7 @@ pub fn run(args: ShrinkArgs) -> Result<Exit, CliError> {
         CliError::Internal(anyhow::anyhow!("cannot create a scratch directory: {e}"))
     })?;
     let limit = Duration::from_secs(super::suite::SEED_WALL_S_MAX.max(args.budget_secs));
-    let original = runner.run(&config, limit).map_err(|e| {
-        CliError::Internal(anyhow::anyhow!(
-            "re-running {}: {e}",
-            args.run_dir.display()
-        ))
-    })?;
-    let reproduces = if args.any_failure {
-        original.results.verdict == Verdict::Invalid
-    } else {
-        target.found_in(&original.results)
-    };
-    if !reproduces {
-        return Err(CliError::bad_input(format!(
-            "{}: this build does not reproduce the failure ({} now); the code under test \
-             changed since the run was made, or determinism broke (`faultline replay` compares)",
-            args.run_dir.display(),
-            original.results.verdict
-        )));
-    }
+    let original = reproduce(&args, &runner, &config, &target, limit)?;
     let original_measures = original.measures;
     let original_config = original.config.clone();
     let budget = Budget {
@@ -127,71 +109,111 @@ pub fn run(args: ShrinkArgs) -> Result<Exit, CliError> {
         &mut on_tick,
     );
     search(&mut trials);
-    let (runs, exhausted) = (trials.runs(), trials.exhausted());
-    let (changes, others, errors) = (
-        trials.accepted().to_vec(),
-        trials.others().clone(),
-        trials.errors().clone(),
-    );
-    let best = trials.into_best();
-    display.clear();
-    crate::say!("re-running the shrunk run twice to check that it is deterministic");
-    // This process has simulated nothing yet, so its run is a fresh
-    // process's; the second re-run is a child like every candidate.
-    let mut shrunk = evaluate(&best.config, &mut |_| {})
-        .map_err(|e| run_error(&args.run_dir.join(store::CONFIG_JSON), e))?;
-    let again = runner.run(&best.config, limit);
-    let expected = best.record.history_digest;
-    let replays_identical = u32::from(history_digest(&shrunk.out.history) == expected)
-        + u32::from(again.is_ok_and(|r| r.history_digest == expected));
-    shrunk.config.shrunk_from = Some(shrunk_from(&args.run_dir, &args.store, &shrunk.config));
-    shrunk.results.config = serde_json::to_value(&shrunk.config).unwrap_or_default();
-    let shrunk_measures = Measures::of(&shrunk);
-    let shrunk_config = shrunk.config.clone();
-    let history = shrunk.out.history.clone();
-    let outcome = store_run(
-        shrunk,
-        &args.store,
-        store::write::RunDirKind::Shrunk,
-        &mut |_| {},
-    )
-    .map_err(|e| run_error(&args.run_dir.join(store::CONFIG_JSON), e))?;
-    let record = ShrinkRecord {
+    let mut record = ShrinkRecord {
         original_run_dir: args.run_dir.display().to_string(),
-        shrunk_run_dir: outcome.dir.display().to_string(),
+        shrunk_run_dir: String::new(),
         reason: if args.any_failure {
             "any failure".to_string()
         } else {
             target.to_string()
         },
         original: original_measures,
-        shrunk: shrunk_measures,
-        runs,
-        wall_s: started.elapsed().as_secs_f64(),
+        shrunk: trials.best().record.measures,
+        runs: trials.runs(),
+        wall_s: 0.0,
         budget_runs: args.budget_runs,
         budget_secs: args.budget_secs,
-        budget_exhausted: exhausted,
-        replays_identical,
-        changes,
-        other_failures: others,
-        candidate_errors: errors,
-        replay: outcome.results.replay_command.clone().unwrap_or_default(),
+        budget_exhausted: trials.exhausted(),
+        replays_identical: 0,
+        changes: trials.accepted().to_vec(),
+        other_failures: trials.others().clone(),
+        candidate_errors: trials.errors().clone(),
+        replay: String::new(),
     };
+    let best = trials.into_best();
+    display.clear();
+    finish(
+        &args,
+        &runner,
+        &best,
+        &original_config,
+        &mut record,
+        limit,
+        started,
+    )
+}
+
+/// Re-runs the original (a child, like every candidate) and checks that
+/// it still fails as sought.
+fn reproduce(
+    args: &ShrinkArgs,
+    runner: &Runner,
+    config: &RunConfig,
+    target: &Reason,
+    limit: Duration,
+) -> Result<CandidateRecord, CliError> {
+    let original = runner.run(config, limit).map_err(|e| {
+        CliError::Internal(anyhow::anyhow!(
+            "re-running {}: {e}",
+            args.run_dir.display()
+        ))
+    })?;
+    let reproduces = if args.any_failure {
+        original.results.verdict == Verdict::Invalid
+    } else {
+        target.found_in(&original.results)
+    };
+    if !reproduces {
+        return Err(CliError::bad_input(format!(
+            "{}: this build does not reproduce the failure ({} now); the code under test \
+             changed since the run was made, or determinism broke (`faultline replay` compares)",
+            args.run_dir.display(),
+            original.results.verdict
+        )));
+    }
+    Ok(original)
+}
+
+/// Re-runs the best run twice (the determinism check), stores it as the
+/// shrunk run with `shrink.json`, and prints the summary.
+fn finish(
+    args: &ShrinkArgs,
+    runner: &Runner,
+    best: &Best,
+    original_config: &RunConfig,
+    record: &mut ShrinkRecord,
+    limit: Duration,
+    started: Instant,
+) -> Result<Exit, CliError> {
+    crate::say!("re-running the shrunk run twice to check that it is deterministic");
+    // This process has simulated nothing yet, so its run is a fresh
+    // process's; the second re-run is a child like every candidate.
+    let config_path = args.run_dir.join(store::CONFIG_JSON);
+    let mut shrunk = evaluate(&best.config, &mut |_| {}).map_err(|e| run_error(&config_path, e))?;
+    let again = runner.run(&best.config, limit);
+    let expected = best.record.history_digest;
+    record.replays_identical = u32::from(history_digest(&shrunk.out.history) == expected)
+        + u32::from(again.is_ok_and(|r| r.history_digest == expected));
+    shrunk.config.shrunk_from = Some(shrunk_from(&args.run_dir, &args.store, &shrunk.config));
+    shrunk.results.config = serde_json::to_value(&shrunk.config).unwrap_or_default();
+    record.shrunk = Measures::of(&shrunk);
+    let shrunk_config = shrunk.config.clone();
+    let history = shrunk.out.history.clone();
+    let kind = store::write::RunDirKind::Shrunk;
+    let outcome = store_run(shrunk, &args.store, kind, &mut |_| {})
+        .map_err(|e| run_error(&config_path, e))?;
+    record.shrunk_run_dir = outcome.dir.display().to_string();
+    record.replay = outcome.results.replay_command.clone().unwrap_or_default();
+    record.wall_s = started.elapsed().as_secs_f64();
     let json = serde_json::to_string_pretty(&record).map_err(|e| CliError::Internal(e.into()))?;
     std::fs::write(outcome.dir.join(SHRINK_JSON), json + "\n")
         .map_err(|e| CliError::Internal(anyhow::anyhow!("cannot write {SHRINK_JSON}: {e}")))?;
     let failure = failure_summary(&outcome.dir);
-    let text = render(
-        &record,
-        &original_config,
-        &shrunk_config,
-        &history,
-        &failure,
-    );
+    let text = render(record, original_config, &shrunk_config, &history, &failure);
     for line in text.lines() {
         crate::say!("{line}");
     }
-    if replays_identical < 2 {
+    if record.replays_identical < 2 {
         return Err(CliError::Internal(anyhow::anyhow!(
             "determinism bug: the shrunk run {} gave a different history when re-run",
             outcome.dir.display()

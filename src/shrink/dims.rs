@@ -211,3 +211,78 @@ pub fn nodes(config: &RunConfig) -> Vec<Candidate> {
         .collect();
     smaller(config, "nodes", n, &sizes, &|c, v| c.nodes = v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_nemesis::fault::FaultKind;
+
+    fn action(start_ms: u64, stop_ms: Option<u64>, kind: FaultKind) -> PlanAction {
+        PlanAction {
+            start_ms,
+            stop_ms,
+            kind,
+            target: None,
+            seed: 1,
+            hold_ms: None,
+        }
+    }
+
+    fn base() -> RunConfig {
+        let c = RunConfig::with_seed(1);
+        with_actions(
+            &c,
+            vec![
+                action(10_000, Some(20_000), FaultKind::PartitionMajority),
+                action(30_000, None, FaultKind::KillLeader),
+            ],
+        )
+    }
+
+    #[test]
+    fn every_candidate_is_valid_and_smaller_in_its_dimension() {
+        let c = base();
+        let all: Vec<Candidate> = [
+            durations(&c, 0),
+            durations(&c, 1),
+            shift(&c),
+            time_limit(&c, Some(31_500)),
+            quiet(&c),
+            concurrency(&c),
+            rate(&c),
+            keys(&c),
+            nodes(&c),
+        ]
+        .concat();
+        assert!(all.len() > 20, "{}", all.len());
+        for (label, candidate) in &all {
+            candidate
+                .validate()
+                .unwrap_or_else(|e| panic!("{label}: {e}"));
+            assert_ne!(candidate, &c, "{label}");
+            assert!(candidate.plan_is_given(), "{label}");
+        }
+    }
+
+    #[test]
+    fn the_main_phase_is_cut_no_earlier_than_just_past_the_last_fault() {
+        let limits: Vec<u64> = time_limit(&base(), Some(31_500))
+            .iter()
+            .map(|(_, c)| c.time_limit_s)
+            .collect();
+        assert_eq!(limits, [31, 32, 45]);
+        let durations: Vec<Option<u64>> = durations(&base(), 0)
+            .iter()
+            .map(|(_, c)| actions(c)[0].stop_ms)
+            .collect();
+        assert_eq!(
+            durations,
+            [Some(11_250), Some(12_500), Some(15_000), Some(17_500)]
+        );
+        let first: Vec<u64> = shift(&base())
+            .iter()
+            .map(|(_, c)| actions(c)[0].start_ms)
+            .collect();
+        assert_eq!(first, [1_000, 2_000, 5_000, 7_500]);
+    }
+}
