@@ -554,7 +554,7 @@ mod tests {
                 c.election_timeout_ms = election_ms;
                 c.lease_drift_ms = election_ms * pct / 100;
                 c.validate().unwrap();
-                let eps = super::plan::drift_rate_ppm_max(&c) as f64 / 1e6;
+                let eps = crate::run::plan::drift_rate_ppm_max(&c) as f64 / 1e6;
                 assert!(eps < 0.5);
                 let (t, d, tick) = (
                     election_ms as f64,

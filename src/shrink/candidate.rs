@@ -132,7 +132,7 @@ mod tests {
     fn equal_histories_have_equal_digests_and_others_differ() {
         let a = History::new();
         assert_eq!(history_digest(&a), history_digest(&History::new()));
-        let text = "index,time_ns,process,type,f,key,value\n0,5,0,invoke,read,x,\n";
+        let text = "index,time_ns,process,type,f,key,value\n0,5,0,invoke,write,x,1\n";
         let b = faultline_checker::io::csv::read(text.as_bytes(), "t")
             .unwrap()
             .history;

@@ -77,7 +77,10 @@ mod tests {
     use super::*;
 
     /// A test that passes when the list holds every item of `needed`.
-    fn needs(needed: &'static [u32], tests: &mut u32) -> impl FnMut(Vec<Vec<u32>>) -> Batch + '_ {
+    fn needs<'a>(
+        needed: &'static [u32],
+        tests: &'a mut u32,
+    ) -> impl FnMut(Vec<Vec<u32>>) -> Batch + 'a {
         move |batch| {
             *tests += batch.len() as u32;
             batch

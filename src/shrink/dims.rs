@@ -56,15 +56,12 @@ pub fn durations(config: &RunConfig, index: usize) -> Vec<Candidate> {
     let time_limit_ms = config.time_limit_s * 1000;
     let d = a.duration_ms(time_limit_ms);
     let mut out: Vec<Candidate> = Vec::new();
-    for shorter in [d / 8, d / 4, d / 2] {
-        if shorter < DURATION_MS_MIN
-            || shorter >= d
-            || out
-                .iter()
-                .any(|(l, _)| l.ends_with(&format!("{shorter} ms")))
-        {
+    let mut seen: Vec<u64> = Vec::new();
+    for shorter in [d / 8, d / 4, d / 2, 3 * d / 4] {
+        if shorter < DURATION_MS_MIN || shorter >= d || seen.contains(&shorter) {
             continue;
         }
+        seen.push(shorter);
         let mut edited = actions.clone();
         edited[index].stop_ms = Some(a.start_ms + shorter);
         edited[index].hold_ms = None;

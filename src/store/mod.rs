@@ -82,15 +82,18 @@ impl RunName {
     /// Parses a run directory's name; `None` for names the store did not
     /// make.
     pub fn parse(name: &str) -> Option<RunName> {
-        let (stamp, rest) = name.rsplit_once("-s")?;
-        let (rest, shrunk) = match rest.split_once("-shrunk") {
-            Some((seed, "")) => (seed.to_string(), true),
-            Some((seed, attempt)) if attempt.starts_with('-') => (format!("{seed}{attempt}"), true),
-            _ => (rest.to_string(), false),
+        // `-shrunk` holds `-s` too: take it out (keeping any `-<attempt>`)
+        // before finding the seed.
+        let (plain, shrunk) = match name.rfind("-shrunk") {
+            Some(at) if name[at + 7..].is_empty() || name[at + 7..].starts_with('-') => {
+                (format!("{}{}", &name[..at], &name[at + 7..]), true)
+            }
+            _ => (name.to_string(), false),
         };
+        let (stamp, rest) = plain.rsplit_once("-s")?;
         let (seed, attempt) = match rest.split_once('-') {
             Some((seed, attempt)) => (seed, attempt.parse().ok().filter(|&a| a > 1)?),
-            None => (rest.as_str(), 1),
+            None => (rest, 1),
         };
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         if stamp.is_empty() || !digits(seed) {
