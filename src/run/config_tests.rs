@@ -74,3 +74,32 @@ fn unknown_fields_are_refused() {
     let err = serde_json::from_value::<RunConfig>(v).unwrap_err();
     assert!(err.to_string().contains("warp"), "{err}");
 }
+
+#[test]
+fn a_config_written_before_fault_plans_loads_and_draws_its_plan() {
+    let mut v = serde_json::to_value(RunConfig::with_seed(3)).unwrap();
+    assert!(
+        v.get("fault_plan").is_none(),
+        "absent until a run draws one"
+    );
+    v.as_object_mut().unwrap().remove("shrunk_from");
+    let c: RunConfig = serde_json::from_value(v).unwrap();
+    assert_eq!(c.fault_plan, None);
+    assert!(!c.plan_is_given());
+}
+
+#[test]
+fn a_drawn_plan_belongs_to_its_seed_and_a_given_one_to_every_seed() {
+    use faultline_nemesis::explicit::{ExplicitPlan, PlanOrigin};
+    let mut c = RunConfig::with_seed(3);
+    c.fault_plan = Some(ExplicitPlan {
+        origin: PlanOrigin::Drawn,
+        actions: Vec::new(),
+    });
+    assert_eq!(c.for_seed(4).fault_plan, None);
+    let dir = std::path::Path::new("store/kv/x-s3");
+    assert_eq!(c.replay_command_in(dir), c.replay_command());
+    c.fault_plan.as_mut().unwrap().origin = PlanOrigin::Given;
+    assert!(c.for_seed(4).fault_plan.is_some());
+    assert!(c.replay_command_in(dir).ends_with(" --plan store/kv/x-s3"));
+}

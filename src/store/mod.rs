@@ -15,6 +15,7 @@
 //!       results.json                 the checker's results model
 //!       report.html  latency-raw.png  latency-quantiles.png  rate.png
 //!       nodes/n<id>.log
+//!       shrink.json                  (a shrunk run) what `faultline shrink` did
 //! ```
 //!
 //! [`write`] creates run directories and writes runs, [`read`] loads them
