@@ -8,6 +8,7 @@
 mod cli;
 mod explain;
 mod run;
+mod shrink;
 mod store;
 
 use std::process::ExitCode;

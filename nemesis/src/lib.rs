@@ -7,7 +7,8 @@
 //!
 //! * The catalogue and the plan: [`fault`] (the kinds of fault), [`grudge`]
 //!   (partition shapes), [`plan`] and [`schedule`] (when which fault
-//!   strikes whom, from a seed) and [`executor`] (applies and undoes them
+//!   strikes whom, from a seed), [`explicit`] (a schedule as data) and
+//!   [`executor`] (applies and undoes them
 //!   through [`target`]); [`trigger`] and [`chase`] are the protocol-aware
 //!   kinds' event detectors.
 //! * The faulty seams a node is built with: [`clock`] (a skewable per-node
@@ -20,6 +21,7 @@ pub mod chase;
 pub mod clock;
 pub mod disk_faults;
 pub mod executor;
+pub mod explicit;
 pub mod fault;
 pub mod grudge;
 pub mod message_faults;

@@ -21,6 +21,7 @@ pub mod replay;
 pub mod report;
 pub mod run;
 pub mod shard;
+pub mod shrink;
 pub mod situations;
 pub mod suite;
 pub mod summary;
@@ -64,6 +65,11 @@ pub enum Command {
     Hunt(hunt::HuntArgs),
     /// List the seeded-bug catalogue (`run --inject-bug NAME` switches one on).
     Bugs(bugs::BugsArgs),
+    /// Shrink a failing run to the smallest run found that fails for the same reason.
+    Shrink(shrink::ShrinkArgs),
+    /// One candidate of a shrink, in its own process (internal).
+    #[command(hide = true)]
+    ShrinkCandidate(shrink::CandidateArgs),
 }
 
 /// Parses `args` (program name first) and runs the chosen subcommand.
@@ -94,6 +100,8 @@ where
         Command::Bench(args) => bench::run(args),
         Command::Bugs(args) => bugs::run(args),
         Command::Hunt(args) => hunt::run(args),
+        Command::Shrink(args) => shrink::run(args),
+        Command::ShrinkCandidate(args) => shrink::run_candidate(args),
     }
 }
 

@@ -31,6 +31,11 @@ pub struct RunCommand {
     /// first_failure) to this file, for scripts and suites.
     #[arg(long, value_name = "FILE")]
     pub result_file: Option<PathBuf>,
+    /// Carry out this explicit fault plan instead of drawing one from the
+    /// nemesis flags: a plan file (`{"actions": [...]}`, see the README), a
+    /// run's `config.json`, or a run directory (its stored plan).
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
 }
 
 /// The arguments that shape a run (shared by `run` and `suite`).
@@ -225,6 +230,8 @@ impl RunArgs {
             lease_drift_ms: seconds_to_ms("lease-drift", self.lease_drift)?,
             entries_per_message_max: self.entries_per_message,
             nemesis_interval_jitter: self.nemesis_jitter,
+            fault_plan: None,
+            shrunk_from: None,
             profile: profile.map(|profile| ProfileDraw {
                 profile,
                 pinned: self
@@ -323,7 +330,13 @@ fn print_summary(dir: &std::path::Path) {
 /// Runs `faultline run`.
 pub fn run(command: RunCommand) -> Result<Exit, CliError> {
     let given_seed = command.run.seed.is_some();
-    let (config, store) = command.run.into_config()?;
+    let (mut config, store) = command.run.into_config()?;
+    if let Some(path) = &command.plan {
+        let plan = crate::run::plan::read_plan(path).map_err(|e| bad("plan", e))?;
+        crate::run::plan::check_plan(&plan, path, config.nodes, config.time_limit_s * 1000)
+            .map_err(|e| bad("plan", e))?;
+        config.fault_plan = Some(plan);
+    }
     super::output::check_store(&store)?;
     if let Some(path) = &command.result_file {
         super::output::check_file("result-file", path)?;
@@ -354,7 +367,12 @@ pub fn run(command: RunCommand) -> Result<Exit, CliError> {
     }
     crate::say!("run directory: {}", outcome.dir.display());
     crate::say!("verdict: {}", r.verdict);
-    crate::say!("replay: {}", config.replay_command());
+    crate::say!(
+        "replay: {}",
+        r.replay_command
+            .clone()
+            .unwrap_or_else(|| config.replay_command())
+    );
     if let Some(path) = &command.result_file {
         let record = serde_json::to_string(&outcome.record(config.seed))
             .map_err(|e| CliError::Internal(e.into()))?;

@@ -273,7 +273,7 @@ fn run_seed(
 
 /// Waits for `child` at most `limit`, collecting its stderr; kills it
 /// past the limit (`Ok(None)`).
-fn wait_bounded(mut child: Child, limit: Duration) -> std::io::Result<Option<Output>> {
+pub(crate) fn wait_bounded(mut child: Child, limit: Duration) -> std::io::Result<Option<Output>> {
     let stderr = child.stderr.take();
     let reader = std::thread::spawn(move || {
         let mut text = Vec::new();

@@ -358,6 +358,7 @@ mod tests {
             node_logs: BTreeMap::new(),
             phases: Vec::new(),
             sim_end_ns: 10_000_000,
+            fault_plan: Default::default(),
             heal_ns: None,
             steps: 10,
             counters: BTreeMap::new(),

@@ -7,6 +7,7 @@
 //! a flag, since a config may come from a file; the CLI maps fields to
 //! flags.
 
+use faultline_nemesis::explicit::{ExplicitPlan, PlanOrigin};
 use faultline_nemesis::fault::{FaultKind, Target};
 use faultline_raft::bugs::BugSet;
 use faultline_raft::ReadMode;
@@ -89,6 +90,25 @@ pub struct RunConfig {
     /// were pinned by flags instead (absent: no profile).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<super::profile::ProfileDraw>,
+    /// The concrete fault plan (`faultline run` stores the one it drew;
+    /// `--plan` and `faultline shrink` give one). Present, it replaces the
+    /// draw from the `nemesis*` settings; absent (files written before
+    /// plans were recorded), the run draws its plan from them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault_plan: Option<ExplicitPlan>,
+    /// For a run made by `faultline shrink`: the run it was shrunk from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrunk_from: Option<ShrunkFrom>,
+}
+
+/// Where a shrunk run came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShrunkFrom {
+    /// The original run's directory, as given to `faultline shrink`.
+    pub run_dir: String,
+    /// The original's report, relative to the shrunk run's directory.
+    pub report: String,
 }
 
 /// How a client chooses the node it sends an operation to.
@@ -266,6 +286,8 @@ impl RunConfig {
             entries_per_message_max: entries_per_message_max_default(),
             nemesis_interval_jitter: false,
             profile: None,
+            fault_plan: None,
+            shrunk_from: None,
         }
     }
 
@@ -350,23 +372,52 @@ impl RunConfig {
                 reason: "this build has no bug catalogue".to_string(),
             });
         }
+        if let Some(plan) = &self.fault_plan {
+            plan.validate(self.nodes, self.time_limit_s * 1000)
+                .map_err(|e| ConfigError {
+                    field: "fault_plan",
+                    reason: e.to_string(),
+                })?;
+        }
         self.sim.validate()
     }
 
     /// This configuration with another seed (and, under a profile, the
-    /// settings that seed draws).
+    /// settings that seed draws); a drawn fault plan is the old seed's, so
+    /// the new seed draws its own.
     pub fn for_seed(&self, seed: u64) -> RunConfig {
         let mut c = RunConfig {
             seed,
             ..self.clone()
         };
+        if c.fault_plan.as_ref().map(|p| p.origin) == Some(PlanOrigin::Drawn) {
+            c.fault_plan = None;
+        }
         super::profile::apply(&mut c);
         c
     }
 
-    /// The command line that reproduces this run exactly.
+    /// The command line that reproduces this run exactly (a run with a
+    /// given fault plan: see [`RunConfig::replay_command_in`]).
     pub fn replay_command(&self) -> String {
         format!("faultline run {}", self.run_args().join(" "))
+    }
+
+    /// Whether the fault plan was given (by `--plan` or `faultline
+    /// shrink`) rather than drawn: then only the plan reproduces it.
+    pub fn plan_is_given(&self) -> bool {
+        self.fault_plan.as_ref().map(|p| p.origin) == Some(PlanOrigin::Given)
+    }
+
+    /// The command line that reproduces this run, stored in `run_dir`:
+    /// [`RunConfig::replay_command`], plus `--plan RUN_DIR` when the fault
+    /// plan was given.
+    pub fn replay_command_in(&self, run_dir: &std::path::Path) -> String {
+        if self.plan_is_given() {
+            format!("{} --plan {}", self.replay_command(), run_dir.display())
+        } else {
+            self.replay_command()
+        }
     }
 
     /// The `--nemesis` value that selects exactly these kinds.
@@ -525,79 +576,5 @@ fn is_false(b: &bool) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_defaults_are_valid_and_round_trip_through_json() {
-        let c = RunConfig::with_seed(7);
-        c.validate().unwrap();
-        let text = serde_json::to_string(&c).unwrap();
-        assert!(text.contains("\"sim\""), "{text}");
-        let back: RunConfig = serde_json::from_str(&text).unwrap();
-        assert_eq!(back, c);
-    }
-
-    #[test]
-    fn a_config_written_before_the_sim_settings_loads_with_their_defaults() {
-        let mut v = serde_json::to_value(RunConfig::with_seed(3)).unwrap();
-        v.as_object_mut().unwrap().remove("sim");
-        let c: RunConfig = serde_json::from_value(v).unwrap();
-        assert_eq!(c.sim, SimSettings::default());
-        // So does one written before the batch limit was a run knob.
-        let mut v = serde_json::to_value(RunConfig::with_seed(3)).unwrap();
-        v.as_object_mut().unwrap().remove("entries_per_message_max");
-        let c: RunConfig = serde_json::from_value(v).unwrap();
-        assert_eq!(c.entries_per_message_max, 64);
-    }
-
-    #[test]
-    fn every_range_is_checked_and_names_its_field() {
-        type Spoil = Box<dyn Fn(&mut RunConfig)>;
-        let cases: Vec<(&str, Spoil)> = vec![
-            ("nodes", Box::new(|c| c.nodes = 0)),
-            ("nodes", Box::new(|c| c.nodes = 10)),
-            ("nemesis", Box::new(|c| c.nodes = 2)),
-            ("nemesis_targets", Box::new(|c| c.nemesis_targets.clear())),
-            (
-                "nemesis_interval_ms",
-                Box::new(|c| c.nemesis_interval_ms = 99),
-            ),
-            ("nemesis_overlap", Box::new(|c| c.nemesis_overlap = 7)),
-            ("concurrency", Box::new(|c| c.concurrency = 0)),
-            ("rate_per_s", Box::new(|c| c.rate_per_s = f64::NAN)),
-            ("rate_per_s", Box::new(|c| c.rate_per_s = 0.0)),
-            ("time_limit_s", Box::new(|c| c.time_limit_s = 0)),
-            ("quiet_s", Box::new(|c| c.quiet_s = 3601)),
-            ("op_timeout_ms", Box::new(|c| c.op_timeout_ms = 9)),
-            (
-                "snapshot_every_entries",
-                Box::new(|c| c.snapshot_every_entries = 0),
-            ),
-            ("test_name", Box::new(|c| c.test_name = "a/b".into())),
-            (
-                "entries_per_message_max",
-                Box::new(|c| c.entries_per_message_max = 0),
-            ),
-            ("sim.step_ms", Box::new(|c| c.sim.step_ms = 0)),
-            ("sim.tick_ms", Box::new(|c| c.sim.tick_ms = 0)),
-            ("sim.latency_ms_max", Box::new(|c| c.sim.latency_ms_max = 0)),
-            ("sim.sim_slack_s", Box::new(|c| c.sim.sim_slack_s = 1)),
-        ];
-        for (field, spoil) in cases {
-            let mut c = RunConfig::with_seed(1);
-            spoil(&mut c);
-            let err = c.validate().expect_err(field);
-            assert_eq!(err.field, field, "{err}");
-            assert!(err.to_string().starts_with(field), "{err}");
-        }
-    }
-
-    #[test]
-    fn unknown_fields_are_refused() {
-        let mut v = serde_json::to_value(RunConfig::with_seed(3)).unwrap();
-        v["sim"]["warp"] = serde_json::json!(9);
-        let err = serde_json::from_value::<RunConfig>(v).unwrap_err();
-        assert!(err.to_string().contains("warp"), "{err}");
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod clients;
 pub mod config;
+pub mod plan;
 pub mod profile;
 pub mod sim;
 pub mod stability;
@@ -81,6 +82,39 @@ pub enum RunError {
     Internal(#[from] anyhow::Error),
 }
 
+/// A simulated and checked run, not stored yet.
+#[derive(Debug)]
+pub struct Evaluated {
+    /// The configuration as it is stored: with the fault plan the run
+    /// carried out.
+    pub config: RunConfig,
+    /// What the simulation produced.
+    pub out: sim::SimOutput,
+    /// The checkers' results.
+    pub results: RunResults,
+}
+
+/// Simulates and checks `config` without storing anything.
+pub fn evaluate(config: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<Evaluated, RunError> {
+    config.validate()?;
+    let started_at = store::write::utc_now_rfc3339();
+    let out = sim::simulate(config, progress).map_err(|e| match e {
+        sim::SimError::Config(m) => RunError::Refused(m),
+        sim::SimError::Internal(m) => RunError::Internal(anyhow::anyhow!("simulation: {m}")),
+    })?;
+    let config = RunConfig {
+        fault_plan: Some(out.fault_plan.clone()),
+        ..config.clone()
+    };
+    progress("checking the history");
+    let results = checks::check_run(&config, &out, &started_at);
+    Ok(Evaluated {
+        config,
+        out,
+        results,
+    })
+}
+
 /// Runs `config`, stores it under `store_root`, and returns the outcome.
 /// The test's `latest` link moves to the run only once all of it is stored.
 pub fn execute(
@@ -88,19 +122,36 @@ pub fn execute(
     store_root: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<RunOutcome, RunError> {
-    config.validate()?;
-    let started_at = store::write::utc_now_rfc3339();
-    let out = sim::simulate(config, progress).map_err(|e| match e {
-        sim::SimError::Config(m) => RunError::Refused(m),
-        sim::SimError::Internal(m) => RunError::Internal(anyhow::anyhow!("simulation: {m}")),
-    })?;
-    progress("checking the history");
-    let results = checks::check_run(config, &out, &started_at);
-    let dir = store::write::create_run_dir(store_root, &config.test_name, config.seed)?;
+    let evaluated = evaluate(config, progress)?;
+    store_run(
+        evaluated,
+        store_root,
+        store::write::RunDirKind::Run,
+        progress,
+    )
+}
+
+/// Stores an evaluated run under `store_root` (a directory of `kind`):
+/// its files, report and plots; then moves the `latest` link and
+/// refreshes the index.
+pub fn store_run(
+    evaluated: Evaluated,
+    store_root: &Path,
+    kind: store::write::RunDirKind,
+    progress: &mut dyn FnMut(&str),
+) -> Result<RunOutcome, RunError> {
+    let Evaluated {
+        config,
+        out,
+        mut results,
+        ..
+    } = evaluated;
+    let dir = store::write::create_run_dir(store_root, &config.test_name, config.seed, kind)?;
+    results.replay_command = Some(config.replay_command_in(&dir));
     store::write::write_run(
         &dir,
         &store::write::RunFiles {
-            config,
+            config: &config,
             history: &out.history,
             results: &results,
             node_logs: &out.node_logs,

@@ -10,8 +10,7 @@ use faultline_checker::history::History;
 use faultline_checker::SituationCount;
 use faultline_nemesis::executor::Executor;
 use faultline_nemesis::executor::NemesisEvent;
-use faultline_nemesis::plan::Magnitudes;
-use faultline_nemesis::schedule::{Schedule, ScheduleConfig};
+use faultline_nemesis::explicit::ExplicitPlan;
 use faultline_raft::node::ClientConfig;
 use faultline_raft::NodeId;
 use faultline_sim::cluster::{ClusterConfig, SimCluster};
@@ -60,6 +59,9 @@ pub struct SimOutput {
     /// The situations the run reached
     /// ([`faultline_sim::situations::names`], every one listed).
     pub situations: BTreeMap<String, SituationCount>,
+    /// The fault plan the run carried out: the given one, or the one it
+    /// drew from its seed and nemesis settings.
+    pub fault_plan: ExplicitPlan,
 }
 
 /// Why a simulation could not finish.
@@ -96,6 +98,7 @@ struct Run<'c> {
     config: &'c RunConfig,
     cluster: SimCluster<'static>,
     executor: Executor,
+    fault_plan: ExplicitPlan,
     shared: Arc<Mutex<Shared>>,
     logs: NodeLog,
     losses: DataLossTracker,
@@ -156,26 +159,11 @@ impl<'c> Run<'c> {
     fn build(config: &'c RunConfig) -> Result<Self, SimError> {
         let generator = build_generator(config)?;
         let cluster = build_cluster(config)?;
-        let schedule = Schedule::plan(
-            sub_seed(config.seed, 3),
-            &ScheduleConfig {
-                kinds: config.nemesis.clone(),
-                interval_ms: config.nemesis_interval_ms,
-                overlap: config.nemesis_overlap,
-                time_limit_ms: config.time_limit_s * 1000,
-                targets: config.nemesis_targets.clone(),
-                interval_jitter: config.nemesis_interval_jitter,
-                magnitudes: Magnitudes {
-                    drift_rate_ppm_max: drift_rate_ppm_max(config),
-                    ..Magnitudes::default()
-                },
-            },
-            &cluster.ids(),
-        )
-        .map_err(|e| SimError::Config(format!("nemesis: {e}")))?;
+        let (schedule, fault_plan) = super::plan::schedule(config, &cluster.ids())?;
         let mut run = Run {
             config,
             executor: Executor::new(schedule),
+            fault_plan,
             shared: Shared::new(generator),
             logs: NodeLog::for_cluster(&cluster),
             cluster,
@@ -375,6 +363,7 @@ impl<'c> Run<'c> {
         let steps = self.cluster.observer().steps();
         let Run {
             cluster,
+            fault_plan,
             shared,
             logs,
             losses,
@@ -403,20 +392,9 @@ impl<'c> Run<'c> {
             bound_hit: work.hit,
             stability: stability.findings().to_vec(),
             situations,
+            fault_plan,
         })
     }
-}
-
-/// The bounded clock drift (`clock-drift`) a run allows: each clock within
-/// `±(D - 2 tick) / (2 T)` of true time, for the lease's drift allowance `D`
-/// and the base election timeout `T`. A correct lease (`T - D` ticks of the
-/// leader's clock) then still ends before any follower's `T` ticks can run
-/// out, even with the leader's clock at the slowest rate and a follower's
-/// at the fastest, and a tick lost to each side's tick phase; a lease that
-/// ignores `D` does not.
-fn drift_rate_ppm_max(config: &RunConfig) -> u64 {
-    let allowance_ms = config.lease_drift_ms.saturating_sub(2 * config.sim.tick_ms);
-    allowance_ms * 1_000_000 / (2 * config.election_timeout_ms.max(1))
 }
 
 /// How long after the final heal the stability check waits before it
@@ -584,7 +562,7 @@ mod tests {
                 c.election_timeout_ms = election_ms;
                 c.lease_drift_ms = election_ms * pct / 100;
                 c.validate().unwrap();
-                let eps = drift_rate_ppm_max(&c) as f64 / 1e6;
+                let eps = crate::run::plan::drift_rate_ppm_max(&c) as f64 / 1e6;
                 assert!(eps < 0.5);
                 let (t, d, tick) = (
                     election_ms as f64,

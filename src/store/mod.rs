@@ -7,11 +7,15 @@
 //!   <test-name>/
 //!     latest -> <run>                the newest *complete* run
 //!     <timestamp>-s<seed>[-<n>]/     one run (`-2`, `-3`, ... when two runs
-//!       config.json                    of one seed start in the same second)
+//!                                      of one seed start in the same second;
+//!                                      `-shrunk` before it: made by
+//!                                      `faultline shrink`)
+//!       config.json
 //!       history.csv  history.jsonl
 //!       results.json                 the checker's results model
 //!       report.html  latency-raw.png  latency-quantiles.png  rate.png
 //!       nodes/n<id>.log
+//!       shrink.json                  (a shrunk run) what `faultline shrink` did
 //! ```
 //!
 //! [`write`] creates run directories and writes runs, [`read`] loads them
@@ -47,8 +51,9 @@ pub fn node_log_path(id: u64) -> String {
     format!("{NODES_DIR}/n{id}.log")
 }
 
-/// A run directory's name: `<timestamp>-s<seed>`, with `-<attempt>` when an
-/// earlier run of the same seed took the name in the same second.
+/// A run directory's name: `<timestamp>-s<seed>`, then `-shrunk` for a run
+/// made by `faultline shrink`, then `-<attempt>` when an earlier run of
+/// the same seed took the name in the same second.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunName {
     /// UTC, `YYYYMMDDTHHMMSSZ`.
@@ -57,11 +62,16 @@ pub struct RunName {
     pub seed: u64,
     /// 1 for the first run with this stamp and seed, then 2, 3, ...
     pub attempt: u32,
+    /// Whether `faultline shrink` made it (`-shrunk`).
+    pub shrunk: bool,
 }
 
 impl fmt::Display for RunName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-s{}", self.stamp, self.seed)?;
+        if self.shrunk {
+            write!(f, "-shrunk")?;
+        }
         if self.attempt > 1 {
             write!(f, "-{}", self.attempt)?;
         }
@@ -73,7 +83,15 @@ impl RunName {
     /// Parses a run directory's name; `None` for names the store did not
     /// make.
     pub fn parse(name: &str) -> Option<RunName> {
-        let (stamp, rest) = name.rsplit_once("-s")?;
+        // `-shrunk` holds `-s` too: take it out (keeping any `-<attempt>`)
+        // before finding the seed.
+        let (plain, shrunk) = match name.rfind("-shrunk") {
+            Some(at) if name[at + 7..].is_empty() || name[at + 7..].starts_with('-') => {
+                (format!("{}{}", &name[..at], &name[at + 7..]), true)
+            }
+            _ => (name.to_string(), false),
+        };
+        let (stamp, rest) = plain.rsplit_once("-s")?;
         let (seed, attempt) = match rest.split_once('-') {
             Some((seed, attempt)) => (seed, attempt.parse().ok().filter(|&a| a > 1)?),
             None => (rest, 1),
@@ -86,6 +104,7 @@ impl RunName {
             stamp: stamp.to_string(),
             seed: seed.parse().ok()?,
             attempt,
+            shrunk,
         })
     }
 }
@@ -117,13 +136,25 @@ mod tests {
             ("20261123T104100Z-s42", 42, 1),
             ("20261123T104100Z-s42-2", 42, 2),
             ("20261123T104100Z-s0-17", 0, 17),
+            ("20261123T104100Z-s42-shrunk", 42, 1),
+            ("20261123T104100Z-s42-shrunk-3", 42, 3),
         ] {
             let name = RunName::parse(text).unwrap();
             assert_eq!((name.seed, name.attempt), (seed, attempt), "{text}");
+            assert_eq!(name.shrunk, text.contains("-shrunk"), "{text}");
             assert_eq!(name.stamp, "20261123T104100Z");
             assert_eq!(name.to_string(), text);
         }
-        for bad in ["weird-name", "t-sx", "-s4", "x-s4-1", "x-s4-y", "x-s-2"] {
+        for bad in [
+            "weird-name",
+            "t-sx",
+            "-s4",
+            "x-s4-1",
+            "x-s4-y",
+            "x-s-2",
+            "x-s4-shrunkx",
+            "x-s4-shrunk-1",
+        ] {
             assert_eq!(RunName::parse(bad), None, "{bad}");
         }
     }

@@ -22,10 +22,24 @@ use super::{
 /// The most runs of one seed that may start in the same second.
 const ATTEMPTS_MAX: u32 = 1000;
 
+/// What kind of run a directory holds (its name says so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunDirKind {
+    /// A run (`<timestamp>-s<seed>`).
+    Run,
+    /// A run made by `faultline shrink` (`<timestamp>-s<seed>-shrunk`).
+    Shrunk,
+}
+
 /// Creates a fresh, empty run directory (with its `nodes/`) for `test_name`
-/// and `seed` under `root`. `latest` is not touched until the run is
-/// complete ([`point_latest`]).
-pub fn create_run_dir(root: &Path, test_name: &str, seed: u64) -> Result<PathBuf> {
+/// and `seed` under `root`, named for its `kind`. `latest` is not touched
+/// until the run is complete ([`point_latest`]).
+pub fn create_run_dir(
+    root: &Path,
+    test_name: &str,
+    seed: u64,
+    kind: RunDirKind,
+) -> Result<PathBuf> {
     validate_test_name(test_name).map_err(anyhow::Error::msg)?;
     let test_dir = root.join(test_name);
     fs::create_dir_all(&test_dir)
@@ -34,6 +48,7 @@ pub fn create_run_dir(root: &Path, test_name: &str, seed: u64) -> Result<PathBuf
         stamp: utc_timestamp(SystemTime::now()),
         seed,
         attempt: 1,
+        shrunk: kind == RunDirKind::Shrunk,
     };
     // `create_dir` fails on an existing directory, so two processes storing
     // the same seed in the same second get different directories.
@@ -239,8 +254,8 @@ mod tests {
     #[test]
     fn run_dirs_are_unique_and_latest_follows_only_complete_runs() {
         let root = tempfile::tempdir().unwrap();
-        let a = create_run_dir(root.path(), "t", 7).unwrap();
-        let b = create_run_dir(root.path(), "t", 7).unwrap();
+        let a = create_run_dir(root.path(), "t", 7, RunDirKind::Run).unwrap();
+        let b = create_run_dir(root.path(), "t", 7, RunDirKind::Run).unwrap();
         assert_ne!(a, b);
         assert!(b.join(NODES_DIR).is_dir());
         let name = |p: &Path| RunName::parse(p.file_name().unwrap().to_str().unwrap()).unwrap();
@@ -258,8 +273,8 @@ mod tests {
             fs::write(dir.join(CONFIG_JSON), "{}").unwrap();
             fs::write(dir.join(RESULTS_JSON), "{}").unwrap();
         };
-        let a = create_run_dir(root.path(), "t", 1).unwrap();
-        let b = create_run_dir(root.path(), "t", 2).unwrap();
+        let a = create_run_dir(root.path(), "t", 1, RunDirKind::Run).unwrap();
+        let b = create_run_dir(root.path(), "t", 2, RunDirKind::Run).unwrap();
         complete(&a);
         complete(&b);
         point_latest(&b).unwrap();

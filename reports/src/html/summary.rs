@@ -64,6 +64,16 @@ pub fn header(input: &ReportInput) -> String {
             html(cmd)
         );
     }
+    if let Some(from) = input.results.config.get("shrunk_from") {
+        let field = |name: &str| from.get(name).and_then(Value::as_str).unwrap_or("");
+        let _ = write!(
+            out,
+            "<p class=\"shrunk\">shrunk by <code>faultline shrink</code> from \
+             <a href=\"{}\">{}</a></p>",
+            html(field("report")),
+            html(field("run_dir"))
+        );
+    }
     out.push_str("</div></header>");
     out
 }
