@@ -14,6 +14,8 @@ pub mod exit;
 pub mod hunt;
 pub mod junit;
 pub mod merge;
+pub mod model_chart;
+pub mod model_check;
 pub mod output;
 pub mod page;
 pub mod progress;
@@ -64,6 +66,8 @@ pub enum Command {
     Hunt(hunt::HuntArgs),
     /// List the seeded-bug catalogue (`run --inject-bug NAME` switches one on).
     Bugs(bugs::BugsArgs),
+    /// Explore every interleaving of a small cluster of the real Raft core, within bounds.
+    ModelCheck(model_check::ModelCheckArgs),
 }
 
 /// Parses `args` (program name first) and runs the chosen subcommand.
@@ -94,6 +98,7 @@ where
         Command::Bench(args) => bench::run(args),
         Command::Bugs(args) => bugs::run(args),
         Command::Hunt(args) => hunt::run(args),
+        Command::ModelCheck(args) => model_check::run(args),
     }
 }
 
