@@ -4,15 +4,19 @@
 //! each of its steps: the same definitions the randomized harness and the
 //! simulator's observer use.
 
+use faultline_raft::bugs::Bug;
+use faultline_raft::invariants::rules::{Incoming, MessageRules, NodeFacts, Sent};
 use faultline_raft::invariants::state_machine::chain_step;
 use faultline_raft::invariants::{NodeView, Violation};
 use faultline_raft::{
-    DurableState, Entry, Input, LogIndex, Message, NodeId, Output, Raft, Role, Term,
+    DurableState, Entry, Input, LogIndex, Message, MessageBody, NodeId, Output, Raft, Role, Term,
 };
+
+use std::sync::Arc;
 
 use crate::action::Action;
 use crate::bounds::{Bounds, ELECTION_TICKS};
-use crate::state::{AppChain, ClusterState};
+use crate::state::{fingerprint, AppChain, ClusterState};
 
 /// A step's outputs are drained at most this many times (a step's output
 /// leads to at most a persisted notice and its own output).
@@ -95,15 +99,53 @@ impl ClusterState {
                 self.step(bounds, *id, input);
             }
             Action::Crash(id) => {
+                let before = fingerprint(self.node(*id));
                 self.spent.crashes += 1;
                 self.crash_and_restart(bounds, *id);
+                if self.violation.is_none() && fingerprint(self.node(*id)) == before {
+                    // Nothing volatile was lost: the same state with less
+                    // budget left, which explores nothing new.
+                    return None;
+                }
             }
         }
+        self.forget_inert_messages(bounds);
         Some(())
+    }
+
+    /// Drops every message in flight that can no longer change anything
+    /// (a reduction of the state space that loses no behaviour): an answer
+    /// (a vote, append or snapshot response, or a TimeoutNow) whose term is
+    /// below its recipient's. The core refuses any message of an older term
+    /// and answers only requests (whose answer tells their sender the newer
+    /// term); terms never fall, not even across a restart (the term is
+    /// durable before any message of it leaves); so such an answer is
+    /// refused whenever it arrives, changing nothing but counters. The one
+    /// seeded bug that accepts older answers (`vote-from-earlier-term`,
+    /// granted votes) keeps them.
+    fn forget_inert_messages(&mut self, bounds: &Bounds) {
+        let terms: Vec<Term> = self.nodes.iter().map(|n| n.core.term()).collect();
+        let earlier_votes_count = bounds.bugs.on(Bug::VoteFromEarlierTerm);
+        self.network.retain(|m| {
+            let recipient_term = terms[(m.to - 1) as usize];
+            let request = matches!(
+                m.body,
+                MessageBody::RequestVote { .. }
+                    | MessageBody::AppendEntries { .. }
+                    | MessageBody::InstallSnapshot { .. }
+            );
+            let counted_by_bug = earlier_votes_count
+                && matches!(
+                    m.body,
+                    MessageBody::RequestVoteResponse { granted: true, .. }
+                );
+            m.term >= recipient_term || request || counted_by_bug
+        });
     }
 
     /// Ticks node `id` until it has something to do (campaign, broadcast).
     fn tick_until_output(&mut self, bounds: &Bounds, id: NodeId) -> Option<()> {
+        let before = NodeFacts::of(&self.node(id).core);
         let core = &mut self.node_mut(id).core;
         let fired = (0..TICKS_MAX).any(|_| {
             // A tick is never refused.
@@ -113,18 +155,23 @@ impl ClusterState {
         if !fired {
             return None;
         }
-        self.drain(bounds, id);
-        self.check(id);
+        let sent = self.drain(bounds, id);
+        self.check(bounds, id, Some((before, None, sent)));
         Some(())
     }
 
     /// Feeds one input to node `id`, carries out its output, checks it.
     pub fn step(&mut self, bounds: &Bounds, id: NodeId, input: Input) {
+        let incoming = match &input {
+            Input::Message(m) => Some(Incoming::of(m)),
+            _ => None,
+        };
+        let before = NodeFacts::of(&self.node(id).core);
         // Refusals are routine under reordering and loss, never fatal; the
         // output may still hold the protocol's answer.
         let _ = self.node_mut(id).core.step(input);
-        self.drain(bounds, id);
-        self.check(id);
+        let sent = self.drain(bounds, id);
+        self.check(bounds, id, Some((before, incoming, sent)));
     }
 
     /// The node loses its core and state machine and restarts from what it
@@ -137,8 +184,9 @@ impl ClusterState {
                 let node = self.node_mut(id);
                 node.core = core;
                 node.app = AppChain::default();
+                node.rules = MessageRules::default();
                 self.drain(bounds, id);
-                self.check(id);
+                self.check(bounds, id, None);
             }
             Err(err) => self.record(Err(Violation::new(
                 RECOVERY,
@@ -147,27 +195,49 @@ impl ClusterState {
         }
     }
 
-    /// Runs the per-step invariants on node `id`.
-    fn check(&mut self, id: NodeId) {
+    /// Runs the per-step invariants on node `id`, and the per-input rules
+    /// on what it did (`before` it, the message it took, the answers it
+    /// sent) unless they are off.
+    fn check(
+        &mut self,
+        bounds: &Bounds,
+        id: NodeId,
+        input: Option<(NodeFacts, Option<Incoming>, Vec<Sent>)>,
+    ) {
+        let node = Arc::make_mut(&mut self.nodes[(id - 1) as usize]);
+        if let (true, Some((before, incoming, sent))) = (bounds.rules, input) {
+            let after = NodeFacts::of(&node.core);
+            let membership = bounds.membership();
+            let found = node
+                .rules
+                .check(&before, incoming.as_ref(), &after, &sent, &membership);
+            if let Some(violation) = found.into_iter().next() {
+                self.record(Err(violation));
+            }
+        }
         let node = &self.nodes[(id - 1) as usize];
         let result = self.invariants.after_step(&CoreView(&node.core));
         self.record(result);
     }
 
-    /// Carries out node `id`'s outputs until it has none left.
-    fn drain(&mut self, bounds: &Bounds, id: NodeId) {
+    /// Carries out node `id`'s outputs until it has none left; returns the
+    /// answers it sent, for the rules.
+    fn drain(&mut self, bounds: &Bounds, id: NodeId) -> Vec<Sent> {
+        let mut sent = Vec::new();
         for _ in 0..OUTPUT_ROUNDS_MAX {
             let node = self.node_mut(id);
             if !node.core.has_output() {
-                return;
+                return sent;
             }
             let output = node.core.take_output();
+            sent.extend(output.messages.iter().filter_map(Sent::of));
             self.execute(bounds, id, output);
         }
         self.record(Err(Violation::new(
             "bounded-output",
             format!("node {id} still had output after {OUTPUT_ROUNDS_MAX} rounds"),
         )));
+        sent
     }
 
     /// Carries out one output: persist (and report it), send, apply.

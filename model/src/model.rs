@@ -12,6 +12,7 @@
 use faultline_raft::invariants::names;
 use faultline_raft::{Raft, Role};
 use stateright::{Model, Property};
+use std::sync::Arc;
 
 use crate::action::Action;
 use crate::bounds::Bounds;
@@ -27,6 +28,11 @@ pub const ALWAYS: &[&str] = &[
     names::COMMIT_SAFETY,
     names::COMMIT_MONOTONIC,
     names::TERM_MONOTONIC,
+    names::TERM_ADOPTION,
+    names::STALE_TERM_REFUSED,
+    names::VOTE_RESTRICTION,
+    names::ELECTION_QUORUM,
+    names::CURRENT_TERM_COMMIT,
     RECOVERY,
 ];
 
@@ -51,10 +57,13 @@ impl RaftModel {
         let nodes = self
             .bounds
             .ids()
-            .map(|id| NodeState {
-                core: Raft::new(self.bounds.config(id), self.bounds.membership(), id),
-                durable: Default::default(),
-                app: Default::default(),
+            .map(|id| {
+                Arc::new(NodeState {
+                    core: Raft::new(self.bounds.config(id), self.bounds.membership(), id),
+                    durable: Default::default(),
+                    app: Default::default(),
+                    rules: Default::default(),
+                })
             })
             .collect();
         ClusterState {
@@ -97,6 +106,11 @@ fn holds(name: &'static str) -> fn(&RaftModel, &ClusterState) -> bool {
         names::COMMIT_SAFETY => |_, s| s.holds(names::COMMIT_SAFETY),
         names::COMMIT_MONOTONIC => |_, s| s.holds(names::COMMIT_MONOTONIC),
         names::TERM_MONOTONIC => |_, s| s.holds(names::TERM_MONOTONIC),
+        names::TERM_ADOPTION => |_, s| s.holds(names::TERM_ADOPTION),
+        names::STALE_TERM_REFUSED => |_, s| s.holds(names::STALE_TERM_REFUSED),
+        names::VOTE_RESTRICTION => |_, s| s.holds(names::VOTE_RESTRICTION),
+        names::ELECTION_QUORUM => |_, s| s.holds(names::ELECTION_QUORUM),
+        names::CURRENT_TERM_COMMIT => |_, s| s.holds(names::CURRENT_TERM_COMMIT),
         _ => |_, s| s.holds(RECOVERY),
     }
 }

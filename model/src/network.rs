@@ -35,6 +35,11 @@ impl Network {
         }
     }
 
+    /// Keeps only the messages `keep` accepts.
+    pub fn retain(&mut self, keep: impl FnMut(&Message) -> bool) {
+        self.messages.retain(keep);
+    }
+
     /// Whether a copy of `message` is in flight.
     pub fn contains(&self, message: &Message) -> bool {
         self.messages.binary_search(message).is_ok()

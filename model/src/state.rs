@@ -8,10 +8,12 @@
 //! Everything else hashes as derived. No hash-map iteration anywhere: the
 //! same state hashes the same in every run.
 
+use faultline_raft::invariants::rules::MessageRules;
 use faultline_raft::invariants::state_machine::GENESIS_CHAIN;
 use faultline_raft::invariants::{Invariants, Violation};
 use faultline_raft::{DurableState, LogIndex, Raft, Role};
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use crate::network::Network;
 
@@ -44,6 +46,9 @@ pub struct NodeState {
     pub durable: DurableState,
     /// What its state machine applied.
     pub app: AppChain,
+    /// The per-input rules' memory of this run of the node (votes received
+    /// and granted), reset by a restart.
+    pub rules: MessageRules,
 }
 
 impl Hash for NodeState {
@@ -51,6 +56,7 @@ impl Hash for NodeState {
         self.core.hash_protocol_state(state);
         self.durable.hash(state);
         self.app.hash(state);
+        self.rules.hash(state);
     }
 }
 
@@ -87,8 +93,10 @@ pub struct Spent {
 /// One state of the whole cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ClusterState {
-    /// The nodes, node id `i + 1` at index `i`.
-    pub nodes: Vec<NodeState>,
+    /// The nodes, node id `i + 1` at index `i`; shared with the states
+    /// before and after until changed (copy on write: a step changes one
+    /// node, so a successor state costs one node, not all of them).
+    pub nodes: Vec<Arc<NodeState>>,
     /// The messages in flight.
     pub network: Network,
     /// The budgets spent on the path to this state.
@@ -109,7 +117,7 @@ impl ClusterState {
 
     /// The node with id `id`, for changing.
     pub fn node_mut(&mut self, id: u64) -> &mut NodeState {
-        &mut self.nodes[(id - 1) as usize]
+        Arc::make_mut(&mut self.nodes[(id - 1) as usize])
     }
 
     /// Whether no broken invariant of this name was recorded.

@@ -17,7 +17,7 @@ pub struct NodeSummary {
     pub role: Role,
     /// Its term.
     pub term: u64,
-    /// Whom it voted for in that term.
+    /// Whom it voted for in that term (in memory: what a crash may lose).
     pub voted_for: Option<u64>,
     /// Its log, one `index/tTERM` per entry.
     pub log: Vec<String>,
@@ -46,7 +46,7 @@ impl Step {
                     id: core.id(),
                     role: core.role(),
                     term: core.term(),
-                    voted_for: core.hard_state().voted_for,
+                    voted_for: core.status().voted_for,
                     log: (core.first_index()..=core.last_index())
                         .filter_map(|i| core.entry(i).map(describe_entry))
                         .collect(),

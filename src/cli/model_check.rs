@@ -49,6 +49,10 @@ pub struct ModelCheckArgs {
     /// Run the pre-vote round before elections.
     #[arg(long)]
     pub pre_vote: bool,
+    /// Check only the cluster-wide invariants, not the per-input rules
+    /// (which name a broken rule at the step that breaks it).
+    #[arg(long)]
+    pub no_rules: bool,
     /// Switch on a seeded core bug in every node (repeatable; `faultline bugs`).
     #[arg(long = "inject-bug", value_name = "NAME")]
     pub inject_bug: Vec<String>,
@@ -96,6 +100,7 @@ impl ModelCheckArgs {
             in_flight_max: self.max_in_flight,
             loss: self.loss,
             pre_vote: self.pre_vote,
+            rules: !self.no_rules,
             bugs,
         };
         bounds.validate().map_err(CliError::bad_input)?;
@@ -147,6 +152,9 @@ impl ModelCheckArgs {
         }
         if self.pre_vote {
             flags.push_str(" --pre-vote");
+        }
+        if self.no_rules {
+            flags.push_str(" --no-rules");
         }
         for bug in &self.inject_bug {
             flags.push_str(&format!(" --inject-bug {bug}"));
