@@ -17,7 +17,7 @@ pub type Term = u64;
 pub type LogIndex = u64;
 
 /// What a log entry carries.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum EntryPayload {
     /// Appended by a new leader at the start of its term (Raft §8), so that it
     /// can commit entries of earlier terms and serve reads.
@@ -29,7 +29,7 @@ pub enum EntryPayload {
 }
 
 /// One entry of the replicated log.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Entry {
     /// The term of the leader that created the entry.
     pub term: Term,
@@ -66,7 +66,7 @@ pub struct HardState {
 
 /// A cluster configuration: the voters whose majority decides, and learners
 /// that receive the log but do not vote.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Membership {
     /// Nodes that vote and count towards quorums.
     pub voters: BTreeSet<NodeId>,
@@ -95,7 +95,7 @@ impl Membership {
 }
 
 /// What a snapshot covers: everything up to and including `last_index`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SnapshotMeta {
     /// The last log index the snapshot includes.
     pub last_index: LogIndex,
@@ -115,7 +115,7 @@ pub struct Snapshot {
 }
 
 /// A message between two Raft nodes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Message {
     /// The sender.
     pub from: NodeId,
@@ -128,7 +128,7 @@ pub struct Message {
 }
 
 /// The kinds of Raft messages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum MessageBody {
     /// Ask for a vote (Raft §5.2), or with `pre_vote` ask whether a vote would
     /// be granted without disturbing anyone's term (Raft thesis §9.6).

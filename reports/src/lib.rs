@@ -26,6 +26,8 @@
 //! * [`junit::render`] writes JUnit XML and [`suite_page::render_suite_page`]
 //!   the page of a whole suite (seeds × verdict, failures grouped), from
 //!   plain models the caller fills in.
+//! * [`sequence_chart::render`] draws a model checker's counterexample
+//!   as a message-sequence chart (from a plain [`sequence_chart::SequenceChart`]).
 //! * [`ReportInput`] is what a page shows: the checker's
 //!   [`faultline_checker::RunResults`] (the `results.json` model) plus the
 //!   operations and fault periods ([`operations_from_history`],
@@ -52,6 +54,7 @@ pub mod input;
 pub mod junit;
 pub mod plot;
 pub mod render;
+pub mod sequence_chart;
 pub mod style;
 pub mod suite_page;
 

@@ -14,6 +14,8 @@ pub mod exit;
 pub mod hunt;
 pub mod junit;
 pub mod merge;
+pub mod model_chart;
+pub mod model_check;
 pub mod output;
 pub mod page;
 pub mod progress;
@@ -70,6 +72,8 @@ pub enum Command {
     /// One candidate of a shrink, in its own process (internal).
     #[command(hide = true)]
     ShrinkCandidate(shrink::CandidateArgs),
+    /// Explore every interleaving of a small cluster of the real Raft core, within bounds.
+    ModelCheck(model_check::ModelCheckArgs),
 }
 
 /// Parses `args` (program name first) and runs the chosen subcommand.
@@ -102,6 +106,7 @@ where
         Command::Hunt(args) => hunt::run(args),
         Command::Shrink(args) => shrink::run(args),
         Command::ShrinkCandidate(args) => shrink::run_candidate(args),
+        Command::ModelCheck(args) => model_check::run(args),
     }
 }
 

@@ -46,6 +46,12 @@ pub struct Config {
     /// At most this many proposals waiting in the leader's log beyond the
     /// commit index; more are refused as `Overloaded` (a bound, not a hang).
     pub max_uncommitted_entries: usize,
+    /// Draw each election timeout at random from `[T, 2T)` (the default).
+    /// `false` fixes it at `T` and never draws from the RNG: for an
+    /// exhaustive explorer of the core, where the timeout firing is itself
+    /// the choice point and no hidden randomness may steer the core.
+    #[serde(default = "election_jitter_default", skip_serializing_if = "is_true")]
+    pub election_jitter: bool,
     /// Seeded bugs switched on ([`crate::bugs`]; empty: correct Raft).
     #[serde(default, skip_serializing_if = "BugSet::is_empty")]
     pub bugs: BugSet,
@@ -67,9 +73,21 @@ impl Config {
             read_mode: ReadMode::ReadIndex,
             lease_drift_ticks: 20,
             max_uncommitted_entries: 4096,
+            election_jitter: true,
             bugs: BugSet::NONE,
         }
     }
+}
+
+/// The serde default of [`Config::election_jitter`] (configs written
+/// before the field existed had jitter).
+fn election_jitter_default() -> bool {
+    true
+}
+
+/// Leaves the default [`Config::election_jitter`] out of serialized configs.
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 impl Config {

@@ -9,7 +9,7 @@ use crate::types::{Entry, HardState, Snapshot};
 
 /// What a node made durable before it stopped: everything
 /// [`crate::Raft::restore`] needs to rebuild the core.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct DurableState {
     /// The last durable hard state (default if none was ever saved).
     pub hard_state: HardState,

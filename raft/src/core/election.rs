@@ -12,11 +12,17 @@ use crate::types::{Entry, EntryPayload, MessageBody, NodeId, Term};
 use rand::Rng;
 
 impl Raft {
-    /// Draws a new election timeout in `[T, 2T)` and restarts the timer.
+    /// Draws a new election timeout in `[T, 2T)` (or takes `T` without
+    /// jitter) and restarts the timer.
     pub(super) fn reset_election_timer(&mut self) {
         let base = self.config.election_ticks;
         self.election_elapsed = 0;
-        self.election_timeout = base.saturating_add(self.rng.gen_range(0..base));
+        let jitter = if self.config.election_jitter {
+            self.rng.gen_range(0..base)
+        } else {
+            0
+        };
+        self.election_timeout = base.saturating_add(jitter);
     }
 
     /// Whether we heard from a live leader within the election timeout, so

@@ -5,7 +5,7 @@
 use crate::types::{Snapshot, SnapshotMeta, Term};
 
 /// A snapshot being received, chunk by chunk.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub(crate) struct IncomingSnapshot {
     /// The metadata every chunk of this transfer must carry.
     meta: SnapshotMeta,

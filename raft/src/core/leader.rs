@@ -14,7 +14,7 @@ use crate::types::{LogIndex, Membership, NodeId};
 use std::collections::BTreeMap;
 
 /// A leadership transfer in progress (thesis §3.10).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Transfer {
     /// The node that should become leader.
     target: NodeId,
@@ -23,7 +23,7 @@ struct Transfer {
 }
 
 /// A leader's state for its term.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub(crate) struct LeaderState {
     /// Replication progress of every other member, by id.
     progress: BTreeMap<NodeId, Progress>,

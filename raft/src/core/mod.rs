@@ -20,6 +20,7 @@ pub mod api;
 pub mod durable;
 mod election;
 pub mod error;
+mod fingerprint;
 mod incoming_snapshot;
 mod leader;
 mod message;

@@ -7,7 +7,7 @@ use crate::types::{LogIndex, NodeId};
 use std::collections::VecDeque;
 
 /// Replication progress of one follower, kept by the leader.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub(crate) struct Progress {
     /// The highest index known to match the leader's log.
     pub(crate) match_index: LogIndex,

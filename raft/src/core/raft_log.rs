@@ -9,7 +9,7 @@
 use crate::types::{Entry, LogIndex, Snapshot, SnapshotMeta, Term};
 
 /// The log of one node.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Hash)]
 pub(crate) struct RaftLog {
     /// The last index covered by the snapshot (0: none).
     snapshot_index: LogIndex,

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 const ROUND_HISTORY_MAX: usize = 256;
 
 /// A read waiting for its heartbeat round to be confirmed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub(crate) struct PendingRead {
     /// The caller's id for the read.
     pub(crate) id: u64,
@@ -37,6 +37,19 @@ pub(crate) struct ReadState {
     /// Set once a TimeoutNow went out: the target may be elected before our
     /// lease runs out, so leases stay off for the rest of the term.
     lease_revoked: bool,
+}
+
+impl std::hash::Hash for ReadState {
+    /// Everything but `sent_at`, whose tick stamps only time leases: an
+    /// explorer that does not model ticks (nor leases) must not tell two
+    /// states apart by them.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.round.hash(state);
+        self.acked.hash(state);
+        self.pending.hash(state);
+        self.waiting_for_commit.hash(state);
+        self.lease_revoked.hash(state);
+    }
 }
 
 impl ReadState {

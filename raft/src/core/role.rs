@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 pub(crate) type Votes = BTreeMap<NodeId, bool>;
 
 /// A role and its private state.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub(crate) enum RoleState {
     /// Follows a leader (or waits for one).
     Follower,

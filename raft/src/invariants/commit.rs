@@ -14,7 +14,7 @@ use crate::{LogIndex, NodeId, Term};
 use std::collections::BTreeMap;
 
 /// Each live node's last seen commit index and term.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 pub struct CommitTracker {
     commit_of: BTreeMap<NodeId, LogIndex>,
     term_of: BTreeMap<NodeId, Term>,

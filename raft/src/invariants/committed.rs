@@ -14,7 +14,7 @@ use crate::{LogIndex, NodeId, Term};
 use std::collections::BTreeMap;
 
 /// What is known about one committed index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CommitRecord {
     /// The term of the committed entry.
     pub entry_term: Term,
@@ -42,7 +42,7 @@ pub struct Sighting {
 }
 
 /// Every committed index seen so far, by index.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 pub struct CommittedLog {
     records: BTreeMap<LogIndex, CommitRecord>,
 }

@@ -5,7 +5,7 @@ use crate::{NodeId, Term};
 use std::collections::BTreeMap;
 
 /// Remembers who led each term.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 pub struct ElectionSafety {
     leaders: BTreeMap<Term, NodeId>,
 }

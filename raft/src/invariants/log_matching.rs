@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 const NAME: &str = names::LOG_MATCHING;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct EntryRecord {
     digest: Option<u64>,
     prev_term: Option<Term>,
@@ -30,7 +30,7 @@ struct EntryRecord {
 }
 
 /// The global record of entries and each node's last scanned log.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 pub struct LogMatching {
     vantage: Vantage,
     entries: BTreeMap<(LogIndex, Term), EntryRecord>,

@@ -74,7 +74,7 @@ pub mod names {
 }
 
 /// A broken invariant: which one, and the evidence.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Violation {
     /// The invariant's name, one of [`names`] (harnesses may add their own).
     pub invariant: &'static str,
@@ -100,7 +100,7 @@ impl fmt::Display for Violation {
 
 /// What kind of state a harness observes, which decides the checks that
 /// are sound for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Vantage {
     /// The core's in-memory state, after every step: the log and the term
     /// are always consistent, and every entry is seen while it exists.
@@ -136,7 +136,7 @@ pub trait NodeView {
 }
 
 /// The shape of one log: the terms of its entries after its snapshot.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct LogShape {
     /// The index just before the first stored entry (the snapshot's, or 0).
     pub base: LogIndex,
@@ -199,7 +199,7 @@ impl LogShape {
 }
 
 /// Every per-step invariant of an every-step harness together.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 pub struct Invariants {
     /// At most one leader per term.
     pub election: election::ElectionSafety,

@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 
 const NAME: &str = names::READ_LINEARIZABILITY;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct PendingRead {
     node: NodeId,
     floor: LogIndex,
 }
 
 /// Reads in flight and the highest acknowledged write.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 pub struct ReadCheck {
     acked_max: LogIndex,
     pending: BTreeMap<u64, PendingRead>,

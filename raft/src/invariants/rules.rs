@@ -209,7 +209,7 @@ impl Sent {
 /// the votes it granted in recent terms. Lives as long as the node's
 /// process (a restart starts afresh; the durability of a granted vote
 /// across restarts is [`super::promises`]' concern).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 pub struct MessageRules {
     votes_term: Term,
     votes: BTreeSet<NodeId>,

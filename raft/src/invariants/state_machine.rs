@@ -18,6 +18,13 @@ const NAME: &str = names::STATE_MACHINE_SAFETY;
 /// The state fingerprint before any entry was applied (index 0).
 pub const GENESIS_CHAIN: u64 = 0x6661_756c_746c_696e;
 
+/// The chain value after applying `entry` on top of `chain`: a harness's
+/// state machine fingerprint for [`StateMachineSafety::reached`].
+pub fn chain_step(chain: u64, entry: &crate::Entry) -> u64 {
+    use super::digest::{entry_digest, Fnv};
+    Fnv::default().u64(chain).u64(entry_digest(entry)).finish()
+}
+
 /// One applied entry, as a harness saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Applied {
@@ -47,7 +54,7 @@ pub fn applied(e: Applied, committed: &mut CommittedLog) -> Result<(), Violation
 }
 
 /// The chain value every node must hold after applying each index.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StateMachineSafety {
     /// `chain_at[i]` is the chain after applying index `i`.
     chain_at: Vec<u64>,

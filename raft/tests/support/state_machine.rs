@@ -7,17 +7,14 @@
 //! padding (so that snapshots span several InstallSnapshot chunks) and a
 //! checksum; a restored node verifies every byte.
 
-use faultline_raft::invariants::digest::{entry_digest, Fnv};
+use faultline_raft::invariants::digest::Fnv;
 use faultline_raft::{Entry, LogIndex, Snapshot};
 
 pub use faultline_raft::invariants::state_machine::GENESIS_CHAIN;
 
 const MAGIC: &[u8; 4] = b"FLSN";
 
-/// The chain value after applying `entry` on top of `chain`.
-pub fn chain_step(chain: u64, entry: &Entry) -> u64 {
-    Fnv::default().u64(chain).u64(entry_digest(entry)).finish()
-}
+pub use faultline_raft::invariants::state_machine::chain_step;
 
 /// The simulated application state: how far it applied and the chain there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
