@@ -109,6 +109,16 @@ fn events(out: &mut String, story: &Story) {
     );
 }
 
+/// The value an operation leaves behind if it takes effect: a write's
+/// input, a compare-and-set's new value (its input is `[old, new]`).
+fn written_value(op: &OpView) -> Option<&serde_json::Value> {
+    match op.f.as_str() {
+        "write" => Some(&op.input).filter(|v| !v.is_null()),
+        "cas" => op.input.as_array().and_then(|pair| pair.get(1)),
+        _ => None,
+    }
+}
+
 /// For a linearizability failure: what the model allowed next to what
 /// was read, and the operations on its key in the [`KEY_WINDOW_NS`] before
 /// the failing one completed. Empty when the failing op is not recorded.
@@ -118,9 +128,13 @@ pub fn key_window(failure: &LinearizabilityFailure, ops: &BTreeMap<u64, &OpView>
     };
     let mut out = String::new();
     let mut allowed: Vec<String> = failure.state_after.iter().cloned().collect();
-    for id in &failure.concurrent_op_ids {
-        if let Some(op) = ops.get(id).filter(|o| o.f == "write" && !o.input.is_null()) {
-            allowed.push(format!("{} (if #{} took effect first)", op.input, op.id));
+    for op in failure
+        .concurrent_op_ids
+        .iter()
+        .filter_map(|id| ops.get(id))
+    {
+        if let Some(value) = written_value(op) {
+            allowed.push(format!("{value} (if #{} took effect first)", op.id));
         }
     }
     let read = if failing.output.is_null() {
@@ -350,4 +364,51 @@ pub fn strip_svg(nodes: &[NodeState], mark: Option<u64>) -> String {
     }
     out.push_str("</svg>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_checker::history::Outcome;
+    use serde_json::json;
+
+    fn op(id: u64, f: &str, input: serde_json::Value, output: serde_json::Value) -> OpView {
+        OpView {
+            id,
+            process: id,
+            f: f.into(),
+            key: Some("k".into()),
+            input,
+            output,
+            outcome: Outcome::Ok,
+            call_ns: id * 1_000_000,
+            return_ns: Some(id * 1_000_000 + 500_000),
+        }
+    }
+
+    #[test]
+    fn the_values_allowed_include_what_concurrent_writes_and_cas_would_leave() {
+        let ops = [
+            op(1, "write", json!(3), json!(null)),
+            op(2, "cas", json!([3, 4]), json!(null)),
+            op(3, "read", json!(null), json!(9)),
+        ];
+        let by_id: BTreeMap<u64, &OpView> = ops.iter().map(|o| (o.id, o)).collect();
+        let failure = LinearizabilityFailure {
+            key: Some("k".into()),
+            failing_op_id: 3,
+            prefix: Vec::new(),
+            state_after: Some("2".into()),
+            concurrent_op_ids: vec![1, 2],
+            text: String::new(),
+        };
+        let html = key_window(&failure, &by_id);
+        assert!(
+            html.contains(
+                "The model allows <b>2 or 3 (if #1 took effect first) or 4 (if #2 took effect first)</b>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("returned <b>9</b>"), "{html}");
+    }
 }
