@@ -62,6 +62,10 @@ pub struct HuntRow {
     pub invalid: u64,
     /// Seeds whose run was `unknown` (or ended without a verdict).
     pub unknown: u64,
+    /// Each unknown seed with its cause (the first checker that was not
+    /// valid and its first finding, or why the run gave no verdict), so
+    /// every unknown is explained.
+    pub unknown_seeds: Vec<UnknownSeed>,
     /// The first seed whose run was `invalid`.
     pub first_invalid_seed: Option<u64>,
     /// How many seeds ran up to and including the first invalid one.
@@ -75,6 +79,15 @@ pub struct HuntRow {
     pub run_s_total: f64,
     /// Every situation: how many of the row's seeds reached it, how often.
     pub situations: BTreeMap<String, SituationTally>,
+}
+
+/// A seed whose run ended `unknown`, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnknownSeed {
+    /// The seed.
+    pub seed: u64,
+    /// The cause, as the run's results or the suite runner gave it.
+    pub reason: String,
 }
 
 /// What `--json` writes.
@@ -107,6 +120,7 @@ fn parse_bugs(list: &str) -> Result<Vec<Bug>, CliError> {
 fn row(bug: &str, outcomes: &[SeedOutcome]) -> HuntRow {
     let mut invalid = 0;
     let mut unknown = 0;
+    let mut unknown_seeds = Vec::new();
     let mut first = None;
     let mut caught_by = BTreeMap::new();
     for (k, o) in outcomes.iter().enumerate() {
@@ -123,7 +137,14 @@ fn row(bug: &str, outcomes: &[SeedOutcome]) -> HuntRow {
                     .to_string();
                 *caught_by.entry(checker).or_insert(0) += 1;
             }
-            _ => unknown += 1,
+            _ => {
+                unknown += 1;
+                let reason = o.reason.clone().or_else(|| o.error.clone());
+                unknown_seeds.push(UnknownSeed {
+                    seed: o.seed,
+                    reason: reason.unwrap_or_else(|| "no verdict".to_string()),
+                });
+            }
         }
     }
     let seeds = outcomes.len() as u64;
@@ -132,6 +153,7 @@ fn row(bug: &str, outcomes: &[SeedOutcome]) -> HuntRow {
         seeds,
         invalid,
         unknown,
+        unknown_seeds,
         first_invalid_seed: first.map(|f| f.0),
         seeds_to_first_invalid: first.map(|f| f.1),
         detection_rate: invalid as f64 / seeds.max(1) as f64,
@@ -279,7 +301,19 @@ fn print_row(r: &HuntRow) {
         r.first_invalid_seed
             .map_or(String::new(), |s| format!(", first at seed {s}"))
     );
+    for u in r.unknown_seeds.iter().take(UNKNOWN_PRINTED_MAX) {
+        crate::say!("    unknown: seed {}: {}", u.seed, u.reason);
+    }
+    if r.unknown_seeds.len() > UNKNOWN_PRINTED_MAX {
+        crate::say!(
+            "    ... and {} more unknown (all in --json)",
+            r.unknown_seeds.len() - UNKNOWN_PRINTED_MAX
+        );
+    }
 }
+
+/// The most unknown seeds a row prints (`--json` lists them all).
+const UNKNOWN_PRINTED_MAX: usize = 20;
 
 /// The table as Markdown (it pastes into a README).
 fn table(rows: &[HuntRow]) -> String {
@@ -368,6 +402,12 @@ mod tests {
         ];
         let r = row("figure-8-commit", &outcomes);
         assert_eq!((r.seeds, r.invalid, r.unknown), (5, 2, 2));
+        let unknown: Vec<(u64, &str)> = r
+            .unknown_seeds
+            .iter()
+            .map(|u| (u.seed, u.reason.as_str()))
+            .collect();
+        assert_eq!(unknown, [(5, "liveness: no recovery"), (8, "no verdict")]);
         assert_eq!(r.first_invalid_seed, Some(6));
         assert_eq!(r.seeds_to_first_invalid, Some(3));
         assert!((r.detection_rate - 0.4).abs() < 1e-9);
