@@ -389,24 +389,20 @@ fn apply(cluster: &mut dyn FaultTarget, fault: &Fault, now: Duration) {
             probability,
             delay_ms_min,
             delay_ms_max,
-        } => {
-            let holds = Duration::from_millis(*delay_ms_min)..=Duration::from_millis(*delay_ms_max);
-            for n in nodes {
-                if let Some(m) = cluster.message_faults(*n) {
-                    m.set(0.0, *probability, holds.clone());
-                }
-            }
         }
-        Fault::PacketLateReplies {
+        | Fault::PacketLateReplies {
             nodes,
             probability,
             delay_ms_min,
             delay_ms_max,
         } => {
+            let replies_only = matches!(fault, Fault::PacketLateReplies { .. });
             let holds = Duration::from_millis(*delay_ms_min)..=Duration::from_millis(*delay_ms_max);
             for n in nodes {
-                if let Some(m) = cluster.message_faults(*n) {
-                    m.set_late_replies(*probability, holds.clone());
+                match cluster.message_faults(*n) {
+                    Some(m) if replies_only => m.set_late_replies(*probability, holds.clone()),
+                    Some(m) => m.set(0.0, *probability, holds.clone()),
+                    None => {}
                 }
             }
         }
