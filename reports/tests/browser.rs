@@ -6,7 +6,7 @@
 //! `SKIPPED: chromium not installed` and returns (or fails, when
 //! `FAULTLINE_REQUIRE_BROWSER` is set); CI installs it.
 //! Set `FAULTLINE_REPORTS_OUT=/some/dir` to keep the rendered pages and
-//! screenshots for a look, `FAULTLINE_SCREENSHOTS=docs` to refresh the
+//! screenshots for a look, `FAULTLINE_SCREENSHOTS=$PWD/docs` (an absolute path: tests run in the crate's directory) to refresh the
 //! README's screenshots.
 
 mod common;
@@ -205,7 +205,7 @@ fn ten_thousand_op_report_loads_without_errors_and_draws_every_op() {
 /// Screenshots of a valid and an invalid report: checked here, and kept in
 /// `FAULTLINE_SCREENSHOTS` (a directory) when that is set, which is how the
 /// README's pictures are made:
-/// `FAULTLINE_SCREENSHOTS=docs cargo test -p faultline-reports --test browser screenshots`.
+/// `FAULTLINE_SCREENSHOTS=$PWD/docs cargo test -p faultline-reports --test browser screenshots`.
 #[test]
 fn screenshots_of_a_valid_and_an_invalid_report_have_content() {
     let browser = chromium_or_skip!();
