@@ -24,6 +24,7 @@ pub mod executor;
 pub mod explicit;
 pub mod fault;
 pub mod grudge;
+pub mod magnitudes;
 pub mod message_faults;
 pub mod plan;
 pub mod schedule;
