@@ -466,9 +466,7 @@ impl Raft {
             .min(rejected_index)
             .min(last_index.saturating_add(1))
             .max(pr.match_index.saturating_add(1));
-        pr.state = ProgressState::Probe;
-        pr.probe_sent = false;
-        pr.inflight.clear();
+        pr.become_probe();
         self.send_append(from, true);
         Ok(())
     }
