@@ -24,18 +24,9 @@ fn options() -> SearchOptions {
 /// client's command, one crash (about 25,000 states).
 fn small() -> Bounds {
     Bounds {
-        nodes: 3,
         term_max: 1,
-        log_len_max: 2,
         crashes_max: 1,
-        proposals_max: 1,
-        heartbeats_max: 0,
-        duplicates_max: 0,
-        in_flight_max: 3,
-        loss: false,
-        pre_vote: false,
-        rules: true,
-        bugs: BugSet::NONE,
+        ..Bounds::default()
     }
 }
 
