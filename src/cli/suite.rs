@@ -211,7 +211,8 @@ fn run_seed(
         replay: config.replay_command(),
         ..SeedOutcome::default()
     };
-    let child = Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .args(&args)
         .arg("--store")
         .arg(store)
@@ -219,9 +220,8 @@ fn run_seed(
         .arg(record_path)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn();
-    let waited = match child {
+        .stderr(Stdio::piped());
+    let waited = match spawn(&mut command) {
         Ok(child) => wait_bounded(child, Duration::from_secs(wall_s_max)),
         Err(e) => {
             outcome.error = Some(format!("cannot start {}: {e}", exe.display()));
@@ -269,6 +269,22 @@ fn run_seed(
         }
     }
     outcome
+}
+
+/// Starts `command`, retrying a few times while the executable is busy
+/// (`ETXTBSY`: another thread's fork still held the file open for writing
+/// when it was just written, as a freshly built or generated binary can be).
+pub(crate) fn spawn(command: &mut Command) -> std::io::Result<Child> {
+    let mut tries_left = 50;
+    loop {
+        match command.spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries_left > 0 => {
+                tries_left -= 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            result => return result,
+        }
+    }
 }
 
 /// Waits for `child` at most `limit`, collecting its stderr; kills it

@@ -113,7 +113,12 @@ fn a_seed_past_its_wall_clock_bound_is_stopped_and_unknown() {
     let config = RunConfig::with_seed(5);
     let record_path = tmp.path().join("r.json");
     let o = run_seed(&exe, &config, Path::new("/x"), &record_path, 1);
-    assert_eq!((o.status(), o.exit()), ("unknown", Exit::Unknown));
+    assert_eq!(
+        (o.status(), o.exit()),
+        ("unknown", Exit::Unknown),
+        "{:?}",
+        o.error
+    );
     assert!(o.reason.unwrap().contains("--seed-timeout"));
     assert!(o.wall_s < 20.0, "{}", o.wall_s);
 }

@@ -84,14 +84,15 @@ impl Runner {
         let out_path = self.scratch.join(format!("candidate-{n}.out.json"));
         let text = serde_json::to_string(config).map_err(|e| e.to_string())?;
         std::fs::write(&config_path, text).map_err(|e| format!("cannot write a candidate: {e}"))?;
-        let child = Command::new(&self.exe)
+        let mut command = Command::new(&self.exe);
+        command
             .arg("shrink-candidate")
             .arg(&config_path)
             .arg(&out_path)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
+            .stderr(Stdio::piped());
+        let child = crate::cli::suite::spawn(&mut command)
             .map_err(|e| format!("cannot start {}: {e}", self.exe.display()))?;
         let waited = crate::cli::suite::wait_bounded(child, limit);
         let record = std::fs::read_to_string(&out_path)
