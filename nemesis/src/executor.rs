@@ -57,6 +57,9 @@ pub struct Executor {
     last_view: Vec<NodeState>,
     /// Leader chases in effect.
     chases: Vec<Chase>,
+    /// Whether the schedule has a stale replay whose copies the nodes
+    /// have not started keeping yet (they start at the first poll).
+    stale_keeping_due: bool,
 }
 
 impl Executor {
@@ -66,6 +69,7 @@ impl Executor {
             Action::Start { plan, .. } => plan.kind.is_protocol_aware(),
             _ => false,
         });
+        let stale_keeping_due = schedule_has(&schedule, FaultKind::PacketStaleReplay);
         Executor {
             schedule,
             next: 0,
@@ -75,6 +79,7 @@ impl Executor {
             watch,
             last_view: Vec::new(),
             chases: Vec::new(),
+            stale_keeping_due,
         }
     }
 
@@ -97,6 +102,14 @@ impl Executor {
         now: Duration,
     ) -> Result<Vec<NemesisEvent>, FaultError> {
         let mut events = Vec::new();
+        if std::mem::take(&mut self.stale_keeping_due) {
+            // A stale replay delivers copies kept since the run began.
+            for id in cluster.node_ids() {
+                if let Some(m) = cluster.message_faults(id) {
+                    m.keep_stale();
+                }
+            }
+        }
         while let Some(step) = self.schedule.steps.get(self.next) {
             if self.healed || Duration::from_millis(step.at_ms) > now {
                 break;
@@ -124,6 +137,7 @@ impl Executor {
             let view = cluster.protocol_view();
             events.extend(self.fire_armed(cluster, now, &view)?);
             events.extend(self.chase(cluster, now, &view));
+            deliver_stale(cluster, &view);
             self.last_view = view;
         }
         Ok(events)
@@ -269,6 +283,14 @@ impl Executor {
     }
 }
 
+/// Whether `schedule` starts a fault of `kind`.
+fn schedule_has(schedule: &Schedule, kind: FaultKind) -> bool {
+    schedule.steps.iter().any(|s| match &s.action {
+        Action::Start { plan, .. } => plan.kind == kind,
+        _ => false,
+    })
+}
+
 /// The trigger of a protocol-aware start.
 fn armed_kind(step: &Step) -> Option<Trigger> {
     match &step.action {
@@ -406,6 +428,13 @@ fn apply(cluster: &mut dyn FaultTarget, fault: &Fault, now: Duration) {
                 }
             }
         }
+        Fault::PacketStaleReplay { nodes } => {
+            for n in nodes {
+                if let Some(m) = cluster.message_faults(*n) {
+                    m.set_stale_replay(true);
+                }
+            }
+        }
         Fault::DiskCorruption { nodes, probability } => {
             for n in nodes {
                 if let Some(d) = cluster.disk_faults(*n) {
@@ -468,6 +497,13 @@ fn undo(cluster: &mut dyn FaultTarget, fault: &Fault, now: Duration) {
                 }
             }
         }
+        Fault::PacketStaleReplay { nodes } => {
+            for n in nodes {
+                if let Some(m) = cluster.message_faults(*n) {
+                    m.set_stale_replay(false);
+                }
+            }
+        }
         Fault::DiskCorruption { nodes, .. } | Fault::DiskIoError { nodes, .. } => {
             for &n in nodes {
                 if let Some(d) = cluster.disk_faults(n) {
@@ -492,6 +528,22 @@ fn reset_clocks<'a>(
 }
 
 /// Undoes every kind of fault on every node, whatever the ledger says.
+/// Hands each stale copy whose moment has come to its recipient's switch
+/// (see [`crate::stale`]).
+fn deliver_stale(cluster: &dyn FaultTarget, view: &[NodeState]) {
+    for id in cluster.node_ids() {
+        let due = cluster
+            .message_faults(id)
+            .map(|m| m.take_due(view))
+            .unwrap_or_default();
+        for msg in due {
+            if let Some(to) = cluster.message_faults(msg.to) {
+                to.deliver_late(msg);
+            }
+        }
+    }
+}
+
 fn restore_everything(cluster: &mut dyn FaultTarget, now: Duration) {
     cluster.heal_links();
     let ids: BTreeSet<NodeId> = cluster.node_ids().into_iter().collect();
@@ -507,6 +559,7 @@ fn restore_everything(cluster: &mut dyn FaultTarget, now: Duration) {
         }
         if let Some(m) = cluster.message_faults(n) {
             m.clear();
+            m.forget_stale();
         }
         for o in others(cluster, n) {
             cluster.set_link_loss(n, o, 0.0);

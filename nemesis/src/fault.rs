@@ -136,6 +136,8 @@ fault_kinds! {
         "Deliver a few packets of targeted nodes seconds late, after terms moved on.";
     PacketLateReplies => "packet-late-replies", Packet, 2,
         "Deliver many answers (vote and append responses) of targeted nodes seconds late.";
+    PacketStaleReplay => "packet-stale-replay", Packet, 2,
+        "Protocol-aware: deliver old copies of granted votes and AppendEntries once their recipient moved to a later term.";
     DiskCorruption => "disk-corruption", Disk, 1, "Corrupt a fraction of disk writes on targeted nodes.";
     DiskIoError => "disk-io-error", Disk, 1, "Fail a fraction of disk operations on targeted nodes.";
 }
@@ -149,13 +151,19 @@ impl FaultKind {
             FaultKind::PartitionIsolateLeader
                 | FaultKind::PartitionLeaderInMinority
                 | FaultKind::KillLeader
-        ) || self.is_protocol_aware()
+                | FaultKind::PartitionChaseLeader
+        ) || self.trigger().is_some()
     }
 
-    /// Whether the kind acts on cluster events (a [`Self::trigger`], or the
-    /// leader chase of [`crate::chase`]) rather than on the clock alone.
+    /// Whether the kind acts on cluster events (a [`Self::trigger`], the
+    /// leader chase of [`crate::chase`], or the stale replay of
+    /// [`crate::stale`]) rather than on the clock alone.
     pub fn is_protocol_aware(self) -> bool {
-        self.trigger().is_some() || self == FaultKind::PartitionChaseLeader
+        self.trigger().is_some()
+            || matches!(
+                self,
+                FaultKind::PartitionChaseLeader | FaultKind::PacketStaleReplay
+            )
     }
 
     /// The cluster event a protocol-aware kind waits for before it strikes
@@ -183,7 +191,7 @@ impl FaultKind {
             | FaultKind::KillNewLeader
             | FaultKind::KillLeaderAfterCommit => Some(Target::Leader),
             FaultKind::KillMajority => Some(Target::Majority),
-            FaultKind::KillAll => Some(Target::All),
+            FaultKind::KillAll | FaultKind::PacketStaleReplay => Some(Target::All),
             _ => None,
         }
     }

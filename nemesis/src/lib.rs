@@ -28,5 +28,6 @@ pub mod magnitudes;
 pub mod message_faults;
 pub mod plan;
 pub mod schedule;
+pub mod stale;
 pub mod target;
 pub mod trigger;

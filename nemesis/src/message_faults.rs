@@ -12,6 +12,8 @@
 //! the node's id: the same run seed gives the same faults, another gives
 //! others.
 
+use crate::stale::StaleStash;
+use crate::trigger::NodeState;
 use faultline_raft::node::{Fate, OutboundFaults};
 use faultline_raft::{Message, MessageBody};
 use rand::{Rng, SeedableRng};
@@ -31,6 +33,8 @@ struct State {
     rng: ChaCha8Rng,
     duplicated: u64,
     held: u64,
+    /// Copies kept for `packet-stale-replay`.
+    stale: StaleStash,
 }
 
 /// A shared, cloneable switch for one node's message faults.
@@ -51,6 +55,7 @@ impl MessageFaults {
                 rng: ChaCha8Rng::seed_from_u64(seed),
                 duplicated: 0,
                 held: 0,
+                stale: StaleStash::default(),
             })),
         }
     }
@@ -79,7 +84,44 @@ impl MessageFaults {
         self.lock().replies_only = true;
     }
 
-    /// Switches every message fault off.
+    /// Starts keeping copies of this node's granted votes and AppendEntries
+    /// for a stale replay (see [`crate::stale`]), until the final heal.
+    pub fn keep_stale(&self) {
+        self.lock().stale.set_keeping(true);
+    }
+
+    /// Starts (or stops) delivering this node's kept copies when their
+    /// moments come: `packet-stale-replay` in effect.
+    pub fn set_stale_replay(&self, delivering: bool) {
+        self.lock().stale.set_delivering(delivering);
+    }
+
+    /// Drops every kept copy and stops keeping and delivering (the final
+    /// heal).
+    pub fn forget_stale(&self) {
+        self.lock().stale.forget();
+    }
+
+    /// Takes out the kept copies whose moment has come, given every node's
+    /// state now (see [`crate::stale`]); hand each to its recipient's
+    /// switch with [`MessageFaults::deliver_late`].
+    pub fn take_due(&self, view: &[NodeState]) -> Vec<Message> {
+        self.lock().stale.take_due(view)
+    }
+
+    /// Queues an old copy addressed to this node: its driver takes it as
+    /// input before its next one.
+    pub fn deliver_late(&self, message: Message) {
+        self.lock().stale.arrive(message);
+    }
+
+    /// Old copies this node received from `packet-stale-replay` so far.
+    pub fn replayed(&self) -> u64 {
+        self.lock().stale.replayed()
+    }
+
+    /// Switches the duplication and hold faults off (a stale replay has
+    /// its own switch, [`MessageFaults::set_stale_replay`]).
     pub fn clear(&self) {
         self.set(0.0, 0.0, Duration::ZERO..=Duration::ZERO);
     }
@@ -94,6 +136,7 @@ impl MessageFaults {
 impl OutboundFaults for MessageFaults {
     fn decide(&self, message: &Message) -> Fate {
         let mut s = self.lock();
+        s.stale.keep(message);
         if s.duplicate <= 0.0 && s.reorder <= 0.0 {
             return Fate::AS_IS;
         }
@@ -117,6 +160,10 @@ impl OutboundFaults for MessageFaults {
             None
         };
         Fate { copies, hold }
+    }
+
+    fn delivered_late(&self) -> Vec<Message> {
+        self.lock().stale.deliver()
     }
 }
 

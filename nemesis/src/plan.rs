@@ -135,6 +135,15 @@ pub enum Fault {
         /// The longest hold.
         delay_ms_max: u64,
     },
+    /// Keep copies of these nodes' granted votes and AppendEntries and
+    /// deliver each once more when its recipient has moved to a later term
+    /// (a vote: when its candidate campaigns again), as a network may
+    /// deliver any message at any later time; see [`crate::stale`]. Copies
+    /// kept before the stop are still delivered; the final heal drops them.
+    PacketStaleReplay {
+        /// The nodes whose messages are copied.
+        nodes: BTreeSet<NodeId>,
+    },
     /// Deliver some packets sent by these nodes late: each held back with
     /// `probability` for a delay drawn from `delay_ms_min..=delay_ms_max`,
     /// long enough that the cluster has moved to a newer term when it lands
@@ -181,7 +190,8 @@ impl Fault {
             | Fault::PacketDuplicate { .. }
             | Fault::PacketReorder { .. }
             | Fault::PacketLate { .. }
-            | Fault::PacketLateReplies { .. } => FaultFamily::Packet,
+            | Fault::PacketLateReplies { .. }
+            | Fault::PacketStaleReplay { .. } => FaultFamily::Packet,
             Fault::DiskCorruption { .. } | Fault::DiskIoError { .. } => FaultFamily::Disk,
         }
     }
@@ -287,6 +297,10 @@ impl Fault {
                  the answers of {}",
                 list(nodes)
             ),
+            Fault::PacketStaleReplay { nodes } => format!(
+                "stale replay of the granted votes and AppendEntries of {}",
+                list(nodes)
+            ),
             Fault::DiskCorruption { nodes, probability } => {
                 format!("disk corruption {probability:.4} on {}", list(nodes))
             }
@@ -318,6 +332,7 @@ impl Fault {
             | Fault::PacketReorder { nodes, .. }
             | Fault::PacketLate { nodes, .. }
             | Fault::PacketLateReplies { nodes, .. }
+            | Fault::PacketStaleReplay { nodes }
             | Fault::DiskCorruption { nodes, .. }
             | Fault::DiskIoError { nodes, .. } => nodes.clone(),
         }
@@ -464,6 +479,9 @@ impl FaultPlan {
                 probability: probability(m.late_replies_probability, rng),
                 delay_ms_min: m.late_delay_ms.0,
                 delay_ms_max: m.late_delay_ms.1,
+            },
+            FaultKind::PacketStaleReplay => Fault::PacketStaleReplay {
+                nodes: targets(rng),
             },
             FaultKind::DiskCorruption => Fault::DiskCorruption {
                 nodes: targets(rng),

@@ -39,6 +39,10 @@ pub struct NodeState {
     pub running: bool,
     /// Whether it believes it leads.
     pub leads: bool,
+    /// Whether it campaigns for votes (a candidate, not a pre-candidate).
+    pub campaigning: bool,
+    /// Whether it follows a leader it heard from in its term.
+    pub knows_leader: bool,
     /// Its durable term.
     pub term: Term,
     /// The candidate it voted for in `term`.

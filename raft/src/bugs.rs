@@ -93,6 +93,9 @@ catalogue! {
     NoCheckQuorum = "no-check-quorum", "core",
         "Raft thesis §6.2 and §9.6 (check-quorum): a leader that has not heard from a majority for an election timeout steps down",
         "The leader never checks that a majority still hears it: cut off, it keeps leading (and its clients keep waiting on it) until a higher term reaches it.";
+    SnapshotInstallWrongLastTerm = "snapshot-install-wrong-last-term", "core",
+        "Raft §7 and Figure 13 (InstallSnapshot): the follower keeps the snapshot's lastIncludedIndex and lastIncludedTerm",
+        "A follower installing a snapshot records the leader's current term as the term of its last entry.";
     AckWrongResultAfterLeaderChange = "ack-wrong-result-after-leader-change", "driver",
         "Raft thesis §6.3: a client is answered with the result of its own entry",
         "A proposer waiting at an index is answered with whatever entry committed there, even one of another term.";

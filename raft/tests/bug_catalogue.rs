@@ -13,7 +13,7 @@ use faultline_raft::bugs::{Bug, BugSet};
 use faultline_raft::kv::{KvCommand, KvOp, KvStateMachine, SessionLimits};
 use faultline_raft::{
     Config, HardState, Input, Membership, MessageBody, Raft, ReadMode, ReadOutcome, RecoveredState,
-    Role,
+    Role, SnapshotMeta,
 };
 
 /// The scenario that shows `bug`'s rule, if it is a core bug.
@@ -33,6 +33,7 @@ fn scenario(bug: Bug) -> Option<fn(BugSet) -> bool> {
         Bug::LeaseNoDriftBound => lease_ends_before_drift_bound,
         Bug::LeaseOutlivesElectionTimeout => lease_ends_before_election_timeout,
         Bug::NoCheckQuorum => a_leader_cut_off_stops_leading,
+        Bug::SnapshotInstallWrongLastTerm => a_snapshot_keeps_its_last_term,
         Bug::SessionNoDedup => a_retry_executes_once,
         Bug::SessionTableNotInSnapshot => a_retry_after_a_snapshot_executes_once,
         // Node driver, client and storage bugs: shown where those layers
@@ -221,6 +222,33 @@ fn stale_append_refused(bugs: BugSet) -> bool {
     )))
     .ok();
     f.term_at(1) == Some(3)
+}
+
+/// A follower of term 3 installing a snapshot whose last entry (index 4)
+/// is of term 2 records term 2 there, and so accepts the leader's next
+/// AppendEntries, whose previous entry is that one.
+fn a_snapshot_keeps_its_last_term(bugs: BugSet) -> bool {
+    let mut f = restored(2, 3, vec![], 3, bugs);
+    let meta = SnapshotMeta {
+        last_index: 4,
+        last_term: 2,
+        membership: Membership::new(1..=3),
+    };
+    let snapshot = MessageBody::InstallSnapshot {
+        meta,
+        offset: 0,
+        data: KvStateMachine::new(SessionLimits::default()).snapshot(),
+        done: true,
+    };
+    f.step(Input::Message(msg(1, 2, 3, snapshot))).ok();
+    f.step(Input::Message(msg(
+        1,
+        2,
+        3,
+        append(4, 2, vec![cmd(5, 3, b"next")], 5),
+    )))
+    .ok();
+    f.term_at(4) == Some(2) && f.last_index() == 5
 }
 
 /// A candidate of term 2 does not win on a vote granted in its term-1 campaign.

@@ -529,6 +529,8 @@ fn counters(cluster: &SimCluster<'_>) -> BTreeMap<String, u64> {
             .map_or((0, 0), |m| m.injected());
         *c.entry("messages_duplicated".to_string()).or_default() += duplicated;
         *c.entry("messages_held_back".to_string()).or_default() += held;
+        *c.entry("messages_replayed_stale".to_string()).or_default() +=
+            cluster.message_faults(o.id).map_or(0, |m| m.replayed());
         let max_term: &mut u64 = c.entry("max_term".to_string()).or_default();
         *max_term = (*max_term).max(o.hard_state.term);
     }

@@ -3,6 +3,7 @@
 //! and the follower assembling chunks by offset, rejecting inconsistent ones,
 //! and handing the complete snapshot out for installation.
 
+use crate::bugs::Bug;
 use crate::core::error::RejectReason;
 use crate::core::incoming_snapshot::IncomingSnapshot;
 use crate::core::raft::Raft;
@@ -202,7 +203,10 @@ impl Raft {
     /// Replaces the log's prefix (or all of it) with a complete snapshot
     /// newer than our commit index, and hands it out for persisting and
     /// installing in the state machine.
-    fn install_snapshot(&mut self, snapshot: Snapshot) {
+    fn install_snapshot(&mut self, mut snapshot: Snapshot) {
+        if self.bug(Bug::SnapshotInstallWrongLastTerm) {
+            snapshot.meta.last_term = self.term;
+        }
         let index = snapshot.meta.last_index;
         let snapshot_term = snapshot.meta.last_term;
         debug_assert!(index > self.commit);

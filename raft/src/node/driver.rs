@@ -345,8 +345,12 @@ async fn run_inner<N: Network, S: LogStorage>(
         tokio::select! {
             biased;
             _ = pause_rx.changed() => {}
-            _ = tokio::time::sleep(wait) => {}
-            Some(msg) = peer_rx.recv() => driver.step(Input::Message(msg))?,
+            _ = tokio::time::sleep(wait) => driver.take_late_deliveries()?,
+            Some(msg) = peer_rx.recv() => {
+                // An old message delivered now lands before this one.
+                driver.take_late_deliveries()?;
+                driver.step(Input::Message(msg))?
+            }
             Some(call) = client_rx.recv() => driver.client(call)?,
         }
     }

@@ -5,6 +5,10 @@
 //! a Raft node must tolerate both from retries, reconnects and stale
 //! connections, so the packet nemesis injects them here.
 //!
+//! A fault may also hand a node copies of old messages addressed to it
+//! ([`OutboundFaults::delivered_late`]): the network delivering an old
+//! message late, after the terms moved on.
+//!
 //! This crate ships only [`SendAsIs`]; the seeded fault switch lives with the
 //! other faults in `faultline-nemesis`, as the faulty disk does.
 
@@ -34,6 +38,13 @@ impl Fate {
 pub trait OutboundFaults: Debug + Send + Sync + 'static {
     /// The fate of `message`, the next outbound message.
     fn decide(&self, message: &Message) -> Fate;
+
+    /// Old messages addressed to this node that the network delivers now
+    /// (a stale replay), taken as inputs before the node's next one; none
+    /// by default.
+    fn delivered_late(&self) -> Vec<Message> {
+        Vec::new()
+    }
 }
 
 /// No faults: every message is sent once, at once.

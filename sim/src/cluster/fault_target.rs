@@ -86,6 +86,8 @@ impl FaultTarget for SimCluster<'_> {
                     id,
                     running: o.running,
                     leads: o.running && o.role == Role::Leader,
+                    campaigning: o.running && o.role == Role::Candidate,
+                    knows_leader: o.running && o.role == Role::Follower && o.leader.is_some(),
                     term: o.hard_state.term,
                     voted_for: o.hard_state.voted_for,
                     commit_index: o.commit_index,

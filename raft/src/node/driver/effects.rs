@@ -4,7 +4,7 @@
 
 use super::Driver;
 use crate::bugs::Bug;
-use crate::core::api::{ProposalOutcome, ProposalResult};
+use crate::core::api::{Input, ProposalOutcome, ProposalResult};
 use crate::core::output::{ToApply, ToPersist};
 use crate::invariants::promises::Promises;
 use crate::invariants::rules::Sent;
@@ -98,6 +98,21 @@ impl<S: LogStorage> Driver<S> {
                 Some(hold) => links.send_later(msg, hold),
             }
         }
+    }
+
+    /// Takes the old messages a stale-replay fault delivers now, each as an
+    /// input (checked by the per-message rules like any other).
+    pub(super) fn take_late_deliveries(&mut self) -> Result<(), NodeError> {
+        for msg in self.outbound.delivered_late() {
+            tracing::info!(
+                from = msg.from,
+                term = msg.term,
+                body = ?msg.body,
+                "an old message delivered late (stale replay)"
+            );
+            self.step(Input::Message(msg))?;
+        }
+        Ok(())
     }
 
     /// Records the votes granted and entries acknowledged in `messages`, for
