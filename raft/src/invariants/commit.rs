@@ -50,8 +50,8 @@ impl CommitTracker {
 
     /// Checks a live core's commit index against its in-memory log and
     /// records every newly committed index the log still holds in
-    /// `committed` (indices inside the snapshot are the state machine
-    /// check's business).
+    /// `committed`, with the snapshot's last index and term (indices
+    /// inside the snapshot are the state machine check's business).
     pub fn observe_log(
         &mut self,
         view: &dyn NodeView,
@@ -70,7 +70,15 @@ impl CommitTracker {
             ));
         }
         let previous = self.logged_to.insert(id, commit).unwrap_or(0);
-        for index in shape.base.max(previous) + 1..=commit {
+        // A snapshot's last entry is committed too: a base past what was
+        // logged (a snapshot just installed or taken) is checked with the
+        // term the snapshot records for it.
+        let first = if shape.base > previous {
+            shape.base.max(1)
+        } else {
+            previous + 1
+        };
+        for index in first..=commit {
             let Some(entry_term) = shape.term_at(index) else {
                 continue;
             };

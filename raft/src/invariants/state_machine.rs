@@ -53,6 +53,27 @@ pub fn applied(e: Applied, committed: &mut CommittedLog) -> Result<(), Violation
     committed.record(NAME, seen)
 }
 
+/// Notes that node `node` holds a snapshot whose last entry is `index` of
+/// `term` (its state machine holds everything up to it, so that entry is
+/// committed): a snapshot recorded with another term than the entry that
+/// committed there is a conflict, as an applied entry would be.
+pub fn snapshot_held(
+    node: NodeId,
+    index: LogIndex,
+    term: Term,
+    term_max_seen: Term,
+    committed: &mut CommittedLog,
+) -> Result<(), Violation> {
+    let seen = Sighting {
+        index,
+        entry_term: term,
+        digest: None,
+        binds_leaders_from_term: term_max_seen + 1,
+        node,
+    };
+    committed.record(NAME, seen)
+}
+
 /// The chain value every node must hold after applying each index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StateMachineSafety {

@@ -247,6 +247,32 @@ fn applied_entries_bind_only_leaders_elected_after_them() {
 }
 
 #[test]
+fn a_snapshot_must_record_the_committed_term_of_its_last_entry() {
+    let mut committed = CommittedLog::default();
+    let entry = Applied {
+        node: 1,
+        index: 4,
+        term: 2,
+        digest: 7,
+        term_max_seen: 3,
+    };
+    state_machine::applied(entry, &mut committed).unwrap();
+    // A snapshot carries no payload digest: its term alone is compared.
+    assert!(state_machine::snapshot_held(2, 4, 2, 3, &mut committed).is_ok());
+    let wrong = state_machine::snapshot_held(3, 4, 3, 3, &mut committed).unwrap_err();
+    assert_eq!(wrong.invariant, names::STATE_MACHINE_SAFETY);
+    assert!(wrong.detail.contains("index 4"), "{wrong}");
+    // A snapshot seen first is the record later entries must match.
+    state_machine::snapshot_held(2, 9, 3, 3, &mut committed).unwrap();
+    let later = Applied {
+        index: 9,
+        term: 1,
+        ..entry
+    };
+    assert!(state_machine::applied(later, &mut committed).is_err());
+}
+
+#[test]
 fn state_machine_safety_flags_different_states_at_one_index() {
     let mut check = StateMachineSafety::default();
     assert!(check.reached(1, 1, 0xaaaa, 1, "applied").is_ok());

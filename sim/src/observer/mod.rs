@@ -99,6 +99,9 @@ pub struct Observer {
     leases: LeaseSafety,
     /// Each node's `starts` when last seen: a change is a restart.
     starts_of: BTreeMap<NodeId, u64>,
+    /// Each node's snapshot index when last seen: a new snapshot's last
+    /// entry is checked against the committed entries.
+    snapshot_of: BTreeMap<NodeId, LogIndex>,
     /// Per (leader, term), the committed indices already verified in its log.
     verified: BTreeMap<(NodeId, Term), LogIndex>,
     violations: Vec<Violation>,
@@ -123,6 +126,7 @@ impl Observer {
             promises: PromiseTracker::default(),
             leases: LeaseSafety::default(),
             starts_of: BTreeMap::new(),
+            snapshot_of: BTreeMap::new(),
             verified: BTreeMap::new(),
             violations: Vec::new(),
         }
@@ -172,7 +176,7 @@ impl Observer {
         let mut acked = Vec::new();
         let mut lease_views = Vec::with_capacity(nodes.len());
         for h in nodes.values() {
-            let (id, role, term, commit, applied, kept) = {
+            let (id, role, term, commit, applied, kept, snapshot) = {
                 let mut o = h.observation.lock();
                 o.commit_floor = o.commit_floor.max(commit_max);
                 found.append(&mut o.local_violations);
@@ -203,8 +207,32 @@ impl Observer {
                 }
                 self.promises.promised(id, std::mem::take(&mut o.promised));
                 let kept = self.promises.check(id, restarted, &o.hard_state, &*o);
-                (id, o.role, o.hard_state.term, o.commit_index, applied, kept)
+                let snapshot = (o.snapshot_index, o.snapshot_term);
+                (
+                    id,
+                    o.role,
+                    o.hard_state.term,
+                    o.commit_index,
+                    applied,
+                    kept,
+                    snapshot,
+                )
             };
+            let (snapshot_index, snapshot_term) = snapshot;
+            if snapshot_index > 0
+                && self.snapshot_of.insert(id, snapshot_index) != Some(snapshot_index)
+            {
+                found.extend(
+                    state_machine::snapshot_held(
+                        id,
+                        snapshot_index,
+                        snapshot_term,
+                        term_max,
+                        &mut self.committed,
+                    )
+                    .err(),
+                );
+            }
             found.extend(kept.err());
             found.extend(self.election.observe(id, term, role == Role::Leader).err());
             for e in applied {
