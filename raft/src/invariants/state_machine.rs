@@ -12,6 +12,7 @@
 use super::committed::{CommittedLog, Sighting};
 use super::{names, Violation};
 use crate::{LogIndex, NodeId, Term};
+use std::collections::BTreeMap;
 
 const NAME: &str = names::STATE_MACHINE_SAFETY;
 
@@ -72,6 +73,37 @@ pub fn snapshot_held(
         node,
     };
     committed.record(NAME, seen)
+}
+
+/// The whole-state digest (data and client sessions) every node must hold
+/// after applying each checkpoint index: the first node to report an index
+/// sets it. Entries alone cannot show a state machine that lost part of its
+/// state (client sessions left out of a snapshot, say); this does, at the
+/// next checkpoint after the loss.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
+pub struct StateCheckpoints {
+    at: BTreeMap<LogIndex, (u64, NodeId)>,
+}
+
+impl StateCheckpoints {
+    /// Node `node` holds state `digest` after applying `index`.
+    pub fn record(&mut self, node: NodeId, index: LogIndex, digest: u64) -> Result<(), Violation> {
+        match self.at.get(&index) {
+            None => {
+                self.at.insert(index, (digest, node));
+                Ok(())
+            }
+            Some(&(first, first_node)) if first != digest => Err(Violation::new(
+                NAME,
+                format!(
+                    "after applying index {index}, node {node}'s state machine (data and client \
+                     sessions) differs from node {first_node}'s (digest {digest:016x} against \
+                     {first:016x}): the same entries must give the same state"
+                ),
+            )),
+            Some(_) => Ok(()),
+        }
+    }
 }
 
 /// The chain value every node must hold after applying each index.

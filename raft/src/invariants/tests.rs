@@ -273,6 +273,22 @@ fn a_snapshot_must_record_the_committed_term_of_its_last_entry() {
 }
 
 #[test]
+fn state_checkpoints_flag_a_node_whose_whole_state_differs() {
+    let mut states = state_machine::StateCheckpoints::default();
+    assert!(states.record(1, 64, 0xaa).is_ok());
+    assert!(states.record(2, 64, 0xaa).is_ok());
+    assert!(states.record(2, 128, 0xbb).is_ok());
+    let v = states.record(3, 64, 0xcc).unwrap_err();
+    assert_eq!(v.invariant, names::STATE_MACHINE_SAFETY);
+    assert!(
+        v.detail.contains("index 64") && v.detail.contains("node 3"),
+        "{v}"
+    );
+    // The first report stays the reference.
+    assert!(states.record(3, 64, 0xaa).is_ok());
+}
+
+#[test]
 fn state_machine_safety_flags_different_states_at_one_index() {
     let mut check = StateMachineSafety::default();
     assert!(check.reached(1, 1, 0xaaaa, 1, "applied").is_ok());

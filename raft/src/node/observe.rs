@@ -22,7 +22,15 @@ pub struct AppliedEntry {
     pub term: Term,
     /// The entry's digest ([`crate::invariants::digest::entry_digest`]).
     pub digest: u64,
+    /// The whole state machine's digest after applying it
+    /// ([`crate::kv::KvStateMachine::state_digest`]), at every index that is
+    /// a multiple of [`STATE_DIGEST_EVERY_ENTRIES`].
+    pub state: Option<u64>,
 }
+
+/// Every this many log indices a node reports its whole state machine's
+/// digest with the entry it applied there, for the observer to compare.
+pub const STATE_DIGEST_EVERY_ENTRIES: u64 = 64;
 
 /// A node's externally visible state.
 #[derive(Debug, Clone)]
@@ -215,8 +223,9 @@ impl NodeObservation {
         self.acked_writes.push_back((index, term));
     }
 
-    /// Records an applied entry.
-    pub fn record_applied(&mut self, entry: &Entry) {
+    /// Records an applied entry, with the state machine's digest after it
+    /// at a checkpoint index.
+    pub fn record_applied(&mut self, entry: &Entry, state: Option<u64>) {
         if self.applied.len() >= APPLIED_QUEUE_MAX {
             self.applied.pop_front();
             self.applied_overflow += 1;
@@ -225,6 +234,7 @@ impl NodeObservation {
             index: entry.index,
             term: entry.term,
             digest: crate::invariants::digest::entry_digest(entry),
+            state,
         });
     }
 }

@@ -28,7 +28,7 @@ use faultline_raft::invariants::leader_completeness;
 use faultline_raft::invariants::leases::{LeaseSafety, LeaseView};
 use faultline_raft::invariants::log_matching::LogMatching;
 use faultline_raft::invariants::promises::{DurableLog, PromiseTracker};
-use faultline_raft::invariants::state_machine::{self, Applied};
+use faultline_raft::invariants::state_machine::{self, Applied, StateCheckpoints};
 use faultline_raft::invariants::{self, Vantage};
 use faultline_raft::node::NodeHandles;
 use faultline_raft::{LogIndex, NodeId, Role, Term};
@@ -99,6 +99,8 @@ pub struct Observer {
     leases: LeaseSafety,
     /// Each node's `starts` when last seen: a change is a restart.
     starts_of: BTreeMap<NodeId, u64>,
+    /// The whole state machine's digest at each checkpoint index.
+    states: StateCheckpoints,
     /// Each node's snapshot index when last seen: a new snapshot's last
     /// entry is checked against the committed entries.
     snapshot_of: BTreeMap<NodeId, LogIndex>,
@@ -127,6 +129,7 @@ impl Observer {
             leases: LeaseSafety::default(),
             starts_of: BTreeMap::new(),
             snapshot_of: BTreeMap::new(),
+            states: StateCheckpoints::default(),
             verified: BTreeMap::new(),
             violations: Vec::new(),
         }
@@ -236,6 +239,9 @@ impl Observer {
             found.extend(kept.err());
             found.extend(self.election.observe(id, term, role == Role::Leader).err());
             for e in applied {
+                if let Some(state) = e.state {
+                    found.extend(self.states.record(id, e.index, state).err());
+                }
                 let e = Applied {
                     node: id,
                     index: e.index,

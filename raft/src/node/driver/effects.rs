@@ -8,6 +8,7 @@ use crate::core::api::{Input, ProposalOutcome, ProposalResult};
 use crate::core::output::{ToApply, ToPersist};
 use crate::invariants::promises::Promises;
 use crate::invariants::rules::Sent;
+use crate::node::observe::STATE_DIGEST_EVERY_ENTRIES;
 use crate::node::protocol::ResponseBody;
 use crate::node::stats::NodeStats;
 use crate::node::NodeError;
@@ -178,7 +179,11 @@ impl<S: LogStorage> Driver<S> {
             if self.kv.counters().duplicates > duplicates {
                 NodeStats::bump(&self.stats.retries_deduplicated);
             }
-            self.observation.lock().record_applied(entry);
+            let state = entry
+                .index
+                .is_multiple_of(STATE_DIGEST_EVERY_ENTRIES)
+                .then(|| self.kv.state_digest());
+            self.observation.lock().record_applied(entry, state);
             // The committed entry at this index is unique: a waiter whose
             // entry had another term certainly lost its place.
             for (term, waiter) in self.appended.remove(&entry.index).unwrap_or_default() {
