@@ -93,6 +93,18 @@ catalogue! {
     NoCheckQuorum = "no-check-quorum", "core",
         "Raft thesis §6.2 and §9.6 (check-quorum): a leader that has not heard from a majority for an election timeout steps down",
         "The leader never checks that a majority still hears it: cut off, it keeps leading (and its clients keep waiting on it) until a higher term reaches it.";
+    JointQuorumLargerMajority = "joint-quorum-larger-majority", "core",
+        "Raft §6: in C_old,new, elections and commitment need a majority of C_old and, separately, a majority of C_new",
+        "While joint, the core counts the union of both voter sets against the larger of the two majorities, so a quorum may lack a majority of one half.";
+    ChangeBeforeTermCommit = "change-before-term-commit", "core",
+        "Raft thesis §4.1 (the single-server change bug): a leader starts no configuration change until an entry of its own term has committed",
+        "A new leader starts a membership change at once, while a change appended in an earlier term may still be uncommitted.";
+    ConfigAtCommit = "config-at-commit", "core",
+        "Raft §6 and thesis §4.1: a server uses the latest configuration in its log, committed or not",
+        "A node switches to a new configuration only once its entry commits, so nodes decide quorums with different configurations.";
+    TwoChangesInFlight = "two-changes-in-flight", "core",
+        "Raft thesis §4.1: at most one configuration change is in flight (the previous one commits before the next starts)",
+        "The leader starts a new single-server change while the previous one is still uncommitted.";
     AckWrongResultAfterLeaderChange = "ack-wrong-result-after-leader-change", "driver",
         "Raft thesis §6.3: a client is answered with the result of its own entry",
         "A proposer waiting at an index is answered with whatever entry committed there, even one of another term.";
