@@ -188,11 +188,12 @@ impl Raft {
         }
     }
 
-    /// After a step on a leader: leaves a committed joint configuration
-    /// (appending C_new), and steps down once a committed configuration no
-    /// longer counts it as a voter.
+    /// After a step on a leader that has committed in its term: leaves a
+    /// committed joint configuration (appending C_new), and steps down once
+    /// a committed configuration no longer counts it as a voter.
     pub(super) fn advance_membership(&mut self) {
-        if !self.role.is_leader() || self.latest_config_index > self.commit {
+        let term_committed = self.log.term(self.commit) == Some(self.term);
+        if !self.role.is_leader() || !term_committed || self.latest_config_index > self.commit {
             return;
         }
         if self.membership.is_joint() {
@@ -210,6 +211,8 @@ impl Raft {
                 "removed from the committed configuration: stepping down"
             );
             self.counters.removed_step_downs += 1;
+            // Tell the followers the commit index before leaving them.
+            self.broadcast_heartbeat();
             let term = self.term;
             self.become_follower(term, None);
         }

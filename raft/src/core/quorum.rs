@@ -296,4 +296,37 @@ mod tests {
         assert!(!has_quorum(&voters(&[5, 6]), |v| v == 5));
         assert!(!has_quorum(&voters(&[]), |_| true));
     }
+
+    fn joint(old: &[NodeId], new: &[NodeId]) -> Membership {
+        let mut m = voters(new);
+        m.outgoing = old.iter().copied().collect();
+        m
+    }
+
+    #[test]
+    fn s6_joint_commit_is_the_smaller_of_both_majorities() {
+        let m = joint(&[1, 2, 3], &[3, 4, 5]);
+        let values = [(1, 9), (2, 9), (3, 4), (4, 6), (5, 2)];
+        // C_old's majority reached 9, C_new's only 4.
+        assert_eq!(committed_index(&m, acked(&values)), 4);
+        let larger = Quorum::new(&m, JointRule::LargerMajority);
+        // The bug: any 2 of the 5 (the majority of either 3-voter half)
+        // suffice, so 9 commits with no voter of C_new but node 3.
+        assert_eq!(committed_index(larger, acked(&values)), 9);
+    }
+
+    #[test]
+    fn s6_joint_election_needs_both_majorities() {
+        let m = joint(&[1, 2, 3], &[3, 4, 5]);
+        let new_refuses = votes(&[(1, true), (2, true), (4, false), (5, false)]);
+        assert_eq!(vote_result(&m, new_refuses), VoteResult::Lost);
+        let old_only = votes(&[(1, true), (2, true)]);
+        assert_eq!(vote_result(&m, old_only), VoteResult::Pending);
+        let both = votes(&[(1, true), (3, true), (4, true)]);
+        assert_eq!(vote_result(&m, both), VoteResult::Won);
+        assert!(!has_quorum(&m, |v| v <= 2));
+        assert!(has_quorum(&m, |v| v >= 2 && v <= 4));
+        let larger = Quorum::new(&m, JointRule::LargerMajority);
+        assert!(has_quorum(larger, |v| v == 1 || v == 2 || v == 5));
+    }
 }
