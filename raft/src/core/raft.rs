@@ -423,9 +423,15 @@ impl Raft {
     }
 
     /// Whether this node may campaign: it is a voter of the configuration
-    /// (of either half while joint).
+    /// in force (of either half while joint), or of the committed one while
+    /// a later configuration without it is uncommitted (thesis §4.2.2: it
+    /// may still be needed until C_new commits; its own vote counts only
+    /// where it is a voter). A node removed by a committed configuration
+    /// never campaigns.
     pub(super) fn promotable(&self) -> bool {
         self.membership.is_voter(self.id)
+            || (self.latest_config_index > self.commit
+                && self.membership_at(self.commit).is_voter(self.id))
     }
 
     /// Queues a message from us in our current term.

@@ -8,7 +8,8 @@
 //!   before it by a single-server change (the voters differ by at most one
 //!   node), by entering the joint configuration C_old,new (its outgoing
 //!   voters are exactly the voters before), or by leaving it (same voters,
-//!   no outgoing ones);
+//!   no outgoing ones); a joiner's first configuration follows none it
+//!   knows, and is not checked;
 //! - **one change in flight** (thesis §4.1): a leader's log holds at most one
 //!   configuration entry of its term above its commit index;
 //! - **change after term commit** (thesis §4.1): a leader appends a
@@ -35,8 +36,9 @@ pub fn check_log(view: &dyn NodeView, shape: &LogShape) -> Result<(), Violation>
     let id = view.id();
     let mut latest = base;
     let mut of_term_uncommitted = 0usize;
+    // From the snapshot's boundary on: entries of the term may be compacted.
     let first_of_term =
-        (shape.base + 1..=shape.last()).find(|&i| shape.term_at(i) == Some(view.term()));
+        (shape.base..=shape.last()).find(|&i| shape.term_at(i) == Some(view.term()));
     for index in shape.base + 1..=shape.last() {
         let Some(entry) = view.entry(index) else {
             return Ok(());
@@ -44,7 +46,9 @@ pub fn check_log(view: &dyn NodeView, shape: &LogShape) -> Result<(), Violation>
         let EntryPayload::Membership(next) = entry.payload else {
             continue;
         };
-        if let Err(why) = valid_step(&latest, &next) {
+        // A joiner starts with no configuration: its first one can be anything.
+        let known = !latest.voters.is_empty();
+        if let (true, Err(why)) = (known, valid_step(&latest, &next)) {
             return Err(Violation::new(
                 names::CONFIG_CHANGE_SHAPE,
                 format!("node {id}: the configuration at {index} ({next}) follows {latest}: {why}"),
