@@ -235,11 +235,15 @@ fn seeds_to_detection(bug: faultline_raft::bugs::Bug, seeds_max: u64) -> Option<
 
 /// The four membership bugs of the seeded-bug catalogue are each caught by
 /// the harness within a few seeds (the measured seeds-to-detection are in
-/// the README's "Membership changes" section).
+/// the README's "Membership changes" section). With `FAULTLINE_BUG_SEEDS=N`
+/// it also counts, per bug, the seeds of `0..N` that fail and by which
+/// invariant (a measurement, printed with `--nocapture`).
 #[cfg(feature = "bug-catalogue")]
 #[test]
 fn membership_bugs_are_caught_by_the_harness() {
-    use faultline_raft::bugs::Bug;
+    use faultline_raft::bugs::{Bug, BugSet};
+    use std::collections::BTreeMap;
+    let measured = env_u64("FAULTLINE_BUG_SEEDS", 0);
     for bug in [
         Bug::JointQuorumLargerMajority,
         Bug::ChangeBeforeTermCommit,
@@ -247,7 +251,17 @@ fn membership_bugs_are_caught_by_the_harness() {
         Bug::TwoChangesInFlight,
     ] {
         let found = seeds_to_detection(bug, 200);
-        println!("{bug}: {found:?}");
+        println!("{bug}: first caught at {found:?}");
         assert!(found.is_some(), "{bug} was not caught in 200 seeds");
+        let mut by_invariant: BTreeMap<&str, u64> = BTreeMap::new();
+        for seed in 0..measured {
+            if let Some(v) = Simulation::run_with_bugs(seed, false, BugSet::of([bug])).violation {
+                *by_invariant.entry(v.invariant).or_insert(0) += 1;
+            }
+        }
+        if measured > 0 {
+            let failed: u64 = by_invariant.values().sum();
+            println!("{bug}: {failed}/{measured} seeds fail: {by_invariant:?}");
+        }
     }
 }

@@ -325,7 +325,7 @@ mod tests {
         let both = votes(&[(1, true), (3, true), (4, true)]);
         assert_eq!(vote_result(&m, both), VoteResult::Won);
         assert!(!has_quorum(&m, |v| v <= 2));
-        assert!(has_quorum(&m, |v| v >= 2 && v <= 4));
+        assert!(has_quorum(&m, |v| (2..=4).contains(&v)));
         let larger = Quorum::new(&m, JointRule::LargerMajority);
         assert!(has_quorum(larger, |v| v == 1 || v == 2 || v == 5));
     }
