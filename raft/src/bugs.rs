@@ -96,6 +96,18 @@ catalogue! {
     SnapshotInstallWrongLastTerm = "snapshot-install-wrong-last-term", "core",
         "Raft §7 and Figure 13 (InstallSnapshot): the follower keeps the snapshot's lastIncludedIndex and lastIncludedTerm",
         "A follower installing a snapshot records the leader's current term as the term of its last entry.";
+    JointQuorumLargerMajority = "joint-quorum-larger-majority", "core",
+        "Raft §6: in C_old,new, elections and commitment need a majority of C_old and, separately, a majority of C_new",
+        "While joint, the core counts the union of both voter sets against the larger of the two majorities, so a quorum may lack a majority of one half.";
+    ChangeBeforeTermCommit = "change-before-term-commit", "core",
+        "Raft thesis §4.1 (the single-server change bug): a leader starts no configuration change until an entry of its own term has committed",
+        "A new leader starts a membership change at once, while a change appended in an earlier term may still be uncommitted.";
+    ConfigAtCommit = "config-at-commit", "core",
+        "Raft §6 and thesis §4.1: a server uses the latest configuration in its log, committed or not",
+        "A node switches to a new configuration only once its entry commits, so nodes decide quorums with different configurations.";
+    TwoChangesInFlight = "two-changes-in-flight", "core",
+        "Raft thesis §4.1: at most one configuration change is in flight (the previous one commits before the next starts)",
+        "The leader starts a new single-server change while the previous one is still uncommitted.";
     AckWrongResultAfterLeaderChange = "ack-wrong-result-after-leader-change", "driver",
         "Raft thesis §6.3: a client is answered with the result of its own entry",
         "A proposer waiting at an index is answered with whatever entry committed there, even one of another term.";

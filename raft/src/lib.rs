@@ -21,7 +21,8 @@ pub mod storage;
 pub mod types;
 
 pub use crate::core::api::{
-    Config, Input, ProposalOutcome, ProposalResult, ReadMode, ReadOutcome, ReadResult,
+    Config, Input, MembershipChange, MembershipChangeOutcome, MembershipChangeResult,
+    ProposalOutcome, ProposalResult, ReadMode, ReadOutcome, ReadResult,
 };
 pub use crate::core::output::{Output, ToApply, ToPersist, ToSend};
 pub use crate::core::{

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use std::fmt;
 
 /// A node's identity inside one cluster. `0` is never a valid id.
 pub type NodeId = u64;
@@ -45,7 +46,9 @@ impl Entry {
         let payload = match &self.payload {
             EntryPayload::Noop => 0,
             EntryPayload::Command(data) => data.len(),
-            EntryPayload::Membership(m) => 8 * (m.voters.len() + m.learners.len()),
+            EntryPayload::Membership(m) => {
+                8 * (m.voters.len() + m.learners.len() + m.outgoing.len())
+            }
         };
         24 + payload
     }
@@ -66,12 +69,21 @@ pub struct HardState {
 
 /// A cluster configuration: the voters whose majority decides, and learners
 /// that receive the log but do not vote.
+///
+/// During a joint-consensus change (Raft §6) `outgoing` holds the voters of
+/// the configuration being left (C_old) and `voters` those of the one being
+/// entered (C_new): every decision then needs a majority of each set
+/// separately. Outside a change `outgoing` is empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Membership {
-    /// Nodes that vote and count towards quorums.
+    /// Nodes that vote and count towards quorums (C_new while joint).
     pub voters: BTreeSet<NodeId>,
     /// Nodes that replicate the log but do not vote.
     pub learners: BTreeSet<NodeId>,
+    /// The voters of the configuration being left while joint (C_old);
+    /// empty outside a joint change.
+    #[serde(default)]
+    pub outgoing: BTreeSet<NodeId>,
 }
 
 impl Membership {
@@ -80,17 +92,58 @@ impl Membership {
         Membership {
             voters: voters.into_iter().collect(),
             learners: BTreeSet::new(),
+            outgoing: BTreeSet::new(),
         }
     }
 
-    /// Whether `id` is a voter or a learner of this configuration.
+    /// Whether `id` is a voter (of either half, while joint) or a learner.
     pub fn contains(&self, id: NodeId) -> bool {
-        self.voters.contains(&id) || self.learners.contains(&id)
+        self.is_voter(id) || self.learners.contains(&id)
     }
 
-    /// Every member, voters first, each in ascending id order.
+    /// Whether `id` votes: it is in `voters`, or in `outgoing` while joint.
+    pub fn is_voter(&self, id: NodeId) -> bool {
+        self.voters.contains(&id) || self.outgoing.contains(&id)
+    }
+
+    /// Whether this is a joint configuration C_old,new (Raft §6).
+    pub fn is_joint(&self) -> bool {
+        !self.outgoing.is_empty()
+    }
+
+    /// Every voter of either half, ascending.
+    pub fn all_voters(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.voters.union(&self.outgoing).copied()
+    }
+
+    /// Every member, voters (of either half) first, then learners that are
+    /// not also voters, each in ascending id order.
     pub fn members(&self) -> impl Iterator<Item = NodeId> + '_ {
-        self.voters.iter().chain(self.learners.iter()).copied()
+        self.all_voters().chain(
+            self.learners
+                .iter()
+                .copied()
+                .filter(move |l| !self.is_voter(*l)),
+        )
+    }
+}
+
+impl fmt::Display for Membership {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |set: &BTreeSet<NodeId>| {
+            set.iter()
+                .map(|id| format!("n{id}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        write!(f, "voters [{}]", list(&self.voters))?;
+        if !self.learners.is_empty() {
+            write!(f, " learners [{}]", list(&self.learners))?;
+        }
+        if self.is_joint() {
+            write!(f, " joint with old voters [{}]", list(&self.outgoing))?;
+        }
+        Ok(())
     }
 }
 

@@ -12,8 +12,8 @@ use core_net::{cmd, config, msg, Net};
 use faultline_raft::bugs::{Bug, BugSet};
 use faultline_raft::kv::{KvCommand, KvOp, KvStateMachine, SessionLimits};
 use faultline_raft::{
-    Config, HardState, Input, Membership, MessageBody, Raft, ReadMode, ReadOutcome, RecoveredState,
-    Role, SnapshotMeta,
+    Config, HardState, Input, Membership, MembershipChange, MembershipChangeOutcome, MessageBody,
+    Raft, ReadMode, ReadOutcome, RecoveredState, Role, SnapshotMeta,
 };
 
 /// The scenario that shows `bug`'s rule, if it is a core bug.
@@ -36,6 +36,10 @@ fn scenario(bug: Bug) -> Option<fn(BugSet) -> bool> {
         Bug::SnapshotInstallWrongLastTerm => a_snapshot_keeps_its_last_term,
         Bug::SessionNoDedup => a_retry_executes_once,
         Bug::SessionTableNotInSnapshot => a_retry_after_a_snapshot_executes_once,
+        Bug::JointQuorumLargerMajority => joint_commit_needs_both_majorities,
+        Bug::ChangeBeforeTermCommit => no_change_before_the_leaders_first_commit,
+        Bug::ConfigAtCommit => a_configuration_is_in_force_when_appended,
+        Bug::TwoChangesInFlight => one_change_in_flight,
         // Node driver, client and storage bugs: shown where those layers
         // run (`node/driver/bug_tests.rs`, `tests/node_bugs.rs`,
         // `tests/node_client_outcomes.rs`, `storage/wal/tests.rs`).
@@ -416,4 +420,77 @@ fn a_retry_after_a_snapshot_executes_once(bugs: BugSet) -> bool {
     follower.restore(&leader.snapshot()).unwrap();
     follower.apply(2, &append_command(1)).unwrap();
     follower.read("k") == Some("x")
+}
+
+/// A three-node cluster led by node 1 (its no-op committed), with joiners
+/// 4 and 5 able to hear it.
+fn led_cluster_with_joiners(bugs: BugSet) -> Net {
+    let tweak = move |c: &mut Config| {
+        with_bugs(bugs)(c);
+        c.member_id_max = Some(5);
+    };
+    let mut net = Net::new(3, tweak);
+    net.add_node(4, tweak);
+    net.add_node(5, tweak);
+    net.elect(1);
+    net
+}
+
+/// Raft §6: while joint, C_old's majority alone commits nothing.
+fn joint_commit_needs_both_majorities(bugs: BugSet) -> bool {
+    let mut net = led_cluster_with_joiners(bugs);
+    net.isolated.extend([4, 5]);
+    let outcome = net.change(1, MembershipChange::Target(Membership::new([1, 4, 5])));
+    let MembershipChangeOutcome::Accepted { index, .. } = outcome else {
+        return false;
+    };
+    net.settle();
+    // Nodes 1, 2 and 3 hold C_old,new: a majority of C_old, one of C_new.
+    net.raft(1).commit_index() < index
+}
+
+/// Thesis §4.1: a leader whose no-op has not committed starts no change.
+fn no_change_before_the_leaders_first_commit(bugs: BugSet) -> bool {
+    let mut net = Net::new(3, with_bugs(bugs));
+    net.settle();
+    while net.raft(1).role() == Role::Follower {
+        net.tick(1);
+    }
+    while net.raft(1).role() != Role::Leader {
+        if net.deliver_one().is_none() {
+            return false;
+        }
+    }
+    // The no-op's AppendEntries are lost: nothing of term 2 commits.
+    net.drop_queue();
+    let outcome = net.change(1, MembershipChange::Remove(3));
+    outcome == MembershipChangeOutcome::ChangeInProgress
+}
+
+/// Raft §6: a follower uses a configuration as soon as it appends it.
+fn a_configuration_is_in_force_when_appended(bugs: BugSet) -> bool {
+    let mut c = config(2);
+    with_bugs(bugs)(&mut c);
+    let mut follower = Raft::new(c, Membership::new([1, 2, 3]), 2);
+    let grown = Membership::new([1, 2, 3, 4]);
+    let entry = faultline_raft::Entry {
+        index: 1,
+        term: 1,
+        payload: faultline_raft::EntryPayload::Membership(grown.clone()),
+    };
+    follower
+        .step(Input::Message(msg(1, 2, 1, append(0, 0, vec![entry], 0))))
+        .ok();
+    follower.membership() == &grown
+}
+
+/// Thesis §4.1: a second change waits until the first commits.
+fn one_change_in_flight(bugs: BugSet) -> bool {
+    let mut net = led_cluster_with_joiners(bugs);
+    net.isolated.extend([2, 3]);
+    let first = net.change(1, MembershipChange::AddLearner(4));
+    if !matches!(first, MembershipChangeOutcome::Accepted { .. }) {
+        return false;
+    }
+    net.change(1, MembershipChange::AddLearner(5)) == MembershipChangeOutcome::ChangeInProgress
 }

@@ -2,7 +2,7 @@
 //! configuration. The effects it asks for are in [`crate::core::output`].
 
 use crate::bugs::BugSet;
-use crate::types::{LogIndex, Message, NodeId, Snapshot, Term};
+use crate::types::{LogIndex, Membership, Message, NodeId, Snapshot, Term};
 use serde::{Deserialize, Serialize};
 
 /// How linearizable reads are confirmed.
@@ -52,9 +52,39 @@ pub struct Config {
     /// the choice point and no hidden randomness may steer the core.
     #[serde(default = "election_jitter_default", skip_serializing_if = "is_true")]
     pub election_jitter: bool,
+    /// Node ids up to this one may join the cluster later. A request
+    /// (AppendEntries, InstallSnapshot, a vote request) from such an id is
+    /// processed even when it is not in this node's configuration (thesis
+    /// §4.1: servers process RPCs from servers outside their configuration),
+    /// so a node that has not yet learned of a newer configuration still
+    /// follows its leader, and a removed server's campaigns meet pre-vote and
+    /// the leader lease. `None` (the default): only members are heard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_id_max: Option<NodeId>,
+    /// A learner may be promoted to voter only once its log is at most this
+    /// many entries behind the leader's (thesis §4.2.1: a new server catches
+    /// up before it counts towards quorums).
+    #[serde(
+        default = "catch_up_entries_max_default",
+        skip_serializing_if = "is_catch_up_entries_max_default"
+    )]
+    pub catch_up_entries_max: u64,
     /// Seeded bugs switched on ([`crate::bugs`]; empty: correct Raft).
     #[serde(default, skip_serializing_if = "BugSet::is_empty")]
     pub bugs: BugSet,
+}
+
+/// The default [`Config::catch_up_entries_max`].
+const CATCH_UP_ENTRIES_MAX_DEFAULT: u64 = 16;
+
+/// The serde default of [`Config::catch_up_entries_max`].
+fn catch_up_entries_max_default() -> u64 {
+    CATCH_UP_ENTRIES_MAX_DEFAULT
+}
+
+/// Leaves the default [`Config::catch_up_entries_max`] out of serialized configs.
+fn is_catch_up_entries_max_default(value: &u64) -> bool {
+    *value == CATCH_UP_ENTRIES_MAX_DEFAULT
 }
 
 impl Config {
@@ -74,6 +104,8 @@ impl Config {
             lease_drift_ticks: 20,
             max_uncommitted_entries: 4096,
             election_jitter: true,
+            member_id_max: None,
+            catch_up_entries_max: CATCH_UP_ENTRIES_MAX_DEFAULT,
             bugs: BugSet::NONE,
         }
     }
@@ -178,6 +210,81 @@ pub enum Input {
         /// The target node.
         to: NodeId,
     },
+    /// Change the cluster's configuration; `id` is echoed in a
+    /// [`MembershipChangeResult`].
+    ChangeMembership {
+        /// The caller's id for this change.
+        id: u64,
+        /// The change.
+        change: MembershipChange,
+    },
+}
+
+/// A configuration change asked of the leader.
+///
+/// A change of at most one voter (adding, promoting or removing one node,
+/// adding or removing learners) is appended as the new configuration
+/// directly (thesis §4.1). A [`MembershipChange::Target`] whose voters
+/// differ from the current ones in any other way goes through the joint
+/// configuration C_old,new (Raft §6), which the leader leaves on its own
+/// once it commits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MembershipChange {
+    /// Add a voter (a learner already in the configuration is promoted, with
+    /// the catch-up check of [`MembershipChange::Promote`]).
+    AddVoter(NodeId),
+    /// Add a learner: it receives the log and snapshots but does not vote.
+    AddLearner(NodeId),
+    /// Make a learner a voter, once it is caught up within
+    /// [`Config::catch_up_entries_max`] entries.
+    Promote(NodeId),
+    /// Remove a voter or a learner (the leader itself included: it steps
+    /// down once the configuration without it commits).
+    Remove(NodeId),
+    /// Move to this whole configuration (its `outgoing` is ignored).
+    Target(Membership),
+}
+
+/// What happened to a configuration change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MembershipChangeOutcome {
+    /// The new configuration was appended at `index` in `term`; it is in
+    /// force on this node now, and commits later (or is rolled back if the
+    /// entry is overwritten).
+    Accepted {
+        /// Where the configuration entry was appended.
+        index: LogIndex,
+        /// The leader's term.
+        term: Term,
+    },
+    /// This node is not the leader; `leader_hint` is the leader it knows of.
+    NotLeader {
+        /// The current leader if known.
+        leader_hint: Option<NodeId>,
+    },
+    /// A change is in flight (its entry, or the joint configuration's exit,
+    /// is uncommitted), or this leader has not yet committed an entry of its
+    /// own term, so a change of an earlier term may still be in flight.
+    ChangeInProgress,
+    /// The change would leave the configuration without a voter.
+    NoVotersLeft,
+    /// The node to promote or remove is not in the configuration (to
+    /// promote: it is not a learner).
+    UnknownNode(NodeId),
+    /// The learner is more than [`Config::catch_up_entries_max`] entries
+    /// behind the leader.
+    NotCaughtUp(NodeId),
+    /// The configuration already is what the change asks for.
+    Unchanged,
+}
+
+/// The answer to one [`Input::ChangeMembership`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipChangeResult {
+    /// The change's id.
+    pub id: u64,
+    /// What happened.
+    pub outcome: MembershipChangeOutcome,
 }
 
 /// What happened to a proposal.

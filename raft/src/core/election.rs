@@ -104,9 +104,7 @@ impl Raft {
         let last_log_term = self.log.last_term();
         let voters: Vec<NodeId> = self
             .membership
-            .voters
-            .iter()
-            .copied()
+            .all_voters()
             .filter(|&v| v != self.id)
             .collect();
         for voter in voters {
@@ -245,7 +243,7 @@ impl Raft {
             }
             _ => false,
         };
-        if !relevant || !self.membership.voters.contains(&from) {
+        if !relevant || !self.membership.is_voter(from) {
             return;
         }
         if let Some(votes) = self.role.votes_mut() {
@@ -267,6 +265,6 @@ impl Raft {
     /// Counts the votes of the campaign under way.
     fn tally(&self) -> VoteResult {
         let votes = self.role.votes();
-        quorum::vote_result(&self.membership, |v| votes.and_then(|m| m.get(&v)).copied())
+        quorum::vote_result(self.quorum(), |v| votes.and_then(|m| m.get(&v)).copied())
     }
 }

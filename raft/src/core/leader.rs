@@ -7,10 +7,10 @@
 //! follower and candidate code has no `LeaderState` to touch.
 
 use crate::core::progress::Progress;
-use crate::core::quorum;
+use crate::core::quorum::{self, Quorum};
 use crate::core::read_state::ReadState;
 use crate::core::status::{PeerStatus, ProgressState};
-use crate::types::{LogIndex, Membership, NodeId};
+use crate::types::{LogIndex, NodeId};
 use std::collections::BTreeMap;
 
 /// A leadership transfer in progress (thesis §3.10).
@@ -82,8 +82,12 @@ impl LeaderState {
 
     /// Whether a quorum of voters (counting the leader `me`) was heard from
     /// since the last call; starts the next round of marks.
-    pub(crate) fn heard_from_quorum(&mut self, membership: &Membership, me: NodeId) -> bool {
-        let active = quorum::has_quorum(membership, |v| {
+    pub(crate) fn heard_from_quorum<'a>(
+        &mut self,
+        quorum: impl Into<Quorum<'a>>,
+        me: NodeId,
+    ) -> bool {
+        let active = quorum::has_quorum(quorum, |v| {
             v == me || self.progress.get(&v).is_some_and(|p| p.recent_active)
         });
         for pr in self.progress.values_mut() {
@@ -177,6 +181,7 @@ impl LeaderState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::Membership;
 
     #[test]
     fn check_quorum_counts_the_leader_and_resets_the_marks() {

@@ -29,7 +29,7 @@ impl Raft {
         if msg.to != self.id || msg.from == self.id {
             return Err(RejectReason::WrongRecipient);
         }
-        if !self.membership.contains(msg.from) {
+        if !self.membership.contains(msg.from) && !self.hears_outsider(msg) {
             return Err(RejectReason::UnknownPeer);
         }
         let is_pre_vote_request =
@@ -73,6 +73,22 @@ impl Raft {
             return Err(RejectReason::StaleTerm);
         }
         Ok(())
+    }
+
+    /// Whether a request from a sender outside our configuration is
+    /// processed anyway (thesis §4.1): its id may join the cluster
+    /// ([`crate::Config::member_id_max`]) and it is a request, which a
+    /// leader of a configuration we have not learned yet, or a candidate,
+    /// sends. Answers from outsiders are never needed.
+    fn hears_outsider(&self, msg: &Message) -> bool {
+        let joinable = self.config.member_id_max.is_some_and(|max| msg.from <= max);
+        let request = matches!(
+            msg.body,
+            MessageBody::AppendEntries { .. }
+                | MessageBody::InstallSnapshot { .. }
+                | MessageBody::RequestVote { .. }
+        );
+        joinable && request
     }
 
     /// Seeded bugs that let an older term's message through: AppendEntries

@@ -13,8 +13,9 @@
 //!
 //! Behaviour, as `impl Raft` blocks: `raft` (construction, the `step`
 //! dispatcher, accessors), `message` (checks and dispatch of peer
-//! messages), elections, replication, snapshots, reads and leadership
-//! transfer, each in its own file; plus status and errors.
+//! messages), elections, replication, configuration changes
+//! (`membership`), snapshots, reads and leadership transfer, each in its
+//! own file; plus status and errors.
 
 pub mod api;
 pub mod durable;
@@ -23,6 +24,7 @@ pub mod error;
 mod fingerprint;
 mod incoming_snapshot;
 mod leader;
+mod membership;
 mod message;
 pub mod output;
 mod progress;

@@ -7,7 +7,7 @@
 //! order as three stages, each reachable only by finishing the one before:
 //! [`ToPersist`], then [`ToSend`], then [`ToApply`].
 
-use crate::core::api::{Input, ProposalResult, ReadResult};
+use crate::core::api::{Input, MembershipChangeResult, ProposalResult, ReadResult};
 use crate::types::{Entry, HardState, Message, Snapshot};
 
 /// Effects drained from the core after each step.
@@ -28,8 +28,8 @@ use crate::types::{Entry, HardState, Message, Snapshot};
 ///    `committed` entries in index order. Entries count as applied once
 ///    handed out, a received snapshot once handed out: apply each output
 ///    fully before the next step.
-/// 4. **Answer** `proposals` and `reads` (a read at index `i` is served once
-///    the state machine has applied `i`).
+/// 4. **Answer** `proposals`, `reads` and `membership_changes` (a read at
+///    index `i` is served once the state machine has applied `i`).
 ///
 /// [`Output::into_effects`] enforces steps 1 to 3: messages are reachable
 /// only from [`ToPersist::synced`], the entries to apply only after the
@@ -53,6 +53,8 @@ pub struct Output {
     pub proposals: Vec<ProposalResult>,
     /// Answers to read requests.
     pub reads: Vec<ReadResult>,
+    /// Answers to configuration changes.
+    pub membership_changes: Vec<MembershipChangeResult>,
 }
 
 impl Output {
@@ -93,6 +95,7 @@ impl Output {
             committed,
             proposals,
             reads,
+            membership_changes,
         } = self;
         ToPersist {
             snapshot,
@@ -104,6 +107,7 @@ impl Output {
                 committed,
                 proposals,
                 reads,
+                membership_changes,
             },
         }
     }
@@ -251,6 +255,8 @@ pub struct ToApply {
     pub proposals: Vec<ProposalResult>,
     /// Answers to read requests (serve each once its index is applied).
     pub reads: Vec<ReadResult>,
+    /// Answers to configuration changes.
+    pub membership_changes: Vec<MembershipChangeResult>,
 }
 
 #[cfg(test)]
@@ -330,6 +336,7 @@ mod tests {
                 id: 8,
                 outcome: ReadOutcome::Ready { index: 4 },
             }],
+            membership_changes: Vec::new(),
         };
         let mut events = Vec::new();
         let (notice, apply) = carry_out(output.clone(), &mut events);

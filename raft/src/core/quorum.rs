@@ -10,7 +10,7 @@
 //! * [`has_quorum`] tells whether a set of voters (the ones heard from, or
 //!   just this node) forms a quorum.
 //!
-//! Today a configuration is a single majority: of `n` voters, any
+//! A simple configuration is a single majority: of `n` voters, any
 //! `n / 2 + 1` form a quorum (an even-sized group needs more than half, so a
 //! tie decides nothing). A configuration with no voters has no quorum at
 //! all: nothing commits, no election is won, no set is a quorum.
@@ -18,16 +18,17 @@
 //! # Joint consensus
 //!
 //! A joint configuration `C_old,new` (Raft §6) needs separate majorities of
-//! both voter sets. It plugs in here and in [`Membership`] only: give
-//! `Membership` the outgoing voter set, and make each function below combine
-//! the two majorities instead of asking the single one:
+//! both voter sets ([`Membership::outgoing`] and [`Membership::voters`]):
 //!
 //! * [`committed_index`] takes the smaller of the two majorities' values;
 //! * [`vote_result`] is won if both are won, lost if either is lost, else
 //!   pending;
 //! * [`has_quorum`] needs both.
 //!
-//! Callers never count voters themselves, so none of them changes.
+//! Callers never count voters themselves. They pass a [`Quorum`]: a
+//! configuration and the rule combining its halves, which is always
+//! [`JointRule::BothMajorities`] except under the seeded bug
+//! [`crate::bugs::Bug::JointQuorumLargerMajority`].
 
 use crate::types::{Membership, NodeId};
 use std::collections::BTreeSet;
@@ -43,72 +44,144 @@ pub(crate) enum VoteResult {
     Pending,
 }
 
-/// The highest value that a quorum of `membership`'s voters has reached,
-/// where `acked(voter)` is how far that voter got (a voter that did not
-/// answer counts as 0). With no voters this is 0.
-pub(crate) fn committed_index(membership: &Membership, acked: impl Fn(NodeId) -> u64) -> u64 {
-    Majority(&membership.voters).committed_index(&acked)
+/// How the two halves of a joint configuration combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JointRule {
+    /// A majority of C_old and a majority of C_new, separately (Raft §6).
+    BothMajorities,
+    /// Seeded bug: as many voters of the union as the larger of the two
+    /// majorities, from either half.
+    LargerMajority,
+}
+
+/// A configuration and the rule that combines its halves while joint.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Quorum<'a> {
+    membership: &'a Membership,
+    rule: JointRule,
+}
+
+impl<'a> Quorum<'a> {
+    /// The quorums of `membership` under `rule`.
+    pub(crate) fn new(membership: &'a Membership, rule: JointRule) -> Self {
+        Quorum { membership, rule }
+    }
+
+    /// The voter sets whose quorums must all agree, with the number of
+    /// their voters that forms a quorum.
+    fn groups(&self) -> Vec<(Vec<NodeId>, usize)> {
+        let m = self.membership;
+        let majority = |set: &BTreeSet<NodeId>| (set.iter().copied().collect(), set.len() / 2 + 1);
+        if !m.is_joint() {
+            return vec![majority(&m.voters)];
+        }
+        match self.rule {
+            JointRule::BothMajorities => vec![majority(&m.outgoing), majority(&m.voters)],
+            JointRule::LargerMajority => {
+                let larger = (m.outgoing.len().max(m.voters.len())) / 2 + 1;
+                vec![(m.all_voters().collect(), larger)]
+            }
+        }
+    }
+}
+
+impl<'a> From<&'a Membership> for Quorum<'a> {
+    fn from(membership: &'a Membership) -> Self {
+        Quorum::new(membership, JointRule::BothMajorities)
+    }
+}
+
+/// The highest value that a quorum of the voters has reached, where
+/// `acked(voter)` is how far that voter got (a voter that did not answer
+/// counts as 0). With no voters this is 0.
+pub(crate) fn committed_index<'a>(
+    quorum: impl Into<Quorum<'a>>,
+    acked: impl Fn(NodeId) -> u64,
+) -> u64 {
+    quorum
+        .into()
+        .groups()
+        .iter()
+        .map(|(voters, count)| Majority(voters).index_reached_by(*count, &acked))
+        .min()
+        .unwrap_or(0)
 }
 
 /// Seeded bug [`crate::bugs::Bug::CommitQuorumOffByOne`]: the highest value
 /// reached by one voter fewer than a quorum.
-pub(crate) fn index_reached_by_one_fewer(
-    membership: &Membership,
+pub(crate) fn index_reached_by_one_fewer<'a>(
+    quorum: impl Into<Quorum<'a>>,
     acked: impl Fn(NodeId) -> u64,
 ) -> u64 {
-    let majority = Majority(&membership.voters);
-    majority.index_reached_by(majority.quorum() - 1, &acked)
+    quorum
+        .into()
+        .groups()
+        .iter()
+        .map(|(voters, count)| Majority(voters).index_reached_by(count - 1, &acked))
+        .min()
+        .unwrap_or(0)
 }
 
 /// Counts an election's votes: `vote(voter)` is `Some(granted)` for a voter
 /// that answered and `None` for one that did not.
-pub(crate) fn vote_result(
-    membership: &Membership,
+pub(crate) fn vote_result<'a>(
+    quorum: impl Into<Quorum<'a>>,
     vote: impl Fn(NodeId) -> Option<bool>,
 ) -> VoteResult {
-    Majority(&membership.voters).vote_result(&vote)
+    let results: Vec<VoteResult> = quorum
+        .into()
+        .groups()
+        .iter()
+        .map(|(voters, count)| Majority(voters).vote_result(*count, &vote))
+        .collect();
+    if results.contains(&VoteResult::Lost) {
+        VoteResult::Lost
+    } else if results.iter().all(|r| *r == VoteResult::Won) {
+        VoteResult::Won
+    } else {
+        VoteResult::Pending
+    }
 }
 
 /// Whether the voters for which `member(voter)` holds form a quorum.
-pub(crate) fn has_quorum(membership: &Membership, member: impl Fn(NodeId) -> bool) -> bool {
-    Majority(&membership.voters).has_quorum(&member)
+pub(crate) fn has_quorum<'a>(
+    quorum: impl Into<Quorum<'a>>,
+    member: impl Fn(NodeId) -> bool,
+) -> bool {
+    quorum
+        .into()
+        .groups()
+        .iter()
+        .all(|(voters, count)| Majority(voters).count(&member) >= *count)
 }
 
-/// One majority configuration: a quorum is more than half of its voters.
+/// One voter set, counted against a quorum size.
 #[derive(Debug, Clone, Copy)]
-struct Majority<'a>(&'a BTreeSet<NodeId>);
+struct Majority<'a>(&'a [NodeId]);
 
 impl Majority<'_> {
-    /// How many voters make a quorum (1 for an empty set, which none reaches).
-    fn quorum(&self) -> usize {
-        self.0.len() / 2 + 1
-    }
-
-    fn committed_index(&self, acked: &impl Fn(NodeId) -> u64) -> u64 {
-        self.index_reached_by(self.quorum(), acked)
-    }
-
-    /// The highest value at least `count` voters reached (0 if fewer vote).
+    /// The highest value at least `count` voters reached (0 if fewer vote;
+    /// a `count` of 0 asks as much as 1).
     fn index_reached_by(&self, count: usize, acked: &impl Fn(NodeId) -> u64) -> u64 {
         let mut values: Vec<u64> = self.0.iter().map(|&v| acked(v)).collect();
         values.sort_unstable_by(|a, b| b.cmp(a));
         values.get(count.max(1) - 1).copied().unwrap_or(0)
     }
 
-    fn vote_result(&self, vote: &impl Fn(NodeId) -> Option<bool>) -> VoteResult {
-        let granted = self.0.iter().filter(|&&v| vote(v) == Some(true)).count();
-        let rejected = self.0.iter().filter(|&&v| vote(v) == Some(false)).count();
-        if granted >= self.quorum() {
+    fn vote_result(&self, quorum: usize, vote: &impl Fn(NodeId) -> Option<bool>) -> VoteResult {
+        let granted = self.count(&|v| vote(v) == Some(true));
+        let rejected = self.count(&|v| vote(v) == Some(false));
+        if granted >= quorum {
             VoteResult::Won
-        } else if self.0.len().saturating_sub(rejected) < self.quorum() {
+        } else if self.0.len().saturating_sub(rejected) < quorum {
             VoteResult::Lost
         } else {
             VoteResult::Pending
         }
     }
 
-    fn has_quorum(&self, member: &impl Fn(NodeId) -> bool) -> bool {
-        self.0.iter().filter(|&&v| member(v)).count() >= self.quorum()
+    fn count(&self, member: &impl Fn(NodeId) -> bool) -> usize {
+        self.0.iter().filter(|&&v| member(v)).count()
     }
 }
 
@@ -222,5 +295,38 @@ mod tests {
         assert!(!has_quorum(&voters(&[5]), |v| v == 6));
         assert!(!has_quorum(&voters(&[5, 6]), |v| v == 5));
         assert!(!has_quorum(&voters(&[]), |_| true));
+    }
+
+    fn joint(old: &[NodeId], new: &[NodeId]) -> Membership {
+        let mut m = voters(new);
+        m.outgoing = old.iter().copied().collect();
+        m
+    }
+
+    #[test]
+    fn s6_joint_commit_is_the_smaller_of_both_majorities() {
+        let m = joint(&[1, 2, 3], &[3, 4, 5]);
+        let values = [(1, 9), (2, 9), (3, 4), (4, 6), (5, 2)];
+        // C_old's majority reached 9, C_new's only 4.
+        assert_eq!(committed_index(&m, acked(&values)), 4);
+        let larger = Quorum::new(&m, JointRule::LargerMajority);
+        // The bug: any 2 of the 5 (the majority of either 3-voter half)
+        // suffice, so 9 commits with no voter of C_new but node 3.
+        assert_eq!(committed_index(larger, acked(&values)), 9);
+    }
+
+    #[test]
+    fn s6_joint_election_needs_both_majorities() {
+        let m = joint(&[1, 2, 3], &[3, 4, 5]);
+        let new_refuses = votes(&[(1, true), (2, true), (4, false), (5, false)]);
+        assert_eq!(vote_result(&m, new_refuses), VoteResult::Lost);
+        let old_only = votes(&[(1, true), (2, true)]);
+        assert_eq!(vote_result(&m, old_only), VoteResult::Pending);
+        let both = votes(&[(1, true), (3, true), (4, true)]);
+        assert_eq!(vote_result(&m, both), VoteResult::Won);
+        assert!(!has_quorum(&m, |v| v <= 2));
+        assert!(has_quorum(&m, |v| (2..=4).contains(&v)));
+        let larger = Quorum::new(&m, JointRule::LargerMajority);
+        assert!(has_quorum(larger, |v| v == 1 || v == 2 || v == 5));
     }
 }

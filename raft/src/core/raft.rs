@@ -58,6 +58,9 @@ pub struct Raft {
     pub(super) bootstrap: Membership,
     /// The configuration in force (the latest one appended).
     pub(super) membership: Membership,
+    /// The index of the latest configuration entry in the log (the
+    /// snapshot's index if the log holds none, 0 for the bootstrap one).
+    pub(super) latest_config_index: LogIndex,
     pub(super) term: Term,
     pub(super) voted_for: Option<NodeId>,
     /// The role, with the state only that role has (votes, leader state).
@@ -139,6 +142,7 @@ impl Raft {
             id: config.id,
             config,
             membership: bootstrap.clone(),
+            latest_config_index: 0,
             bootstrap,
             term: hard_state.term,
             voted_for: hard_state.voted_for,
@@ -160,7 +164,7 @@ impl Raft {
             },
             counters: Counters::default(),
         };
-        raft.membership = raft.membership_at(last_index);
+        raft.refresh_membership();
         raft.reset_election_timer();
         raft.emit_committed();
         raft
@@ -193,6 +197,10 @@ impl Raft {
             Input::Persisted { index, term } => self.handle_persisted(index, term),
             Input::SnapshotTaken { snapshot } => self.snapshot_taken(snapshot),
             Input::TransferLeadership { to } => self.transfer_leadership(to),
+            Input::ChangeMembership { id, change } => {
+                self.change_membership(id, change);
+                Ok(())
+            }
         };
         if let Err(reason) = result {
             *self.counters.rejected.entry(reason.as_str()).or_insert(0) += 1;
@@ -250,6 +258,7 @@ impl Raft {
             last_index: self.log.last_index(),
             snapshot_index: self.log.snapshot_index(),
             membership: self.membership.clone(),
+            membership_index: self.latest_config_index,
             transfer_target: leader.and_then(|l| l.transfer_target()),
             lease_held: self.lease_held(),
             pending_reads: leader.map_or(0, |l| l.reads().pending_count()),
@@ -352,6 +361,12 @@ impl Raft {
     /// The configuration in force at `index`: the latest `Membership` entry at
     /// or below it, else the snapshot's, else the bootstrap configuration.
     pub(super) fn membership_at(&self, index: LogIndex) -> Membership {
+        self.config_at(index).1
+    }
+
+    /// The configuration in force at `index` with the index of its entry
+    /// (the snapshot's index for the snapshot's, 0 for the bootstrap one).
+    fn config_at(&self, index: LogIndex) -> (LogIndex, Membership) {
         let from_log = self
             .log
             .entries()
@@ -359,21 +374,37 @@ impl Raft {
             .rev()
             .filter(|e| e.index <= index)
             .find_map(|e| match &e.payload {
-                EntryPayload::Membership(m) => Some(m.clone()),
+                EntryPayload::Membership(m) => Some((e.index, m.clone())),
                 _ => None,
             });
         from_log
-            .or_else(|| self.log.snapshot().map(|s| s.meta.membership.clone()))
-            .unwrap_or_else(|| self.bootstrap.clone())
+            .or_else(|| {
+                self.log
+                    .snapshot()
+                    .map(|s| (s.meta.last_index, s.meta.membership.clone()))
+            })
+            .unwrap_or_else(|| (0, self.bootstrap.clone()))
     }
 
-    /// Recomputes the configuration after the log changed; a leader starts or
-    /// stops tracking members accordingly.
+    /// Recomputes the configuration after the log changed (Raft §6: the
+    /// latest one in the log is in force, committed or not; a truncated one
+    /// rolls back); a leader starts or stops tracking members accordingly.
     pub(super) fn refresh_membership(&mut self) {
-        let membership = self.membership_at(self.log.last_index());
+        let (latest_index, latest) = self.config_at(self.log.last_index());
+        self.latest_config_index = latest_index;
+        let membership = if self.bug(Bug::ConfigAtCommit) {
+            self.membership_at(self.commit)
+        } else {
+            latest
+        };
         if membership == self.membership {
             return;
         }
+        tracing::info!(
+            membership = %membership,
+            index = latest_index,
+            "configuration in force changed"
+        );
         self.membership = membership;
         let last_index = self.log.last_index();
         let members: Vec<NodeId> = self
@@ -391,9 +422,16 @@ impl Raft {
         self.role.leader().map(|l| l.peers()).unwrap_or_default()
     }
 
-    /// Whether this node may campaign: it is a voter of the configuration.
+    /// Whether this node may campaign: it is a voter of the configuration
+    /// in force (of either half while joint), or of the committed one while
+    /// a later configuration without it is uncommitted (thesis §4.2.2: it
+    /// may still be needed until C_new commits; its own vote counts only
+    /// where it is a voter). A node removed by a committed configuration
+    /// never campaigns.
     pub(super) fn promotable(&self) -> bool {
-        self.membership.voters.contains(&self.id)
+        self.membership.is_voter(self.id)
+            || (self.latest_config_index > self.commit
+                && self.membership_at(self.commit).is_voter(self.id))
     }
 
     /// Queues a message from us in our current term.
@@ -431,6 +469,10 @@ impl Raft {
 
     /// Answers, persistence and assertions common to every step.
     fn finish_step(&mut self) {
+        if self.bug(Bug::ConfigAtCommit) {
+            self.refresh_membership();
+        }
+        self.advance_membership();
         self.emit_committed();
         let hard_state = HardState {
             term: self.term,

@@ -12,7 +12,7 @@
 
 use crate::bugs::Bug;
 use crate::core::api::{ReadOutcome, ReadResult};
-use crate::core::quorum;
+use crate::core::quorum::{self, Quorum};
 use crate::core::raft::Raft;
 use crate::core::read_state::ReadState;
 use crate::types::NodeId;
@@ -46,7 +46,7 @@ impl Raft {
             return;
         }
         let index = self.commit;
-        let single = quorum::has_quorum(&self.membership, |v| v == self.id)
+        let single = quorum::has_quorum(self.quorum(), |v| v == self.id)
             || self.bug(Bug::ReadIndexNoHeartbeat);
         if single || self.lease_held() {
             for &id in ids {
@@ -84,14 +84,14 @@ impl Raft {
 
     /// A follower answered a message of round `round` in our term.
     pub(super) fn record_read_ack(&mut self, from: NodeId, round: u64) {
-        let (membership, me) = (&self.membership, self.id);
+        let (quorum, me) = (Quorum::new(&self.membership, self.joint_rule()), self.id);
         let Some(reads) = self.role.reads_mut() else {
             return;
         };
         if !reads.record_ack(from, round) {
             return;
         }
-        let confirmed = reads.quorum_round(membership, me);
+        let confirmed = reads.quorum_round(quorum, me);
         while let Some(read) = self
             .role
             .reads_mut()
@@ -140,7 +140,7 @@ impl Raft {
         if self.bug(Bug::LeaseOutlivesElectionTimeout) {
             lease_ticks = self.config.election_ticks.saturating_mul(2);
         }
-        let confirmed = leader.reads().quorum_round(&self.membership, self.id);
+        let confirmed = leader.reads().quorum_round(self.quorum(), self.id);
         let sent_at = leader.reads().sent_at(confirmed);
         sent_at.is_some_and(|tick| self.ticks < tick.saturating_add(lease_ticks))
     }

@@ -3,8 +3,8 @@
 //! the reads waiting for a round to be confirmed or for the term's first
 //! commit. Pure data: `read.rs` decides when reads are served.
 
-use crate::core::quorum;
-use crate::types::{LogIndex, Membership, NodeId};
+use crate::core::quorum::{self, Quorum};
+use crate::types::{LogIndex, NodeId};
 use std::collections::{BTreeMap, VecDeque};
 
 /// How many sent rounds are remembered for lease accounting.
@@ -115,8 +115,8 @@ impl ReadState {
 
     /// The highest round a quorum of voters has answered (the leader `me`
     /// answers every round it sends).
-    pub(crate) fn quorum_round(&self, membership: &Membership, me: NodeId) -> u64 {
-        quorum::committed_index(membership, |v| {
+    pub(crate) fn quorum_round<'a>(&self, quorum: impl Into<Quorum<'a>>, me: NodeId) -> u64 {
+        quorum::committed_index(quorum, |v| {
             if v == me {
                 self.round
             } else {
@@ -154,6 +154,7 @@ impl ReadState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::Membership;
 
     #[test]
     fn a_round_is_confirmed_once_a_quorum_answered_it() {

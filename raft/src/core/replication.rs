@@ -6,7 +6,7 @@
 use crate::bugs::Bug;
 use crate::core::api::{ProposalOutcome, ProposalResult};
 use crate::core::error::RejectReason;
-use crate::core::quorum;
+use crate::core::quorum::{self, Quorum};
 use crate::core::raft::Raft;
 use crate::core::status::ProgressState;
 use crate::types::{Entry, EntryPayload, LogIndex, MessageBody, NodeId, Term};
@@ -48,10 +48,10 @@ impl Raft {
     /// Whether a quorum of voters (counting us) was heard from since the last
     /// check; resets the marks for the next round.
     fn quorum_active(&mut self) -> bool {
-        let (membership, me) = (&self.membership, self.id);
+        let (quorum, me) = (Quorum::new(&self.membership, self.joint_rule()), self.id);
         self.role
             .leader_mut()
-            .is_some_and(|l| l.heard_from_quorum(membership, me))
+            .is_some_and(|l| l.heard_from_quorum(quorum, me))
     }
 
     /// Appends an application command if we lead and are not overloaded.
@@ -497,7 +497,7 @@ impl Raft {
         let Some(leader) = self.role.leader() else {
             return false;
         };
-        let candidate = quorum::committed_index(&self.membership, |v| {
+        let candidate = quorum::committed_index(self.quorum(), |v| {
             if v == self.id {
                 self.persisted.min(self.log.last_index())
             } else {
@@ -505,7 +505,7 @@ impl Raft {
             }
         });
         let candidate = if self.bug(Bug::CommitQuorumOffByOne) {
-            quorum::index_reached_by_one_fewer(&self.membership, |v| {
+            quorum::index_reached_by_one_fewer(self.quorum(), |v| {
                 if v == self.id {
                     self.persisted.min(self.log.last_index())
                 } else {

@@ -76,6 +76,13 @@ pub struct Counters {
     pub proposals_appended: u64,
     /// Proposals refused (not leader, overloaded, transferring).
     pub proposals_refused: u64,
+    /// Configuration changes appended.
+    pub membership_changes_accepted: u64,
+    /// Configuration changes refused.
+    pub membership_changes_refused: u64,
+    /// Times a leader stepped down because the committed configuration no
+    /// longer counts it as a voter.
+    pub removed_step_downs: u64,
     /// Reads answered `Ready` through a ReadIndex heartbeat round.
     pub reads_read_index: u64,
     /// Reads answered `Ready` from the leader lease.
@@ -130,6 +137,10 @@ pub struct Status {
     pub snapshot_index: LogIndex,
     /// The configuration in force.
     pub membership: Membership,
+    /// The index of the latest configuration entry in the log (the
+    /// snapshot's index if it holds none, 0 for the bootstrap one); the
+    /// change is in flight while this is above `commit_index`.
+    pub membership_index: LogIndex,
     /// The target of a leadership transfer in progress.
     pub transfer_target: Option<NodeId>,
     /// Whether a leader currently holds a read lease.

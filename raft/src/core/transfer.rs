@@ -18,7 +18,7 @@ impl Raft {
             leader.cancel_transfer();
             return Ok(());
         }
-        if !self.membership.voters.contains(&to) || leader.progress(to).is_none() {
+        if !self.membership.is_voter(to) || leader.progress(to).is_none() {
             return Err(RejectReason::UnknownPeer);
         }
         if leader.transfer_target() == Some(to) {

@@ -13,6 +13,7 @@
 pub mod acks;
 pub mod commit;
 pub mod committed;
+pub mod config;
 pub mod digest;
 pub mod durability;
 pub mod election;
@@ -27,7 +28,7 @@ pub mod state_machine;
 #[cfg(test)]
 mod tests;
 
-use crate::{Entry, LogIndex, NodeId, Term};
+use crate::{Entry, LogIndex, Membership, NodeId, Term};
 use std::fmt;
 
 /// The property names, as they appear in violations, reports and results.
@@ -71,6 +72,20 @@ pub mod names {
     pub const ELECTION_QUORUM: &str = "election-quorum";
     /// A leader commits by counting replicas only entries of its term (§5.4.2).
     pub const CURRENT_TERM_COMMIT: &str = "current-term-commit";
+    /// A node uses the latest configuration in its log (§6, thesis §4.1).
+    pub const CONFIG_IN_FORCE: &str = "config-in-force";
+    /// Configurations follow each other by one server, or through C_old,new.
+    pub const CONFIG_CHANGE_SHAPE: &str = "config-change-shape";
+    /// A leader has at most one configuration change of its term in flight.
+    pub const ONE_CHANGE_IN_FLIGHT: &str = "one-change-in-flight";
+    /// A leader changes the configuration only after committing in its term.
+    pub const CHANGE_AFTER_TERM_COMMIT: &str = "change-after-term-commit";
+    /// A committed index is held by a quorum of the configuration that
+    /// committed it (a majority of each half while joint).
+    pub const COMMIT_QUORUM: &str = "commit-quorum";
+    /// After the final heal every member converges on the last committed
+    /// configuration.
+    pub const CONFIG_CONVERGENCE: &str = "config-convergence";
 }
 
 /// A broken invariant: which one, and the evidence.
@@ -131,6 +146,15 @@ pub trait NodeView {
     /// The entry at `index`, if the view exposes payloads (a sampled view of
     /// terms alone returns `None`, and payloads are then not compared).
     fn entry(&self, _index: LogIndex) -> Option<Entry> {
+        None
+    }
+    /// The configuration the node has in force, if the view exposes it.
+    fn membership(&self) -> Option<Membership> {
+        None
+    }
+    /// The configuration in force just before its first stored entry (its
+    /// snapshot's, else the one it was started with), if the view exposes it.
+    fn base_membership(&self) -> Option<Membership> {
         None
     }
 }
@@ -225,6 +249,7 @@ impl Invariants {
             .observe(view.id(), view.term(), view.commit_index())?;
         self.commits
             .observe_log(view, &shape, &mut self.committed)?;
+        config::check_log(view, &shape)?;
         if view.is_leader() {
             leader_completeness::check(
                 view.id(),

@@ -41,6 +41,20 @@ pub enum StorageError {
         /// What was wrong.
         reason: String,
     },
+    /// The stored bytes were written by another storage format (an older
+    /// build): they are refused, never decoded as this format.
+    #[error(
+        "{location} was written by storage format {found}, but this build reads format \
+         {supported} only: recover it with the build that wrote it, or start the node empty"
+    )]
+    UnsupportedFormat {
+        /// The file that holds them.
+        location: String,
+        /// The format that wrote them.
+        found: u32,
+        /// The format this build reads.
+        supported: u32,
+    },
     /// The caller broke the contract (a gap in appended indices, compaction
     /// past the last entry, ...).
     #[error("invalid storage request: {0}")]

@@ -6,7 +6,8 @@
 #![allow(dead_code)]
 
 use faultline_raft::{
-    Config, Entry, HardState, Input, LogIndex, Membership, Message, MessageBody, NodeId, Output,
+    Config, Entry, HardState, Input, LogIndex, Membership, MembershipChange,
+    MembershipChangeOutcome, MembershipChangeResult, Message, MessageBody, NodeId, Output,
     ProposalResult, Raft, ReadResult, RecoveredState, Role, Snapshot, Term,
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -76,6 +77,7 @@ pub struct Node {
     pub installed: Vec<Snapshot>,
     pub proposals: Vec<ProposalResult>,
     pub reads: Vec<ReadResult>,
+    pub changes: Vec<MembershipChangeResult>,
     /// Report `Persisted` automatically after persisting.
     pub auto_persist_ack: bool,
 }
@@ -119,6 +121,7 @@ impl Net {
                     installed: Vec::new(),
                     proposals: Vec::new(),
                     reads: Vec::new(),
+                    changes: Vec::new(),
                     auto_persist_ack: true,
                 },
             );
@@ -166,6 +169,7 @@ impl Net {
             node.applied.extend(out.committed.iter().cloned());
             node.proposals.extend(out.proposals.iter().cloned());
             node.reads.extend(out.reads.iter().cloned());
+            node.changes.extend(out.membership_changes.iter().cloned());
             for m in out.messages {
                 self.sent_log.push(m.clone());
                 self.queue.push_back(m);
@@ -266,6 +270,46 @@ impl Net {
         node.applied.clear();
         node.installed.clear();
         self.flush(id);
+    }
+
+    /// Adds node `id`, not a member yet: it starts empty with no
+    /// configuration (a joiner), configured by `tweak`.
+    pub fn add_node(&mut self, id: NodeId, tweak: impl Fn(&mut Config)) {
+        let mut c = config(id);
+        tweak(&mut c);
+        self.nodes.insert(
+            id,
+            Node {
+                raft: Raft::new(c, Membership::default(), 1000 + id),
+                disk: Disk::default(),
+                applied: Vec::new(),
+                installed: Vec::new(),
+                proposals: Vec::new(),
+                reads: Vec::new(),
+                changes: Vec::new(),
+                auto_persist_ack: true,
+            },
+        );
+    }
+
+    /// Asks node `id` for a configuration change and returns its answer
+    /// (without settling the network).
+    pub fn change(&mut self, id: NodeId, change: MembershipChange) -> MembershipChangeOutcome {
+        let change_id = self.nodes[&id].changes.len() as u64 + 1;
+        self.step(
+            id,
+            Input::ChangeMembership {
+                id: change_id,
+                change,
+            },
+        );
+        let result = self.nodes[&id]
+            .changes
+            .last()
+            .cloned()
+            .expect("every change is answered");
+        assert_eq!(result.id, change_id, "the answer is to this change");
+        result.outcome
     }
 
     /// Messages of `kind` currently queued.

@@ -7,7 +7,7 @@ use super::garbage::garbage_message;
 use super::node::{ArmedCrash, CrashPoint, CrashTrigger, SimNode};
 use super::sim::Simulation;
 use faultline_raft::invariants::Violation;
-use faultline_raft::{Input, NodeId, ProposalOutcome};
+use faultline_raft::{Input, Membership, MembershipChange, NodeId, ProposalOutcome};
 use rand::Rng;
 
 impl Simulation {
@@ -119,13 +119,19 @@ impl Simulation {
         let Some((leader, _)) = self.current_leader() else {
             return Ok(());
         };
-        let others: Vec<NodeId> = self
-            .profile
-            .nodes
-            .iter()
-            .copied()
-            .filter(|&n| n != leader)
-            .collect();
+        let others: Vec<NodeId> = self.nodes[&leader]
+            .raft
+            .as_ref()
+            .map(|r| {
+                r.membership()
+                    .all_voters()
+                    .filter(|&n| n != leader)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if others.is_empty() {
+            return Ok(());
+        }
         let to = others[self.rng.gen_range(0..others.len())];
         self.stats.transfers += 1;
         if self.trace.enabled() {
@@ -226,7 +232,7 @@ impl Simulation {
         if self.net.is_partitioned() {
             return;
         }
-        let nodes = self.profile.nodes.clone();
+        let nodes: Vec<NodeId> = self.nodes.keys().copied().collect();
         let side_size = self.rng.gen_range(1..nodes.len());
         let mut side = nodes.clone();
         // A random subset of `side_size` nodes (partial Fisher-Yates).
@@ -263,5 +269,71 @@ impl Simulation {
         if self.trace.enabled() {
             self.trace.record(format!("t{} HEAL", self.now_tick));
         }
+    }
+
+    /// Asks the leader for a random configuration change: add a learner,
+    /// promote one, add or remove a voter (the leader itself included), or
+    /// move to a random whole configuration (through C_old,new when more
+    /// than one voter changes).
+    pub(super) fn change_membership(&mut self) -> Result<(), Violation> {
+        let Some((leader, _)) = self.current_leader() else {
+            return Ok(());
+        };
+        let Some(current) = self.nodes[&leader]
+            .raft
+            .as_ref()
+            .map(|r| r.membership().clone())
+        else {
+            return Ok(());
+        };
+        let universe: Vec<NodeId> = self.nodes.keys().copied().collect();
+        let outsiders: Vec<NodeId> = universe
+            .iter()
+            .copied()
+            .filter(|&n| !current.contains(n))
+            .collect();
+        let non_voters: Vec<NodeId> = universe
+            .iter()
+            .copied()
+            .filter(|&n| !current.is_voter(n))
+            .collect();
+        let members: Vec<NodeId> = current.members().collect();
+        let learners: Vec<NodeId> = current.learners.iter().copied().collect();
+        let change = match self.rng.gen_range(0..6) {
+            0 if !outsiders.is_empty() => MembershipChange::AddLearner(self.pick(&outsiders)),
+            1 if !learners.is_empty() => MembershipChange::Promote(self.pick(&learners)),
+            2 if !non_voters.is_empty() => MembershipChange::AddVoter(self.pick(&non_voters)),
+            3 => MembershipChange::Remove(self.pick(&members)),
+            4 => MembershipChange::Remove(leader),
+            _ => MembershipChange::Target(self.random_membership(&universe)),
+        };
+        self.stats.membership_changes += 1;
+        let id = self.client.next_id();
+        if self.trace.enabled() {
+            self.trace.record(format!(
+                "t{} n{leader} ChangeMembership {id} {change:?} (from {current})",
+                self.now_tick
+            ));
+        }
+        self.step(leader, Input::ChangeMembership { id, change })
+    }
+
+    /// One of `ids` (not empty), drawn from the run's RNG.
+    fn pick(&mut self, ids: &[NodeId]) -> NodeId {
+        ids[self.rng.gen_range(0..ids.len())]
+    }
+
+    /// A random configuration of 1 to 5 voters and up to one learner.
+    fn random_membership(&mut self, universe: &[NodeId]) -> Membership {
+        let mut ids = universe.to_vec();
+        for i in 0..ids.len() {
+            let j = self.rng.gen_range(i..ids.len());
+            ids.swap(i, j);
+        }
+        let voters = self.rng.gen_range(1..=ids.len().min(5));
+        let learners = self.rng.gen_range(0..=1).min(ids.len() - voters);
+        let mut target = Membership::new(ids[..voters].iter().copied());
+        target.learners = ids[voters..voters + learners].iter().copied().collect();
+        target
     }
 }

@@ -6,11 +6,12 @@
 use super::node::{CoreView, CrashPoint};
 use super::sim::Simulation;
 use super::state_machine::HashChain;
+use faultline_raft::invariants::config::check_commit_quorum;
 use faultline_raft::invariants::durability::check_promise;
 use faultline_raft::invariants::Violation;
 use faultline_raft::{
-    Input, LogIndex, Message, MessageBody, NodeId, Output, Raft, Snapshot, SnapshotMeta,
-    StorageError,
+    EntryPayload, Input, LogIndex, MembershipChangeOutcome, Message, MessageBody, NodeId, Output,
+    Raft, Role, Snapshot, StorageError,
 };
 use rand::Rng;
 
@@ -138,7 +139,39 @@ impl Simulation {
                 raft.first_index()
             ));
         }
-        self.invariants.after_step(&CoreView { id, raft })
+        self.invariants.after_step(&CoreView { id, raft })?;
+        self.check_commit_quorum(id)
+    }
+
+    /// When leader `id` advanced its commit index in its term, checks the
+    /// new index is held by a quorum of its configuration (a node that is
+    /// down counts if its disk reaches the index: an over-approximation,
+    /// never a false alarm).
+    fn check_commit_quorum(&mut self, id: NodeId) -> Result<(), Violation> {
+        let Some(raft) = self.nodes.get(&id).and_then(|n| n.raft.as_ref()) else {
+            return Ok(());
+        };
+        if raft.role() != Role::Leader {
+            self.leader_commits.remove(&id);
+            return Ok(());
+        }
+        let (term, commit) = (raft.term(), raft.commit_index());
+        let previous = self.leader_commits.insert(id, (term, commit));
+        if previous.is_none_or(|(t, c)| t != term || c >= commit) {
+            return Ok(());
+        }
+        let Some(entry_term) = raft.term_at(commit) else {
+            return Ok(());
+        };
+        self.stats.commit_quorum_checks += 1;
+        let holds = |n: NodeId| match self.nodes.get(&n) {
+            Some(node) => match &node.raft {
+                Some(r) => r.snapshot_index() >= commit || r.term_at(commit) == Some(entry_term),
+                None => node.disk.last().0 >= commit,
+            },
+            None => false,
+        };
+        check_commit_quorum(id, commit, entry_term, raft.membership(), holds)
     }
 
     /// Carries out an output already taken from node `id`, then drains it.
@@ -207,7 +240,7 @@ impl Simulation {
             check_promise(message, &node.disk, &|index| raft.term_at(index))?;
         }
         for message in output.messages {
-            if message.from != id || message.to == id || !self.membership.contains(message.to) {
+            if message.from != id || message.to == id || !self.nodes.contains_key(&message.to) {
                 return Err(Violation::new(
                     "message addressing",
                     format!("node {id} emitted {}", describe(&message)),
@@ -248,7 +281,18 @@ impl Simulation {
             }
         }
 
-        // 4. Answer proposals and reads.
+        // 4. Answer proposals, reads and configuration changes.
+        for result in &output.membership_changes {
+            if let MembershipChangeOutcome::Accepted { index, .. } = result.outcome {
+                self.stats.membership_accepted += 1;
+                let raft = self.nodes[&id].raft.as_ref().expect("node is up");
+                if raft.entry(index).is_some_and(
+                    |e| matches!(&e.payload, EntryPayload::Membership(m) if m.is_joint()),
+                ) {
+                    self.stats.joint_entered += 1;
+                }
+            }
+        }
         for result in &output.proposals {
             self.client.answered(id, result)?;
         }
@@ -295,7 +339,7 @@ impl Simulation {
     /// Restarts node `id` from its disk alone.
     pub(super) fn restart(&mut self, id: NodeId) -> Result<(), Violation> {
         let seed: u64 = self.rng.gen();
-        let membership = self.membership.clone();
+        let membership = self.bootstrap_for(id);
         let node = self.nodes.get_mut(&id).expect("node exists");
         let recovered = node
             .disk
@@ -340,7 +384,6 @@ impl Simulation {
     /// durably, and tells the core (which compacts its log).
     pub(super) fn take_snapshot(&mut self, id: NodeId) -> Result<(), Violation> {
         let min_entries = self.profile.snapshot_min_entries;
-        let membership = self.membership.clone();
         let node = self.nodes.get_mut(&id).expect("node exists");
         let Some(raft) = node.raft.as_mut() else {
             return Ok(());
@@ -349,15 +392,12 @@ impl Simulation {
         if index < node.disk.snapshot_index() + min_entries {
             return Ok(());
         }
-        let Some(term) = raft.term_at(index) else {
+        let Some(meta) = raft.snapshot_meta(index) else {
             return Ok(());
         };
+        let term = meta.last_term;
         let snapshot = Snapshot {
-            meta: SnapshotMeta {
-                last_index: index,
-                last_term: term,
-                membership,
-            },
+            meta,
             data: node.app.snapshot_data(),
         };
         node.disk
@@ -408,6 +448,12 @@ fn summarize(id: NodeId, output: &Output) -> String {
     }
     for result in &output.reads {
         parts.push(format!("read {} {:?}", result.id, result.outcome));
+    }
+    for result in &output.membership_changes {
+        parts.push(format!(
+            "membership change {} {:?}",
+            result.id, result.outcome
+        ));
     }
     format!("  n{id} out: {}", parts.join("; "))
 }

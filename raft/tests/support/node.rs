@@ -5,7 +5,9 @@
 use super::disk::SimDisk;
 use super::state_machine::HashChain;
 use faultline_raft::invariants::NodeView;
-use faultline_raft::{Config, Entry, LogIndex, MessageBody, NodeId, Output, Raft, Role, Term};
+use faultline_raft::{
+    Config, Entry, LogIndex, Membership, MessageBody, NodeId, Output, Raft, Role, Term,
+};
 
 /// Where, inside the handling of one output, an armed crash strikes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,5 +150,12 @@ impl NodeView for CoreView<'_> {
     }
     fn entry(&self, index: LogIndex) -> Option<Entry> {
         self.raft.entry(index).cloned()
+    }
+    fn membership(&self) -> Option<Membership> {
+        Some(self.raft.membership().clone())
+    }
+    fn base_membership(&self) -> Option<Membership> {
+        let base = self.raft.first_index().saturating_sub(1);
+        self.raft.snapshot_meta(base).map(|meta| meta.membership)
     }
 }

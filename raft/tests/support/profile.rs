@@ -27,13 +27,18 @@ pub struct ActionWeights {
     pub partition: u32,
     /// A node receives a message from outside the cluster (or misaddressed).
     pub garbage: u32,
+    /// The leader is asked for a configuration change.
+    pub membership: u32,
 }
 
 /// The parameters of one run.
 #[derive(Debug, Clone)]
 pub struct RunProfile {
-    /// The cluster's node ids (1..=n).
+    /// The initial voters' ids (1..=n).
     pub nodes: Vec<NodeId>,
+    /// Ids of nodes that start outside the configuration (empty, with no
+    /// configuration) and may be added by membership changes.
+    pub spares: Vec<NodeId>,
     /// The configuration shared by every node (its `id` is overwritten).
     pub config: Config,
     /// Network faults during the fault phase.
@@ -111,9 +116,19 @@ impl RunProfile {
             crash: if calm { 0 } else { rng.gen_range(0..=3) },
             partition: if calm { 0 } else { rng.gen_range(0..=3) },
             garbage: rng.gen_range(0..=2),
+            membership: 0,
         };
+        // Drawn last, so the draws above are those of runs without
+        // membership changes. A fifth of the runs change nothing.
+        let weights = ActionWeights {
+            membership: rng.gen_range(0..=4),
+            ..weights
+        };
+        let spare_count = 2;
+        config.member_id_max = Some(node_count + spare_count);
         RunProfile {
             nodes: (1..=node_count).collect(),
+            spares: (node_count + 1..=node_count + spare_count).collect(),
             config,
             faults,
             queue_capacity: rng.gen_range(8..=32),

@@ -8,6 +8,7 @@ use super::network::{NetStats, SimNetwork};
 use super::node::SimNode;
 use super::profile::RunProfile;
 use super::trace::Trace;
+use faultline_raft::bugs::BugSet;
 use faultline_raft::invariants::{Invariants, Violation};
 use faultline_raft::{LogIndex, Membership, NodeId, Raft, Term};
 use rand::{Rng, SeedableRng};
@@ -48,6 +49,14 @@ pub struct RunStats {
     pub acknowledged: u64,
     /// Reads answered Ready.
     pub reads_ready: u64,
+    /// Configuration changes asked of a leader.
+    pub membership_changes: u64,
+    /// Configuration changes accepted (appended).
+    pub membership_accepted: u64,
+    /// Joint configurations entered.
+    pub joint_entered: u64,
+    /// Commits checked against the quorum of the committing configuration.
+    pub commit_quorum_checks: u64,
     /// Network counters.
     pub net: NetStats,
 }
@@ -70,7 +79,11 @@ pub struct Simulation {
     pub(super) profile: RunProfile,
     pub(super) now_tick: u64,
     pub(super) nodes: BTreeMap<NodeId, SimNode>,
+    /// The initial configuration (the bootstrap one of the initial voters;
+    /// spares start with none).
     pub(super) membership: Membership,
+    /// Each leader's last observed (term, commit index).
+    pub(super) leader_commits: BTreeMap<NodeId, (Term, LogIndex)>,
     pub(super) net: SimNetwork,
     pub(super) invariants: Invariants,
     pub(super) client: Client,
@@ -82,7 +95,14 @@ pub struct Simulation {
 impl Simulation {
     /// Runs seed `seed` to completion, recording a trace when `traced`.
     pub fn run(seed: u64, traced: bool) -> RunOutcome {
+        Simulation::run_with_bugs(seed, traced, BugSet::NONE)
+    }
+
+    /// Runs seed `seed` with seeded bugs `bugs` switched on in every core
+    /// (the profile drawn is the same as without them).
+    pub fn run_with_bugs(seed: u64, traced: bool, bugs: BugSet) -> RunOutcome {
         let mut sim = Simulation::new(seed, traced);
+        sim.profile.config.bugs = bugs;
         // A panic inside a core is a failure of this seed like any other:
         // catch it so that the seed, the message and the trace are reported.
         let phases = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -138,6 +158,7 @@ impl Simulation {
             trace: Trace::new(traced),
             stats: RunStats::default(),
             partition_until_tick: None,
+            leader_commits: BTreeMap::new(),
             profile,
         }
     }
@@ -152,10 +173,28 @@ impl Simulation {
             let raft = Raft::new(config.clone(), self.membership.clone(), seed);
             self.nodes.insert(id, SimNode::new(config, raft));
         }
-        for id in self.profile.nodes.clone() {
+        if self.profile.weights.membership > 0 {
+            for &id in &self.profile.spares.clone() {
+                let config = self.profile.config_for(id);
+                let seed: u64 = self.rng.gen();
+                let raft = Raft::new(config.clone(), self.bootstrap_for(id), seed);
+                self.nodes.insert(id, SimNode::new(config, raft));
+            }
+        }
+        for id in self.nodes.keys().copied().collect::<Vec<_>>() {
             self.drain(id)?;
         }
         Ok(())
+    }
+
+    /// The configuration node `id` starts with: the initial one for the
+    /// initial voters, none for spares (they learn theirs when added).
+    pub(super) fn bootstrap_for(&self, id: NodeId) -> Membership {
+        if self.profile.nodes.contains(&id) {
+            self.membership.clone()
+        } else {
+            Membership::default()
+        }
     }
 
     pub(super) fn live_nodes(&self) -> Vec<NodeId> {
@@ -210,6 +249,7 @@ impl Simulation {
                 weights.crash,
                 weights.partition,
                 weights.garbage,
+                weights.membership,
             ];
             let total: u32 = options.iter().sum();
             let mut pick = self.rng.gen_range(0..total);
@@ -230,7 +270,8 @@ impl Simulation {
                 4 => self.transfer()?,
                 5 => self.crash_random()?,
                 6 => self.partition(),
-                _ => self.garbage()?,
+                7 => self.garbage()?,
+                _ => self.change_membership()?,
             }
         }
         Ok(())

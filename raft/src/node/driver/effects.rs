@@ -28,6 +28,9 @@ impl<S: LogStorage> Driver<S> {
                 committed,
                 proposals,
                 reads,
+                // The driver never feeds `Input::ChangeMembership` (its peer
+                // links are fixed at start), so there are no answers.
+                membership_changes: _,
             } = apply;
             // Book-keeping for the answers (no client hears anything yet).
             self.note_proposals(proposals);

@@ -405,6 +405,13 @@ impl<D: Disk> Wal<D> {
         let name = snapshot_name(index, term);
         let path = self.path(&name);
         let (_, scanned) = self.read_scanned::<SnapshotFile>(&path, "read snapshot")?;
+        if let Some(record::StopReason::OlderFormat { version }) = scanned.stop {
+            return Err(StorageError::UnsupportedFormat {
+                location: name,
+                found: version,
+                supported: record::FORMAT_VERSION,
+            });
+        }
         if let Some(stop) = scanned.stop {
             return Err(corrupt(name, stop.to_string()));
         }

@@ -1,18 +1,33 @@
 //! The write-ahead log's record framing and record kinds.
 //!
 //! ```text
-//! length: u32 LE | crc32(length bytes ++ payload): u32 LE | payload (length bytes)
+//! length: u32 LE | crc32(version ++ length bytes ++ payload): u32 LE | payload (length bytes)
 //! ```
 //! The payload is the [`crate::codec`] encoding of a [`WalRecord`] (segments)
 //! or a [`SnapshotFile`] (snapshot files). Scanning a byte buffer yields the
 //! records up to the first frame that is incomplete (a torn write) or fails
 //! its checksum or decoding (corruption), and says which it was and where.
+//!
+//! # Format versions
+//!
+//! The encoding is bincode, which is not self-describing: bytes written
+//! with other types could decode into wrong values. So the checksum covers
+//! the format version ([`FORMAT_VERSION`], 4 bytes LE, not stored): a frame
+//! written by another format never passes it, and is never misread. A
+//! frame that passes the checksum of format 1 (no version in the checksum:
+//! builds before configurations had joint consensus, whose `Membership`
+//! had no `outgoing` voters) is reported as [`StopReason::OlderFormat`], so
+//! recovery refuses it with a clear error instead of calling it corrupt.
 
 use crate::codec;
 use crate::types::{Entry, HardState, LogIndex, SnapshotMeta, Term};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// The format this build writes and reads: 2 since configurations carry
+/// the outgoing voters of a joint configuration.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Bytes of the frame header (length and checksum).
 pub const FRAME_HEADER_BYTES: usize = 8;
@@ -52,14 +67,23 @@ pub struct SnapshotFile {
 /// Frames `payload` (the caller checks [`RECORD_BYTES_MAX`]).
 pub fn frame_bytes(payload: &[u8]) -> Vec<u8> {
     let len = (payload.len() as u32).to_le_bytes();
-    let mut hasher = crc32fast::Hasher::new();
-    hasher.update(&len);
-    hasher.update(payload);
     let mut out = Vec::with_capacity(FRAME_HEADER_BYTES + payload.len());
     out.extend_from_slice(&len);
-    out.extend_from_slice(&hasher.finalize().to_le_bytes());
+    out.extend_from_slice(&checksum(Some(FORMAT_VERSION), len, payload).to_le_bytes());
     out.extend_from_slice(payload);
     out
+}
+
+/// The checksum of a frame: of format `version`'s (`None`: format 1's,
+/// which did not cover a version), over the length bytes and the payload.
+fn checksum(version: Option<u32>, len: [u8; 4], payload: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    if let Some(version) = version {
+        hasher.update(&version.to_le_bytes());
+    }
+    hasher.update(&len);
+    hasher.update(payload);
+    hasher.finalize()
 }
 
 /// Encodes and frames a value; `None` if it exceeds [`RECORD_BYTES_MAX`].
@@ -81,6 +105,12 @@ pub enum StopReason {
     },
     /// The frame is complete but wrong.
     Corrupt(String),
+    /// The frame is intact but was written by an older format (its
+    /// checksum is that format's): it is not decoded.
+    OlderFormat {
+        /// The format that wrote it.
+        version: u32,
+    },
 }
 
 impl fmt::Display for StopReason {
@@ -90,6 +120,10 @@ impl fmt::Display for StopReason {
                 write!(f, "torn record ({remaining} of {needed} bytes present)")
             }
             StopReason::Corrupt(reason) => write!(f, "corrupt record: {reason}"),
+            StopReason::OlderFormat { version } => write!(
+                f,
+                "record written by format {version}; this build reads format {FORMAT_VERSION}"
+            ),
         }
     }
 }
@@ -133,10 +167,10 @@ pub fn scan<T: DeserializeOwned>(bytes: &[u8]) -> Scan<T> {
             });
         }
         let payload = &rest[FRAME_HEADER_BYTES..FRAME_HEADER_BYTES + len];
-        let mut hasher = crc32fast::Hasher::new();
-        hasher.update(&len_bytes);
-        hasher.update(payload);
-        let crc = hasher.finalize();
+        let crc = checksum(Some(FORMAT_VERSION), len_bytes, payload);
+        if crc != stored_crc && checksum(None, len_bytes, payload) == stored_crc {
+            break Some(StopReason::OlderFormat { version: 1 });
+        }
         if crc != stored_crc {
             break Some(StopReason::Corrupt(format!(
                 "checksum mismatch (stored {stored_crc:#010x}, computed {crc:#010x})"
@@ -223,5 +257,25 @@ mod tests {
         let s = scan::<WalRecord>(&bytes);
         assert_eq!(s.valid_len, valid);
         assert!(matches!(s.stop, Some(StopReason::Corrupt(_))));
+    }
+
+    /// Frames `payload` as format 1 did (checksum without the version).
+    fn frame_format_1(payload: &[u8]) -> Vec<u8> {
+        let len = (payload.len() as u32).to_le_bytes();
+        let mut out = len.to_vec();
+        out.extend_from_slice(&checksum(None, len, payload).to_le_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn a_frame_of_format_1_is_reported_as_such_and_not_decoded() {
+        let payload = codec::encode(&WalRecord::HardState(HardState::default())).unwrap();
+        let s = scan::<WalRecord>(&frame_format_1(&payload));
+        assert!(s.records.is_empty());
+        assert_eq!(s.stop, Some(StopReason::OlderFormat { version: 1 }));
+        let current = scan::<WalRecord>(&frame_bytes(&payload));
+        assert_eq!(current.records.len(), 1);
+        assert_eq!(current.stop, None);
     }
 }

@@ -4,7 +4,7 @@
 //! repair the directory (drop everything after the first damage, durably)
 //! before anything older is removed.
 
-use super::record::{Scan, WalRecord};
+use super::record::{Scan, StopReason, WalRecord, FORMAT_VERSION};
 use super::{
     corrupt, parse_segment_name, parse_snapshot_name, segment_name, snapshot_name, Segment, Wal,
 };
@@ -92,6 +92,13 @@ impl<D: Disk> Wal<D> {
         for &seq in &seqs {
             let path = self.path(&segment_name(seq));
             let (bytes, scanned) = self.read_scanned::<WalRecord>(&path, "read segment")?;
+            if let Some(StopReason::OlderFormat { version }) = scanned.stop {
+                return Err(StorageError::UnsupportedFormat {
+                    location: path.display().to_string(),
+                    found: version,
+                    supported: FORMAT_VERSION,
+                });
+            }
             contents.push(bytes);
             scans.push(scanned);
         }

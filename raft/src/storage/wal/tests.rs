@@ -484,3 +484,57 @@ fn wal_skip_dir_sync_loses_synced_entries_of_a_new_segment() {
         "with the bug synced entries vanish ({lost} of 40 left)"
     );
 }
+
+/// Rewrites every frame of `bytes` with format 1's checksum (no version),
+/// as a build before format 2 wrote it.
+fn as_format_1(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    while offset < bytes.len() {
+        let len_bytes = [
+            bytes[offset],
+            bytes[offset + 1],
+            bytes[offset + 2],
+            bytes[offset + 3],
+        ];
+        let len = u32::from_le_bytes(len_bytes) as usize;
+        let payload = &bytes[offset + 8..offset + 8 + len];
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(&len_bytes);
+        hasher.update(payload);
+        out.extend_from_slice(&len_bytes);
+        out.extend_from_slice(&hasher.finalize().to_le_bytes());
+        out.extend_from_slice(payload);
+        offset += 8 + len;
+    }
+    out
+}
+
+#[test]
+fn a_wal_of_an_older_format_is_refused_with_a_clear_error_never_misread() {
+    let mut wal = Wal::open_with(MemDisk::new(), DIR, small_segments()).unwrap();
+    for index in 1..=30 {
+        wal.append(&[test_entry(index, 1)]).unwrap();
+    }
+    wal.sync().unwrap();
+    let mut disk = wal.into_disk();
+    let dir = Path::new(DIR);
+    for name in disk.list(dir).unwrap() {
+        let path = dir.join(&name);
+        let old = as_format_1(&disk.read(&path).unwrap());
+        disk.remove(&path).unwrap();
+        disk.create(&path).unwrap();
+        disk.append(&path, &old).unwrap();
+        disk.sync(&path).unwrap();
+    }
+    let err = Wal::open_with(disk, DIR, small_segments()).unwrap_err();
+    match &err {
+        StorageError::UnsupportedFormat {
+            location,
+            found: 1,
+            supported: 2,
+        } => assert!(location.ends_with(".wal"), "{location}"),
+        other => panic!("expected a format refusal, got {other:?}"),
+    }
+    assert!(err.to_string().contains("storage format 1"), "{err}");
+}
