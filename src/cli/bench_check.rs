@@ -148,7 +148,7 @@ fn write_jsonl(
 
 /// The process's peak resident set size (`VmHWM` in `/proc/self/status`),
 /// where the system reports it.
-fn peak_rss_bytes() -> Option<u64> {
+pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

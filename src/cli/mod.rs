@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod bench_check;
+pub mod bench_curve;
 pub mod bugs;
 pub mod check;
 pub mod check_output;

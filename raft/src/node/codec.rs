@@ -137,6 +137,13 @@ impl FrameDecoder {
 
     /// Appends received bytes.
     pub fn push(&mut self, bytes: &[u8]) {
+        self.compact();
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Drops the bytes already returned as frames once they are all of the
+    /// buffer or most of a large one.
+    fn compact(&mut self) {
         if self.start > 0 && self.start == self.buf.len() {
             self.buf.clear();
             self.start = 0;
@@ -144,7 +151,16 @@ impl FrameDecoder {
             self.buf.drain(..self.start);
             self.start = 0;
         }
-        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Reads what `reader` has straight into the buffer's spare capacity
+    /// (at least [`READ_CHUNK_BYTES`] of it), with no zeroed scratch buffer in
+    /// between; returns the count, 0 at the end of the stream. Cancel-safe:
+    /// bytes are appended only when a read completes.
+    async fn fill<R: AsyncRead + Unpin>(&mut self, reader: &mut R) -> std::io::Result<usize> {
+        self.compact();
+        self.buf.reserve(READ_CHUNK_BYTES);
+        reader.read_buf(&mut self.buf).await
     }
 
     /// Bytes received but not yet returned as a frame.
@@ -207,20 +223,17 @@ where
     R: AsyncRead + Unpin,
     T: DeserializeOwned,
 {
-    let mut chunk = [0u8; READ_CHUNK_BYTES];
     loop {
         if let Some(frame) = decoder.next_frame()? {
             return Ok(Some(frame));
         }
-        let n = reader.read(&mut chunk).await?;
-        if n == 0 {
+        if decoder.fill(reader).await? == 0 {
             let buffered_bytes = decoder.buffered_bytes();
             if buffered_bytes == 0 {
                 return Ok(None);
             }
             return Err(CodecError::Truncated { buffered_bytes });
         }
-        decoder.push(&chunk[..n]);
     }
 }
 

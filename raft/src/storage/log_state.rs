@@ -181,13 +181,27 @@ impl LogState {
     /// Appends `entries`, first discarding the stored suffix from the first
     /// entry's index on (see [`LogStorage::append`](super::LogStorage::append)).
     pub fn append(&mut self, entries: &[Entry]) -> Result<(), StorageError> {
-        self.check_append(entries)?;
-        let Some(first) = entries.first() else {
-            return Ok(());
-        };
-        let keep = (first.index - self.first_index()) as usize;
-        self.entries.truncate(keep);
+        self.truncate_for(entries)?;
         self.entries.extend_from_slice(entries);
+        Ok(())
+    }
+
+    /// [`LogState::append`] taking the entries by value: they are moved in,
+    /// not cloned (a store replaying its own queued writes at a sync).
+    pub fn append_owned(&mut self, entries: Vec<Entry>) -> Result<(), StorageError> {
+        self.truncate_for(&entries)?;
+        self.entries.extend(entries);
+        Ok(())
+    }
+
+    /// Checks `entries` and discards the stored suffix from the first one's
+    /// index on, making room for them.
+    fn truncate_for(&mut self, entries: &[Entry]) -> Result<(), StorageError> {
+        self.check_append(entries)?;
+        if let Some(first) = entries.first() {
+            let keep = (first.index - self.first_index()) as usize;
+            self.entries.truncate(keep);
+        }
         Ok(())
     }
 
@@ -262,5 +276,46 @@ impl LogState {
         fresh.set_hard_state(hard_state);
         *self = fresh;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::EntryPayload;
+
+    fn entries(terms: &[(LogIndex, Term)]) -> Vec<Entry> {
+        terms
+            .iter()
+            .map(|&(index, term)| Entry {
+                index,
+                term,
+                payload: EntryPayload::Command(vec![index as u8]),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_owned_append_truncates_and_checks_like_a_borrowed_one() {
+        let (mut borrowed, mut owned) = (LogState::default(), LogState::default());
+        for batch in [
+            entries(&[(1, 1), (2, 1), (3, 1)]),
+            entries(&[(2, 2), (3, 2)]),
+            entries(&[(4, 2)]),
+        ] {
+            borrowed.append(&batch).unwrap();
+            owned.append_owned(batch).unwrap();
+        }
+        assert_eq!(
+            borrowed.entries(1, 4).unwrap(),
+            owned.entries(1, 4).unwrap()
+        );
+        assert_eq!(owned.last_index(), 4);
+        assert_eq!(owned.term(2), Some(2));
+        let gap = entries(&[(9, 2)]);
+        assert_eq!(
+            borrowed.append(&gap).unwrap_err().to_string(),
+            owned.append_owned(gap).unwrap_err().to_string()
+        );
     }
 }

@@ -97,7 +97,7 @@ impl LogStorage for MemStorage {
             // Each write was validated against the live view, which equals the
             // durable view plus the earlier pending writes: it cannot fail here.
             match write {
-                PendingWrite::Append(entries) => self.durable.append(&entries)?,
+                PendingWrite::Append(entries) => self.durable.append_owned(entries)?,
                 PendingWrite::HardState(hs) => self.durable.set_hard_state(hs),
                 PendingWrite::Snapshot(snapshot) => self.durable.install_snapshot(&snapshot)?,
             }

@@ -1,8 +1,10 @@
 //! The three PNG plots of a run, drawn with plotters' bitmap backend and
 //! encoded in memory (so they can be written next to the page or embedded),
-//! and the bar chart of a `faultline hunt` ([`detection`]).
+//! the bar chart of a `faultline hunt` ([`detection`]) and the cost curve of
+//! `faultline bench curve` ([`cost_curve`]).
 
 mod common;
+pub mod cost_curve;
 pub mod detection;
 pub mod frame;
 pub mod latency_raw;

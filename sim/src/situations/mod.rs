@@ -147,13 +147,17 @@ impl SituationTracker {
                 id: s.id,
                 ..NodeSample::default()
             });
-            self.node(now_ms, &before, s);
+            if before != *s {
+                self.node(now_ms, &before, s);
+                self.previous.insert(s.id, *s);
+            }
         }
-        self.previous = samples.iter().map(|s| (s.id, *s)).collect();
     }
 
     fn add(&mut self, name: &'static str, n: u64, at_ms: u64) {
-        self.counts.entry(name).or_default().add(n, at_ms);
+        if n > 0 {
+            self.counts.entry(name).or_default().add(n, at_ms);
+        }
     }
 
     /// New leader terms, two leaders, deposed leaders.
