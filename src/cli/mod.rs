@@ -10,6 +10,7 @@ pub mod bench_curve;
 pub mod bugs;
 pub mod check;
 pub mod check_output;
+pub mod child;
 pub mod compare;
 pub mod exit;
 pub mod hunt;

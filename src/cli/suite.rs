@@ -7,9 +7,8 @@
 //! (an invalid seed exits 1 even if another one was unknown).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,6 +16,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
+use super::child::{spawn, wait_bounded};
 use super::exit::{CliError, Exit};
 use super::progress::Progress;
 use super::run::{fresh_seed, RunArgs};
@@ -269,53 +269,6 @@ fn run_seed(
         }
     }
     outcome
-}
-
-/// Starts `command`, retrying a few times while the executable is busy
-/// (`ETXTBSY`: another thread's fork still held the file open for writing
-/// when it was just written, as a freshly built or generated binary can be).
-pub(crate) fn spawn(command: &mut Command) -> std::io::Result<Child> {
-    let mut tries_left = 50;
-    loop {
-        match command.spawn() {
-            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries_left > 0 => {
-                tries_left -= 1;
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            result => return result,
-        }
-    }
-}
-
-/// Waits for `child` at most `limit`, collecting its stderr; kills it
-/// past the limit (`Ok(None)`).
-pub(crate) fn wait_bounded(mut child: Child, limit: Duration) -> std::io::Result<Option<Output>> {
-    let stderr = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        if let Some(mut pipe) = stderr {
-            let _ = pipe.read_to_end(&mut text);
-        }
-        text
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break Some(status);
-        }
-        if started.elapsed() >= limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stderr = reader.join().unwrap_or_default();
-    Ok(status.map(|status| Output {
-        status,
-        stdout: Vec::new(),
-        stderr,
-    }))
 }
 
 /// Runs `faultline suite`.

@@ -92,9 +92,9 @@ impl Runner {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        let child = crate::cli::suite::spawn(&mut command)
+        let child = crate::cli::child::spawn(&mut command)
             .map_err(|e| format!("cannot start {}: {e}", self.exe.display()))?;
-        let waited = crate::cli::suite::wait_bounded(child, limit);
+        let waited = crate::cli::child::wait_bounded(child, limit);
         let record = std::fs::read_to_string(&out_path)
             .ok()
             .and_then(|t| serde_json::from_str::<CandidateRecord>(&t).ok());
