@@ -259,10 +259,12 @@ fn assert_told(dir: &std::path::Path) {
 
 #[test]
 fn a_follower_that_commits_past_what_it_matched_is_told() {
+    // Seeds whose default draw reaches the bug in 22 s (a new fault kind
+    // redraws every seed's schedule: pick them again then).
     let dir = first_invalid(
         "follower-commit",
         "follower-commit-to-last-index",
-        &[5, 1, 2, 3],
+        &[6, 7, 11, 13],
         &["--time-limit", "22"],
     );
     assert_told(&dir);
