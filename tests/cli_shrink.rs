@@ -164,15 +164,16 @@ fn follower_local_reads_shrink_to_a_third_for_the_same_reason() {
 
 #[test]
 fn a_follower_committing_to_its_last_index_shrinks_to_a_third_for_the_same_reason() {
-    // The default run (60 s, every nemesis kind); seed 5 is the first the
-    // default settings catch.
+    // The default run (60 s, every nemesis kind); seed 7 is caught by the
+    // default settings and shrinks to a third within the budget (a new
+    // fault kind redraws every seed's schedule: pick it again then).
     shrinks_to_a_third(
         "commit-to-last",
         &[
             "--inject-bug",
             "follower-commit-to-last-index",
             "--seed",
-            "5",
+            "7",
         ],
     );
 }
