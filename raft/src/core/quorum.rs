@@ -98,11 +98,23 @@ pub(crate) fn committed_index<'a>(
     quorum: impl Into<Quorum<'a>>,
     acked: impl Fn(NodeId) -> u64,
 ) -> u64 {
+    index_reached_short_of(quorum, 0, acked)
+}
+
+/// The highest value reached by `shortfall` voters fewer than a quorum in
+/// every group of `quorum` (0: the committed index).
+fn index_reached_short_of<'a>(
+    quorum: impl Into<Quorum<'a>>,
+    shortfall: usize,
+    acked: impl Fn(NodeId) -> u64,
+) -> u64 {
     quorum
         .into()
         .groups()
         .iter()
-        .map(|(voters, count)| Majority(voters).index_reached_by(*count, &acked))
+        .map(|(voters, count)| {
+            Majority(voters).index_reached_by(count.saturating_sub(shortfall), &acked)
+        })
         .min()
         .unwrap_or(0)
 }
@@ -113,13 +125,7 @@ pub(crate) fn index_reached_by_one_fewer<'a>(
     quorum: impl Into<Quorum<'a>>,
     acked: impl Fn(NodeId) -> u64,
 ) -> u64 {
-    quorum
-        .into()
-        .groups()
-        .iter()
-        .map(|(voters, count)| Majority(voters).index_reached_by(count - 1, &acked))
-        .min()
-        .unwrap_or(0)
+    index_reached_short_of(quorum, 1, acked)
 }
 
 /// Counts an election's votes: `vote(voter)` is `Some(granted)` for a voter

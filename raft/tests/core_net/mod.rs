@@ -82,6 +82,22 @@ pub struct Node {
     pub auto_persist_ack: bool,
 }
 
+impl Node {
+    /// A fresh node around `raft`: an empty disk, nothing applied yet.
+    pub fn new(raft: Raft) -> Node {
+        Node {
+            raft,
+            disk: Disk::default(),
+            applied: Vec::new(),
+            installed: Vec::new(),
+            proposals: Vec::new(),
+            reads: Vec::new(),
+            changes: Vec::new(),
+            auto_persist_ack: true,
+        }
+    }
+}
+
 /// A configuration with small timeouts for tests.
 pub fn config(id: NodeId) -> Config {
     let mut c = Config::new(id);
@@ -112,19 +128,7 @@ impl Net {
         for id in 1..=n {
             let mut c = config(id);
             tweak(&mut c);
-            nodes.insert(
-                id,
-                Node {
-                    raft: Raft::new(c, membership.clone(), 1000 + id),
-                    disk: Disk::default(),
-                    applied: Vec::new(),
-                    installed: Vec::new(),
-                    proposals: Vec::new(),
-                    reads: Vec::new(),
-                    changes: Vec::new(),
-                    auto_persist_ack: true,
-                },
-            );
+            nodes.insert(id, Node::new(Raft::new(c, membership.clone(), 1000 + id)));
         }
         Net {
             nodes,
@@ -279,16 +283,7 @@ impl Net {
         tweak(&mut c);
         self.nodes.insert(
             id,
-            Node {
-                raft: Raft::new(c, Membership::default(), 1000 + id),
-                disk: Disk::default(),
-                applied: Vec::new(),
-                installed: Vec::new(),
-                proposals: Vec::new(),
-                reads: Vec::new(),
-                changes: Vec::new(),
-                auto_persist_ack: true,
-            },
+            Node::new(Raft::new(c, Membership::default(), 1000 + id)),
         );
     }
 
