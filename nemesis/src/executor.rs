@@ -65,11 +65,8 @@ pub struct Executor {
 impl Executor {
     /// An executor for `schedule`, starting at its first step.
     pub fn new(schedule: Schedule) -> Self {
-        let watch = schedule.steps.iter().any(|s| match &s.action {
-            Action::Start { plan, .. } => plan.kind.is_protocol_aware(),
-            _ => false,
-        });
-        let stale_keeping_due = schedule_has(&schedule, FaultKind::PacketStaleReplay);
+        let watch = starts_any(&schedule, FaultKind::is_protocol_aware);
+        let stale_keeping_due = starts_any(&schedule, |k| k == FaultKind::PacketStaleReplay);
         Executor {
             schedule,
             next: 0,
@@ -283,10 +280,10 @@ impl Executor {
     }
 }
 
-/// Whether `schedule` starts a fault of `kind`.
-fn schedule_has(schedule: &Schedule, kind: FaultKind) -> bool {
+/// Whether `schedule` starts a fault of a kind that `kind` picks.
+fn starts_any(schedule: &Schedule, kind: impl Fn(FaultKind) -> bool) -> bool {
     schedule.steps.iter().any(|s| match &s.action {
-        Action::Start { plan, .. } => plan.kind == kind,
+        Action::Start { plan, .. } => kind(plan.kind),
         _ => false,
     })
 }
@@ -527,7 +524,6 @@ fn reset_clocks<'a>(
     }
 }
 
-/// Undoes every kind of fault on every node, whatever the ledger says.
 /// Hands each stale copy whose moment has come to its recipient's switch
 /// (see [`crate::stale`]).
 fn deliver_stale(cluster: &dyn FaultTarget, view: &[NodeState]) {
@@ -544,6 +540,7 @@ fn deliver_stale(cluster: &dyn FaultTarget, view: &[NodeState]) {
     }
 }
 
+/// Undoes every kind of fault on every node, whatever the ledger says.
 fn restore_everything(cluster: &mut dyn FaultTarget, now: Duration) {
     cluster.heal_links();
     let ids: BTreeSet<NodeId> = cluster.node_ids().into_iter().collect();

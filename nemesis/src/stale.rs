@@ -1,17 +1,16 @@
 //! The stale-replay stash behind `packet-stale-replay`: copies of a node's
 //! granted votes and AppendEntries, kept from the start of any run whose
-//! schedule has the fault, and while the fault is active each delivered
-//! once more, late, at the moment it is most misleading: a vote when its candidate campaigns again
-//! in a later term, an AppendEntries once its recipient has moved to a
-//! later term (it follows a newer leader, or leads). An asynchronous
-//! network may deliver any message at any later time (Raft §5.1 assumes
-//! no more), so a correct node refuses both by their stale terms; a node
-//! that counts the old vote or accepts the old leader breaks Figure 2's
-//! rules at once, where a random delay would rarely land in the window.
-//! (An AppendEntries waits until its recipient has no leader of its own
-//! term yet: a node that follows a known leader refuses a second one of
-//! the same term whatever the message's term, so that is where a stale
-//! leader can pass for the current one.)
+//! schedule has the fault and, while the fault is in effect, each
+//! delivered once more, late, at the moment it misleads most: a vote when
+//! its candidate campaigns again in a later term; an AppendEntries once its
+//! recipient has moved to a later term and neither leads nor has heard
+//! from its new leader (a node that follows a known leader refuses a
+//! second one of its term whatever the message's term, so that is where a
+//! stale leader can pass for the current one). An asynchronous network may
+//! deliver any message at any later time (Raft §5.1 assumes no more), so a
+//! correct node refuses both by their stale terms; a node that counts the
+//! old vote or accepts the old leader breaks Figure 2's rules at once,
+//! where a random delay would rarely land in the window.
 //!
 //! The stash is protocol-aware: each step the executor shows the sender's
 //! stash every node's state ([`StaleStash::take_due`]) and hands what came
@@ -87,30 +86,25 @@ impl StaleStash {
         self.kept.push(message.clone());
     }
 
-    /// Takes out each copy whose recipient has moved past its term: a vote once its candidate campaigns again, an AppendEntries
-    /// once its recipient neither leads nor knows its new leader.
+    /// Takes out each copy whose moment has come (see the module docs):
+    /// its recipient runs in a later term and, for a vote, campaigns; for
+    /// an AppendEntries, neither leads nor knows its new leader.
     pub(crate) fn take_due(&mut self, view: &[NodeState]) -> Vec<Message> {
-        let mut due = Vec::new();
-        if !self.delivering {
-            return due;
+        if !self.delivering || self.kept.is_empty() {
+            return Vec::new();
         }
-        let mut i = 0;
-        while i < self.kept.len() {
-            let m = &self.kept[i];
-            let ready = view.iter().find(|n| n.id == m.to).is_some_and(|n| {
+        let due = |m: &Message| {
+            view.iter().find(|n| n.id == m.to).is_some_and(|n| {
                 let moment = if is_vote(&m.body) {
                     n.campaigning
                 } else {
                     !n.leads && !n.knows_leader
                 };
                 n.running && n.term > m.term && moment
-            });
-            if ready {
-                due.push(self.kept.remove(i));
-            } else {
-                i += 1;
-            }
-        }
+            })
+        };
+        let (due, kept) = std::mem::take(&mut self.kept).into_iter().partition(due);
+        self.kept = kept;
         due
     }
 
